@@ -1,0 +1,240 @@
+/*
+ * analysis — walk a log's tables and events into groups.
+ */
+#include "analysis.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *analysis_call_name(uint16_t kind)
+{
+	static const char *const names[TALLY_EV_KIND_MAX] = {
+		[TALLY_EV_SOCKET] = "socket",       [TALLY_EV_SOCKETPAIR] = "socketpair",
+		[TALLY_EV_BIND] = "bind",           [TALLY_EV_CONNECT] = "connect",
+		[TALLY_EV_LISTEN] = "listen",       [TALLY_EV_ACCEPT] = "accept",
+		[TALLY_EV_CLOSE] = "close",         [TALLY_EV_CLOSE_RANGE] = "close_range",
+		[TALLY_EV_DUP] = "dup",             [TALLY_EV_FORK] = "fork",
+		[TALLY_EV_EXEC] = "exec",           [TALLY_EV_REUSE] = "reuse",
+		[TALLY_EV_DLOPEN] = "dlopen",
+	};
+	return kind < TALLY_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
+}
+
+static void site_free(gpointer p)
+{
+	struct site *s = p;
+	g_array_free(s->ports, TRUE);
+	g_array_free(s->fds, TRUE);
+	g_free(s);
+}
+
+static void anomaly_free(gpointer p)
+{
+	struct anomaly *an = p;
+	g_array_free(an->fds, TRUE);
+	g_free(an);
+}
+
+static struct site *site_get(GHashTable *by_stack, GPtrArray *sites, uint32_t stack_id)
+{
+	struct site *s = g_hash_table_lookup(by_stack, GUINT_TO_POINTER(stack_id));
+	if (s)
+		return s;
+	s = g_new0(struct site, 1);
+	s->stack_id = stack_id;
+	s->ports = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	s->fds = g_array_new(FALSE, FALSE, sizeof(int));
+	s->first_ns = INT64_MAX;
+	s->last_ns = INT64_MIN;
+	g_hash_table_insert(by_stack, GUINT_TO_POINTER(stack_id), s);
+	g_ptr_array_add(sites, s);
+	return s;
+}
+
+/* Per-site counts from the stack table: exact even when events dropped. */
+static void collect_sites(struct analysis *a, GHashTable *by_stack)
+{
+	const struct logread *lr = a->lr;
+	uint32_t used = lr->hdr.stacks_used < lr->hdr.max_stacks ? lr->hdr.stacks_used
+	                                                          : lr->hdr.max_stacks;
+	for (uint32_t i = 0; i < used; i++) {
+		const uint64_t *frames;
+		const struct tally_stack *st = logread_stack(lr, i + 1, &frames);
+		if (!st || !st->created)
+			continue;
+		struct site *s = site_get(by_stack, a->sites, i + 1);
+		s->created = st->created;
+		s->closed = st->closed;
+	}
+}
+
+static void collect_open(struct analysis *a, GHashTable *by_stack)
+{
+	const struct logread *lr = a->lr;
+
+	for (uint32_t fd = 0; fd < lr->hdr.max_fds; fd++) {
+		struct tally_fd_slot slot;
+		if (!logread_slot(lr, fd, &slot))
+			continue;
+		struct site *s = site_get(by_stack, a->sites, slot.stack_id);
+		if (s->open++ == 0) {
+			s->domain = slot.domain;
+			s->type = slot.type;
+		}
+		a->open++;
+		int ifd = (int)fd;
+		g_array_append_val(s->fds, ifd);
+		if (slot.flags & TALLY_FD_BOUND && slot.local.port)
+			g_array_append_val(s->ports, slot.local.port);
+		if (slot.time_ns < s->first_ns)
+			s->first_ns = slot.time_ns;
+		if (slot.time_ns > s->last_ns)
+			s->last_ns = slot.time_ns;
+	}
+}
+
+/* Failures a program expects in normal operation are not failures. */
+static bool is_failure(const struct tally_event *ev)
+{
+	if (ev->result >= 0)
+		return false;
+	switch (ev->kind) {
+	case TALLY_EV_SOCKET: case TALLY_EV_SOCKETPAIR: case TALLY_EV_BIND: case TALLY_EV_LISTEN:
+		return true;
+	case TALLY_EV_ACCEPT:
+		return ev->err != EAGAIN && ev->err != EWOULDBLOCK && ev->err != EINTR &&
+		       ev->err != ECONNABORTED;
+	case TALLY_EV_CONNECT:
+		return ev->err != EINPROGRESS && ev->err != EINTR && ev->err != EALREADY &&
+		       ev->err != EISCONN;
+	default:
+		return false;
+	}
+}
+
+static void add_failure(GHashTable *failures, GPtrArray *list, const struct tally_event *ev)
+{
+	uint64_t key = ((uint64_t)ev->kind << 48) ^ ((uint64_t)(uint16_t)ev->err << 32) ^ ev->stack_id;
+	struct failure *f = g_hash_table_lookup(failures, &key);
+
+	if (!f) {
+		f = g_new0(struct failure, 1);
+		f->kind = ev->kind;
+		f->err = ev->err;
+		f->stack_id = ev->stack_id;
+		f->first_ns = ev->time_ns;
+		uint64_t *k = g_new(uint64_t, 1);
+		*k = key;
+		g_hash_table_insert(failures, k, f);
+		g_ptr_array_add(list, f);
+	}
+	f->count++;
+	f->last_ns = ev->time_ns;
+}
+
+static struct anomaly *anomaly_get(GHashTable *by_key, GPtrArray *list, const char *kind,
+                                   uint32_t stack_id)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "%s/%u", kind, stack_id);
+	struct anomaly *an = g_hash_table_lookup(by_key, key);
+	if (an)
+		return an;
+	an = g_new0(struct anomaly, 1);
+	an->kind = kind;
+	an->stack_id = stack_id;
+	an->fds = g_array_new(FALSE, FALSE, sizeof(int));
+	g_hash_table_insert(by_key, g_strdup(key), an);
+	g_ptr_array_add(list, an);
+	return an;
+}
+
+static void walk_events(struct analysis *a)
+{
+	const struct logread *lr = a->lr;
+	GHashTable *failures = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	GHashTable *anomalies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (uint64_t seq = 0; seq < lr->events_readable; seq++) {
+		struct tally_event ev;
+		if (!logread_event(lr, seq, &ev)) {
+			a->events_torn++;
+			continue;
+		}
+		a->events_recorded++;
+		if (is_failure(&ev))
+			add_failure(failures, a->failures, &ev);
+		if (ev.kind == TALLY_EV_CLOSE && ev.result < 0 && ev.err == EBADF) {
+			struct anomaly *an = anomaly_get(anomalies, a->anomalies, "double-close",
+			                                 ev.stack_id);
+			an->count++;
+			g_array_append_val(an->fds, ev.fd);
+		} else if (ev.kind == TALLY_EV_REUSE) {
+			struct anomaly *an = anomaly_get(anomalies, a->anomalies, "closed-unseen", 0);
+			an->count++;
+			g_array_append_val(an->fds, ev.fd);
+		}
+	}
+	g_hash_table_destroy(failures);
+	g_hash_table_destroy(anomalies);
+}
+
+static gint by_open_desc(gconstpointer pa, gconstpointer pb)
+{
+	const struct site *a = *(struct site *const *)pa, *b = *(struct site *const *)pb;
+	if (a->open != b->open)
+		return a->open > b->open ? -1 : 1;
+	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+static gint by_count_desc(gconstpointer pa, gconstpointer pb)
+{
+	const struct failure *a = *(struct failure *const *)pa, *b = *(struct failure *const *)pb;
+	return a->count == b->count ? 0 : a->count > b->count ? -1 : 1;
+}
+
+static gint by_anomaly_desc(gconstpointer pa, gconstpointer pb)
+{
+	const struct anomaly *a = *(struct anomaly *const *)pa, *b = *(struct anomaly *const *)pb;
+	return a->count == b->count ? 0 : a->count > b->count ? -1 : 1;
+}
+
+void analysis_build(struct analysis *a, const struct logread *lr)
+{
+	GHashTable *by_stack = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+	memset(a, 0, sizeof(*a));
+	a->lr = lr;
+	a->running = logread_process_running(lr);
+	a->sites = g_ptr_array_new_with_free_func(site_free);
+	a->groups = g_ptr_array_new();
+	a->failures = g_ptr_array_new_with_free_func(g_free);
+	a->anomalies = g_ptr_array_new_with_free_func(anomaly_free);
+	a->created = lr->hdr.sockets_created;
+	a->closed = lr->hdr.sockets_closed;
+	a->events_claimed = lr->hdr.events_claimed;
+	a->dropped = lr->hdr.dropped[TALLY_DROP_FULL];
+
+	collect_sites(a, by_stack);
+	collect_open(a, by_stack);
+	walk_events(a);
+
+	g_ptr_array_sort(a->sites, by_open_desc);
+	for (guint i = 0; i < a->sites->len; i++) {
+		struct site *s = a->sites->pdata[i];
+		if (s->open)
+			g_ptr_array_add(a->groups, s);
+	}
+	g_ptr_array_sort(a->failures, by_count_desc);
+	g_ptr_array_sort(a->anomalies, by_anomaly_desc);
+	g_hash_table_destroy(by_stack);
+}
+
+void analysis_free(struct analysis *a)
+{
+	g_ptr_array_free(a->groups, TRUE);
+	g_ptr_array_free(a->sites, TRUE);
+	g_ptr_array_free(a->failures, TRUE);
+	g_ptr_array_free(a->anomalies, TRUE);
+}

@@ -1,0 +1,68 @@
+/*
+ * analysis — what a log says, before it is formatted: open sockets grouped
+ * by creation stack, created/closed per creation site, failed calls grouped
+ * by errno and stack, anomalies, and how complete the record is.
+ *
+ * Open sockets and per-site counts come from the state and stack tables,
+ * which stay exact when the event area is full; failures and anomalies come
+ * from the events, so they cover the recorded events only (the report says
+ * how many were dropped).
+ */
+#ifndef TALLY_ANALYSIS_H
+#define TALLY_ANALYSIS_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "logread.h"
+
+/* Sockets made at one call stack. */
+struct site {
+	uint32_t stack_id;
+	uint64_t created, closed;      /* exact, from the stack table */
+	unsigned open;                 /* open at the end of the log */
+	int domain, type;              /* of the first open socket */
+	GArray *ports;                 /* uint16_t local ports of open sockets */
+	GArray *fds;                   /* int: the open fds */
+	int64_t first_ns, last_ns;     /* creation times of open ones (mono) */
+};
+
+/* Failed calls of one kind, errno and stack. */
+struct failure {
+	uint16_t kind;                 /* enum tally_event_kind */
+	int err;
+	uint32_t stack_id;
+	unsigned count;
+	int64_t first_ns, last_ns;
+};
+
+/* Something that should not happen, e.g. closing an fd that is not open. */
+struct anomaly {
+	const char *kind;              /* "double-close", "closed-unseen" */
+	uint32_t stack_id;
+	unsigned count;
+	GArray *fds;                   /* int */
+};
+
+struct analysis {
+	const struct logread *lr;
+	bool running;
+	uint64_t created, closed, open;
+	GPtrArray *groups;             /* struct site *, open > 0, most first */
+	GPtrArray *sites;              /* struct site *, every creation site */
+	GPtrArray *failures;           /* struct failure * */
+	GPtrArray *anomalies;          /* struct anomaly * */
+	uint64_t events_claimed;       /* events the program raised */
+	uint64_t events_recorded;      /* with a valid record */
+	uint64_t events_torn;          /* claimed in the area but invalid */
+	uint64_t dropped;              /* not recorded: area full */
+};
+
+/* Builds the analysis of an open log. */
+void analysis_build(struct analysis *a, const struct logread *lr);
+void analysis_free(struct analysis *a);
+
+/* "socket", "bind", ... for an event kind. */
+const char *analysis_call_name(uint16_t kind);
+
+#endif

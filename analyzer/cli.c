@@ -1,0 +1,114 @@
+/*
+ * cli — parse `tally` arguments.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char cli_usage[] =
+	"usage: tally run [--log PATH] [--check] [--json] [--depth N] [--log-size SIZE] -- COMMAND [ARGS...]\n"
+	"       tally report [--json] [--all] LOG\n"
+	"       tally help | --version\n"
+	"\n"
+	"run     runs COMMAND with libtally.so preloaded, forwards signals to it, then\n"
+	"        prints where its log is and the report; exits with COMMAND's status,\n"
+	"        or with --check 1 when it left sockets open (and exited 0).\n"
+	"report  reads a log (also of a running process) and reports open sockets\n"
+	"        grouped by creation stack, failed calls and anomalies.\n"
+	"exit status: 0 ok, 1 leaks found (--check), 2 bad usage or unreadable log.\n";
+
+static int bad(char *err, unsigned errsz, const char *fmt, const char *what)
+{
+	snprintf(err, errsz, fmt, what);
+	return -1;
+}
+
+/* Takes the value of an option that needs one. */
+static int value(int argc, char **argv, int *i, const char **out, char *err, unsigned errsz)
+{
+	if (*i + 1 >= argc)
+		return bad(err, errsz, "option %s needs a value", argv[*i]);
+	*out = argv[++*i];
+	return 0;
+}
+
+static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(a, "--check") == 0) {
+			c->check = true;
+		} else if (strcmp(a, "--json") == 0) {
+			c->json = true;
+		} else if (strcmp(a, "--log") == 0) {
+			if (value(argc, argv, &i, &c->log, err, errsz))
+				return -1;
+		} else if (strcmp(a, "--depth") == 0) {
+			if (value(argc, argv, &i, &c->depth, err, errsz))
+				return -1;
+		} else if (strcmp(a, "--log-size") == 0) {
+			if (value(argc, argv, &i, &c->log_size, err, errsz))
+				return -1;
+		} else if (a[0] == '-') {
+			return bad(err, errsz, "unknown option for run: %s", a);
+		} else {
+			break;   /* the command, without "--" */
+		}
+	}
+	if (i >= argc)
+		return bad(err, errsz, "%s", "run needs a command: tally run [OPTIONS] -- COMMAND [ARGS...]");
+	c->argv = &argv[i];
+	return 0;
+}
+
+static int parse_report(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
+{
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--json") == 0)
+			c->json = true;
+		else if (strcmp(a, "--all") == 0)
+			c->full = true;
+		else if (a[0] == '-' && a[1])
+			return bad(err, errsz, "unknown option for report: %s", a);
+		else if (c->log)
+			return bad(err, errsz, "report takes one log, got another: %s", a);
+		else
+			c->log = a;
+	}
+	if (!c->log)
+		return bad(err, errsz, "%s", "report needs a log: tally report [--json] LOG");
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
+{
+	memset(c, 0, sizeof(*c));
+	if (argc < 2)
+		return bad(err, errsz, "%s", "missing command (run, report, help)");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		c->command = CLI_HELP;
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		c->command = CLI_VERSION;
+		return 0;
+	}
+	if (!strcmp(cmd, "run")) {
+		c->command = CLI_RUN;
+		return parse_run(argc, argv, c, err, errsz);
+	}
+	if (!strcmp(cmd, "report")) {
+		c->command = CLI_REPORT;
+		return parse_report(argc, argv, c, err, errsz);
+	}
+	return bad(err, errsz, "unknown command: %s (try: tally help)", cmd);
+}

@@ -1,0 +1,28 @@
+/*
+ * cli — the command line of `tally`, parsed into a plain struct so the
+ * rules (and their error messages) can be tested without running anything.
+ */
+#ifndef TALLY_CLI_H
+#define TALLY_CLI_H
+
+#include <stdbool.h>
+
+enum cli_command { CLI_HELP, CLI_VERSION, CLI_RUN, CLI_REPORT };
+
+struct cli {
+	enum cli_command command;
+	const char *log;          /* run: --log PATH/pattern; report: LOG */
+	bool check;               /* run --check */
+	bool json;                /* --json */
+	bool full;                /* report --all: every group and frame */
+	const char *depth;        /* run --depth N (passed as TALLY_DEPTH) */
+	const char *log_size;     /* run --log-size SIZE (TALLY_LOG_SIZE) */
+	char **argv;              /* run: the command and its arguments */
+};
+
+/* Returns 0, or -1 with one line (no newline) in err. */
+int cli_parse(int argc, char **argv, struct cli *out, char *err, unsigned errsz);
+
+extern const char cli_usage[];
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * cmd_report — `tally report`, also the last step of `tally run`.
+ */
+#ifndef TALLY_CMD_REPORT_H
+#define TALLY_CMD_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Writes the report of the log at path to out.  Returns 0, or 2 after
+ * printing one error line to stderr.  *open_sockets receives the number of
+ * sockets open at the end of the log (may be NULL). */
+int cmd_report(const char *path, bool json, bool full, FILE *out, uint64_t *open_sockets);
+
+#endif

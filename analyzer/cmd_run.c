@@ -1,0 +1,221 @@
+/*
+ * cmd_run — start COMMAND with the shim preloaded, forward signals to it,
+ * wait, find the logs it wrote (by a run id they all carry), report.
+ */
+#include "cmd_run.h"
+#include "cmd_report.h"
+#include "tally/format.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The child being run; read by the signal handler. */
+static volatile pid_t child_pid;
+
+int cmd_run_find_shim(const char *exe_path, char *out, size_t size)
+{
+	const char *env = getenv("TALLY_LIB");
+	char *copy = g_strdup(exe_path), *dir = dirname(copy);
+	const char *candidates[2] = { "%s/libtally.so", "%s/../lib/tally/libtally.so" };
+	int found = -1;
+
+	if (env && *env) {
+		snprintf(out, size, "%s", env);
+		found = access(out, R_OK) == 0 ? 0 : -1;
+	}
+	for (int i = 0; found != 0 && i < 2; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), candidates[i], dir);
+		if (access(path, R_OK) == 0 && realpath(path, out))
+			found = 0;
+	}
+	g_free(copy);
+	(void)size;
+	return found;
+}
+
+/* Forwards a signal sent to tally itself.  A signal the terminal sent to
+ * the whole foreground group (SI_KERNEL) already reached the child:
+ * sending it again would make e.g. a second Ctrl-C out of one. */
+static void forward(int sig, siginfo_t *info, void *uc)
+{
+	(void)uc;
+	if (child_pid > 0 && info->si_code != SI_KERNEL)
+		kill(child_pid, sig);
+}
+
+static void install_forwarding(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static void set_env(const struct cli *c, const char *shim, const char *run_id,
+                    const char *pattern)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *preload = old && *old ? g_strdup_printf("%s:%s", shim, old) : g_strdup(shim);
+
+	setenv("LD_PRELOAD", preload, 1);
+	setenv("TALLY_RUN_ID", run_id, 1);
+	setenv("TALLY_LOG", pattern, 1);
+	if (c->depth)
+		setenv("TALLY_DEPTH", c->depth, 1);
+	if (c->log_size)
+		setenv("TALLY_LOG_SIZE", c->log_size, 1);
+	g_free(preload);
+}
+
+struct found_log {
+	char *path;
+	struct tally_header hdr;
+};
+
+static gint by_start(gconstpointer pa, gconstpointer pb)
+{
+	const struct found_log *a = *(struct found_log *const *)pa;
+	const struct found_log *b = *(struct found_log *const *)pb;
+	return a->hdr.start_mono_ns < b->hdr.start_mono_ns ? -1 :
+	       a->hdr.start_mono_ns > b->hdr.start_mono_ns;
+}
+
+static void found_free(gpointer p)
+{
+	struct found_log *f = p;
+	g_free(f->path);
+	g_free(f);
+}
+
+/* Every log in dir whose header carries run_id, oldest first. */
+static GPtrArray *find_logs(const char *dir, const char *run_id)
+{
+	GPtrArray *logs = g_ptr_array_new_with_free_func(found_free);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return logs;
+	while ((de = readdir(d))) {
+		char *path = g_build_filename(dir, de->d_name, NULL);
+		struct found_log f;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    read(fd, &f.hdr, sizeof(f.hdr)) == (ssize_t)sizeof(f.hdr) &&
+		    memcmp(f.hdr.magic, TALLY_MAGIC, 8) == 0 &&
+		    strncmp(f.hdr.run_id, run_id, sizeof(f.hdr.run_id)) == 0) {
+			struct found_log *keep = g_new(struct found_log, 1);
+			*keep = f;
+			keep->path = path;
+			path = NULL;
+			g_ptr_array_add(logs, keep);
+		}
+		if (fd >= 0)
+			close(fd);
+		g_free(path);
+	}
+	closedir(d);
+	g_ptr_array_sort(logs, by_start);
+	return logs;
+}
+
+static char *log_dir(const char *pattern)
+{
+	char *copy = g_strdup(pattern);
+	char *dir = g_strdup(dirname(copy));
+	g_free(copy);
+	return dir;
+}
+
+int cmd_run(const struct cli *c)
+{
+	char shim[4096], exe[4096], run_id[TALLY_RUN_ID_MAX];
+	const char *pattern = c->log ? c->log : getenv("TALLY_LOG");
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int status;
+
+	exe[n > 0 ? n : 0] = 0;
+	if (cmd_run_find_shim(exe, shim, sizeof(shim)) != 0) {
+		fprintf(stderr, "tally: cannot find libtally.so beside %s (set TALLY_LIB)\n", exe);
+		return 2;
+	}
+	if (!pattern || !*pattern)
+		pattern = "/dev/shm/tally.%e.%p";
+	snprintf(run_id, sizeof(run_id), "run-%d-%08x", (int)getpid(), g_random_int());
+
+	install_forwarding();
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "tally: fork: %s\n", strerror(errno));
+		return 2;
+	}
+	if (pid == 0) {
+		set_env(c, shim, run_id, pattern);
+		execvp(c->argv[0], c->argv);
+		fprintf(stderr, "tally: cannot run %s: %s\n", c->argv[0], strerror(errno));
+		_exit(127);
+	}
+	child_pid = pid;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "tally: waitpid: %s\n", strerror(errno));
+			return 2;
+		}
+	}
+	int code = WIFEXITED(status) ? WEXITSTATUS(status)
+	                             : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+
+	char *dir = log_dir(pattern);
+	GPtrArray *logs = find_logs(dir, run_id);
+	struct found_log *main_log = NULL;
+	for (guint i = 0; i < logs->len; i++) {
+		struct found_log *f = logs->pdata[i];
+		if (f->hdr.pid == pid)
+			main_log = f;   /* the newest image of the process we started */
+	}
+	if (!main_log) {
+		fprintf(stderr, "tally: %s wrote no log in %s (a static binary, or "
+		        "TALLY_DISABLE set?)\n", c->argv[0], dir);
+		g_ptr_array_free(logs, TRUE);
+		g_free(dir);
+		return code ? code : 2;
+	}
+	fprintf(stderr, "tally: log: %s\n", main_log->path);
+	for (guint i = 0; i < logs->len; i++) {
+		struct found_log *f = logs->pdata[i];
+		if (f != main_log)
+			fprintf(stderr, "tally: also: %s (pid %d%s)\n", f->path, f->hdr.pid,
+			        f->hdr.pid == pid ? ", before exec" : ", child process");
+	}
+	uint64_t open_sockets = 0;
+	int rc = cmd_report(main_log->path, c->json, false, stdout, &open_sockets);
+	g_ptr_array_free(logs, TRUE);
+	g_free(dir);
+	if (rc)
+		return code ? code : rc;
+	if (c->check && code == 0 && open_sockets) {
+		fprintf(stderr, "tally: check failed: %llu socket%s left open\n",
+		        (unsigned long long)open_sockets, open_sockets == 1 ? "" : "s");
+		return 1;
+	}
+	return code;
+}

@@ -1,0 +1,28 @@
+/*
+ * report — the analysis of one log, as text for people or JSON for tools.
+ * The JSON shape is documented in docs/REPORT.md; it only grows.
+ */
+#ifndef TALLY_REPORT_H
+#define TALLY_REPORT_H
+
+#include <stdio.h>
+
+#include "analysis.h"
+#include "symbolize.h"
+
+struct report_opts {
+	unsigned max_groups;     /* groups shown in text (0 = all) */
+	unsigned max_frames;     /* frames shown per stack in text (0 = all) */
+};
+
+void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                 const struct report_opts *opts);
+void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym);
+
+/* Wall-clock time of a monotonic log timestamp, "2026-11-25T04:30:01.123Z". */
+void report_time(const struct logread *lr, int64_t mono_ns, char *buf, size_t size);
+
+/* How the process stands: "running", "exited", "exec'd", "killed or crashed". */
+const char *report_process_state(const struct analysis *a);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * report_json — the machine-readable report (docs/REPORT.md).
+ */
+#include "report.h"
+#include "ports.h"
+#include "stackfmt.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void json_string(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_time(FILE *out, const struct logread *lr, int64_t mono_ns)
+{
+	char buf[64];
+	report_time(lr, mono_ns, buf, sizeof(buf));
+	json_string(out, buf);
+}
+
+static void json_stack(FILE *out, struct symbolizer *sym, const struct logread *lr, uint32_t id)
+{
+	GArray *frames = stackfmt_frames(sym, lr, id);
+
+	fputs("[", out);
+	for (guint i = 0; i < frames->len; i++) {
+		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
+		fprintf(out, "%s{\"function\":", i ? "," : "");
+		json_string(out, f->function);
+		fputs(",\"file\":", out);
+		json_string(out, f->file);
+		if (f->line)
+			fprintf(out, ",\"line\":%d", f->line);
+		else
+			fputs(",\"line\":null", out);
+		fputs(",\"module\":", out);
+		json_string(out, f->module);
+		fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", f->offset);
+		if (f->func_start)
+			fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"", f->func_start);
+		if (f->build_id_mismatch)
+			fputs(",\"build_id_mismatch\":true", out);
+		fputs("}", out);
+	}
+	fputs("]", out);
+	stackfmt_frames_free(frames);
+	const char *missing = stackfmt_missing(lr, id);
+	if (missing) {
+		fputs(",\"stack_missing\":", out);
+		json_string(out, missing);
+	}
+}
+
+static void json_ports(FILE *out, const GArray *ports)
+{
+	uint16_t *copy = g_memdup2(ports->data, ports->len * sizeof(uint16_t));
+	struct port_range *ranges = g_new(struct port_range, ports->len + 1);
+	size_t n = ports_to_ranges(copy, ports->len, ranges);
+
+	fputs("[", out);
+	for (size_t i = 0; i < n; i++) {
+		if (ranges[i].lo == ranges[i].hi)
+			fprintf(out, "%s%u", i ? "," : "", ranges[i].lo);
+		else
+			fprintf(out, "%s\"%u-%u\"", i ? "," : "", ranges[i].lo, ranges[i].hi);
+	}
+	fputs("]", out);
+	g_free(copy);
+	g_free(ranges);
+}
+
+static void json_ints(FILE *out, const GArray *ints)
+{
+	fputs("[", out);
+	for (guint i = 0; i < ints->len; i++)
+		fprintf(out, "%s%d", i ? "," : "", g_array_index(ints, int, i));
+	fputs("]", out);
+}
+
+static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                      const struct site *s)
+{
+	fprintf(out, "{\"open\":%u,\"created\":%" PRIu64 ",\"closed\":%" PRIu64, s->open,
+	        s->created, s->closed);
+	if (s->open) {
+		fputs(",\"family\":", out);
+		json_string(out, stackfmt_family(s->domain));
+		fputs(",\"type\":", out);
+		json_string(out, stackfmt_type(s->type));
+		fputs(",\"ports\":", out);
+		json_ports(out, s->ports);
+		fputs(",\"fds\":", out);
+		json_ints(out, s->fds);
+		fputs(",\"first\":", out);
+		json_time(out, a->lr, s->first_ns);
+		fputs(",\"last\":", out);
+		json_time(out, a->lr, s->last_ns);
+	}
+	fputs(",\"stack\":", out);
+	json_stack(out, sym, a->lr, s->stack_id);
+	fputs("}", out);
+}
+
+void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym)
+{
+	const struct logread *lr = a->lr;
+	const struct tally_header *h = &lr->hdr;
+
+	fputs("{\"format\":\"tally-report\",\"version\":1,\"log\":", out);
+	json_string(out, lr->path);
+	fprintf(out, ",\"process\":{\"pid\":%d,\"ppid\":%d,\"exe\":", h->pid, h->ppid);
+	json_string(out, h->exe);
+	fprintf(out, ",\"running\":%s,\"state\":", a->running ? "true" : "false");
+	json_string(out, report_process_state(a));
+	fputs(",\"started\":", out);
+	json_time(out, lr, h->start_mono_ns);
+	fputs("}", out);
+
+	fprintf(out, ",\"sockets\":{\"created\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"open\":%" PRIu64
+	        ",\"untracked\":%" PRIu64 ",\"groups\":[", a->created, a->closed, a->open,
+	        h->dropped[TALLY_DROP_STATE_FULL]);
+	for (guint i = 0; i < a->groups->len; i++) {
+		fputs(i ? "," : "", out);
+		json_site(out, a, sym, a->groups->pdata[i]);
+	}
+	fputs("],\"sites\":[", out);
+	for (guint i = 0; i < a->sites->len; i++) {
+		fputs(i ? "," : "", out);
+		json_site(out, a, sym, a->sites->pdata[i]);
+	}
+	fputs("]}", out);
+
+	fputs(",\"failures\":[", out);
+	for (guint i = 0; i < a->failures->len; i++) {
+		const struct failure *f = a->failures->pdata[i];
+		fprintf(out, "%s{\"call\":", i ? "," : "");
+		json_string(out, analysis_call_name(f->kind));
+		fputs(",\"errno\":", out);
+		json_string(out, stackfmt_errno(f->err));
+		fprintf(out, ",\"count\":%u,\"first\":", f->count);
+		json_time(out, lr, f->first_ns);
+		fputs(",\"last\":", out);
+		json_time(out, lr, f->last_ns);
+		fputs(",\"stack\":", out);
+		json_stack(out, sym, lr, f->stack_id);
+		fputs("}", out);
+	}
+	fputs("],\"anomalies\":[", out);
+	for (guint i = 0; i < a->anomalies->len; i++) {
+		const struct anomaly *an = a->anomalies->pdata[i];
+		fprintf(out, "%s{\"kind\":", i ? "," : "");
+		json_string(out, an->kind);
+		fprintf(out, ",\"count\":%u,\"fds\":", an->count);
+		json_ints(out, an->fds);
+		fputs(",\"stack\":", out);
+		json_stack(out, sym, lr, an->stack_id);
+		fputs("}", out);
+	}
+	fprintf(out, "],\"dropped\":%" PRIu64, a->dropped);
+	fprintf(out, ",\"events\":{\"claimed\":%" PRIu64 ",\"recorded\":%" PRIu64 ",\"torn\":%" PRIu64
+	        ",\"capacity\":%" PRIu64 "}", a->events_claimed, a->events_recorded,
+	        a->events_torn, h->max_events);
+	fprintf(out, ",\"losses\":{\"events_full\":%" PRIu64 ",\"nested\":%" PRIu64
+	        ",\"stack_table_full\":%" PRIu64 ",\"state_table_full\":%" PRIu64
+	        ",\"module_table_full\":%" PRIu64 "}",
+	        h->dropped[TALLY_DROP_FULL], h->dropped[TALLY_DROP_NESTED],
+	        h->dropped[TALLY_DROP_STACK_FULL], h->dropped[TALLY_DROP_STATE_FULL],
+	        h->dropped[TALLY_DROP_MODULE_FULL]);
+	fputs("}\n", out);
+}

@@ -1,0 +1,162 @@
+/*
+ * report_text — the report for people: what is still open and who opened
+ * it first, then failures, anomalies and how complete the record is.
+ */
+#include "report.h"
+#include "ports.h"
+#include "stackfmt.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+void report_time(const struct logread *lr, int64_t mono_ns, char *buf, size_t size)
+{
+	int64_t wall = logread_wall_ns(lr, mono_ns);
+	time_t secs = (time_t)(wall / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03dZ", (int)((wall / 1000000) % 1000));
+}
+
+const char *report_process_state(const struct analysis *a)
+{
+	switch (a->lr->hdr.exit_state) {
+	case TALLY_EXITED: return "exited";
+	case TALLY_EXECED: return "exec'd";
+	default: return a->running ? "running" : "killed or crashed";
+	}
+}
+
+static void text_stack(FILE *out, struct symbolizer *sym, const struct logread *lr,
+                       uint32_t id, unsigned max_frames, const char *indent)
+{
+	const char *missing = stackfmt_missing(lr, id);
+	GArray *frames;
+
+	if (missing) {
+		fprintf(out, "%s(%s)\n", indent, missing);
+		return;
+	}
+	frames = stackfmt_frames(sym, lr, id);
+	for (guint i = 0; i < frames->len; i++) {
+		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
+		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
+
+		if (max_frames && i == max_frames) {
+			fprintf(out, "%s... %u more frames\n", indent, frames->len - i);
+			break;
+		}
+		mod = mod ? mod + 1 : f->module ? f->module : "?";
+		fprintf(out, "%s#%-2u ", indent, i);
+		if (f->function)
+			fprintf(out, "%s", f->function);
+		else if (f->func_start)
+			fprintf(out, "%s!fn@0x%" PRIx64, mod, f->func_start);
+		else
+			fputs("??", out);
+		if (f->file)
+			fprintf(out, " at %s:%d", f->file, f->line);
+		fprintf(out, " (%s+0x%" PRIx64 "%s)\n", mod, f->offset,
+		        f->build_id_mismatch ? ", build-id differs from the file on disk" : "");
+	}
+	stackfmt_frames_free(frames);
+}
+
+static void text_ports(FILE *out, const GArray *ports)
+{
+	uint16_t *copy = g_memdup2(ports->data, ports->len * sizeof(uint16_t));
+	struct port_range *ranges = g_new(struct port_range, ports->len + 1);
+	size_t n = ports_to_ranges(copy, ports->len, ranges);
+	char buf[16];
+
+	if (n == 0)
+		fputs("no bound port", out);
+	else
+		fputs(n == 1 && ranges[0].lo == ranges[0].hi ? "port " : "ports ", out);
+	for (size_t i = 0; i < n; i++) {
+		ports_format_range(&ranges[i], buf, sizeof(buf));
+		fprintf(out, "%s%s", i ? ", " : "", buf);
+	}
+	g_free(copy);
+	g_free(ranges);
+}
+
+static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                        const struct report_opts *o)
+{
+	char first[64], last[64];
+
+	for (guint i = 0; i < a->groups->len; i++) {
+		const struct site *s = a->groups->pdata[i];
+
+		if (o->max_groups && i == o->max_groups) {
+			fprintf(out, "... %u more groups not shown (of %u)\n",
+			        a->groups->len - i, a->groups->len);
+			break;
+		}
+		report_time(a->lr, s->first_ns, first, sizeof(first));
+		report_time(a->lr, s->last_ns, last, sizeof(last));
+		fprintf(out, "\n%u open %s %s socket%s (created here %" PRIu64 ", closed %" PRIu64 "), ",
+		        s->open, stackfmt_family(s->domain), stackfmt_type(s->type),
+		        s->open == 1 ? "" : "s", s->created, s->closed);
+		text_ports(out, s->ports);
+		fprintf(out, "\n  created %s .. %s\n", first, last);
+		text_stack(out, sym, a->lr, s->stack_id, o->max_frames, "    ");
+	}
+}
+
+void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                 const struct report_opts *o)
+{
+	const struct logread *lr = a->lr;
+	const struct tally_header *h = &lr->hdr;
+	char started[64];
+
+	report_time(lr, h->start_mono_ns, started, sizeof(started));
+	fprintf(out, "tally report: %s\n", lr->path);
+	fprintf(out, "process %d (%s), %s; started %s\n", h->pid, h->exe,
+	        report_process_state(a), started);
+	fprintf(out, "sockets: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " open%s\n",
+	        a->created, a->closed, a->open,
+	        a->open ? (a->running ? " (process still running)" : " at the end: LEAKED")
+	                : "");
+	text_groups(out, a, sym, o);
+
+	if (a->failures->len)
+		fputs("\nfailed calls:\n", out);
+	for (guint i = 0; i < a->failures->len; i++) {
+		const struct failure *f = a->failures->pdata[i];
+		fprintf(out, "  %u x %s failed with %s\n", f->count, analysis_call_name(f->kind),
+		        stackfmt_errno(f->err));
+		text_stack(out, sym, lr, f->stack_id, o->max_frames, "    ");
+	}
+	if (a->anomalies->len)
+		fputs("\nanomalies:\n", out);
+	for (guint i = 0; i < a->anomalies->len; i++) {
+		const struct anomaly *an = a->anomalies->pdata[i];
+		const char *what = strcmp(an->kind, "double-close") == 0
+		                   ? "close of an fd that was not open"
+		                   : "socket fd reused without a close the shim could see";
+		fprintf(out, "  %u x %s (%s)\n", an->count, an->kind, what);
+		if (an->stack_id)
+			text_stack(out, sym, lr, an->stack_id, o->max_frames, "    ");
+	}
+
+	fprintf(out, "\nevents: %" PRIu64 " recorded", a->events_recorded);
+	if (a->dropped)
+		fprintf(out, ", %" PRIu64 " DROPPED (event area full: failures and anomalies "
+		        "after that are not counted; open sockets are still exact)", a->dropped);
+	if (a->events_torn)
+		fprintf(out, ", %" PRIu64 " torn or unfinished records skipped", a->events_torn);
+	fputc('\n', out);
+	if (h->dropped[TALLY_DROP_STACK_FULL] || h->dropped[TALLY_DROP_STATE_FULL] ||
+	    h->dropped[TALLY_DROP_NESTED] || h->dropped[TALLY_DROP_MODULE_FULL])
+		fprintf(out, "losses: %" PRIu64 " stacks not stored (stack table full), %" PRIu64
+		        " socket fds beyond the state table, %" PRIu64 " events without stack "
+		        "(raised inside the shim), %" PRIu64 " modules not listed\n",
+		        h->dropped[TALLY_DROP_STACK_FULL], h->dropped[TALLY_DROP_STATE_FULL],
+		        h->dropped[TALLY_DROP_NESTED], h->dropped[TALLY_DROP_MODULE_FULL]);
+}

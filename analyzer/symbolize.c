@@ -1,0 +1,524 @@
+/*
+ * Offline symbolization of recorded frames with elfutils libdwfl.
+ *
+ * One Dwfl session holds every module we have opened; a module is reported
+ * the first time one of its addresses is looked up, and one whose file is
+ * missing, unreadable or not the build that was mapped gives module+offset
+ * only.  Function starts come from sized symbols, else from the FDE that
+ * covers the address, so frames in a stripped library group by function
+ * instead of borrowing the name of the nearest exported symbol.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbolize.h"
+
+/* ---- types ------------------------------------------------------------- */
+
+/* One FDE: the run-time address range [start, end) of one function. */
+struct fde_range {
+	uint64_t start, end;
+};
+
+/* The FDEs of one CFI section, sorted by start; built on first use. */
+struct fde_table {
+	struct fde_range *v;
+	size_t n;
+	bool built;
+};
+
+enum module_state {
+	MOD_UNOPENED = 0,    /* not reported to libdwfl yet */
+	MOD_OK,              /* file reported, build-id matches */
+	MOD_NO_FILE,         /* missing, unreadable or not an ELF file */
+	MOD_MISMATCH,        /* the file's build-id is not the recorded one */
+};
+
+struct sym_module {
+	struct tally_module m;       /* copy of the log's entry */
+	enum module_state state;
+	Dwfl_Module *mod;            /* valid when state == MOD_OK */
+	struct fde_table eh;         /* from .eh_frame in the main file */
+	struct fde_table debug;      /* from .debug_frame, main or debug file */
+};
+
+/* A resolved address, keyed by what the caller asked.  The generation is in
+ * the key because it decides the module. */
+struct cache_entry {
+	uint64_t addr;
+	uint32_t generation;
+	uint32_t is_return_address;
+	int module;                  /* index in symbolizer.mods, or -1 */
+	char *function;
+	char *file;
+	int line;
+	uint64_t func_start;
+};
+
+struct symbolizer {
+	Dwfl *dwfl;                  /* NULL if libdwfl could not start: then
+	                              * every answer is module+offset */
+	struct sym_module *mods;     /* committed entries of the log's table */
+	unsigned nmods;
+	GHashTable *cache;           /* struct cache_entry, key and value */
+};
+
+/* The standard offline callbacks: separate debug files by build-id under
+ * /usr/lib/debug/.build-id, .gnu_debuglink, and debuginfod when the user set
+ * DEBUGINFOD_URLS (libdwfl does that inside dwfl_standard_find_debuginfo).
+ * find_elf is never called for files given to dwfl_report_elf. */
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* ---- FDE tables -------------------------------------------------------- */
+
+/* Reads one value of DW_EH_PE format fmt (the low four bits of an encoding)
+ * at *p and advances *p.  Returns false when it runs past end or the format
+ * is unknown. */
+static bool read_value(uint8_t fmt, const uint8_t **p, const uint8_t *end,
+                       bool elf64, bool big_endian, uint64_t *out)
+{
+	const uint8_t *q = *p;
+	unsigned size;
+
+	if (fmt == DW_EH_PE_uleb128 || fmt == DW_EH_PE_sleb128) {
+		uint64_t v = 0;
+		unsigned shift = 0;
+		uint8_t b;
+		do {
+			if (q >= end || shift > 63)
+				return false;
+			b = *q++;
+			v |= (uint64_t)(b & 0x7f) << shift;
+			shift += 7;
+		} while (b & 0x80);
+		if (fmt == DW_EH_PE_sleb128 && shift < 64 && (b & 0x40))
+			v |= ~0ull << shift;
+		*out = v;
+		*p = q;
+		return true;
+	}
+	switch (fmt) {
+	case DW_EH_PE_absptr: size = elf64 ? 8 : 4; break;
+	case DW_EH_PE_udata2: case DW_EH_PE_sdata2: size = 2; break;
+	case DW_EH_PE_udata4: case DW_EH_PE_sdata4: size = 4; break;
+	case DW_EH_PE_udata8: case DW_EH_PE_sdata8: size = 8; break;
+	default: return false;
+	}
+	if ((size_t)(end - q) < size)
+		return false;
+	uint64_t v = 0;
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)q[big_endian ? i : size - 1 - i] << (8 * (size - 1 - i));
+	if ((fmt & DW_EH_PE_signed) && size < 8 && (v >> (8 * size - 1)))
+		v |= ~0ull << (8 * size);
+	*out = v;
+	*p = q + size;
+	return true;
+}
+
+/* The encoding of initial_location in the FDEs of the CIE at cie_off: what
+ * its 'R' augmentation says, absptr when it has none (.debug_frame).
+ * Returns DW_EH_PE_omit when the augmentation cannot be parsed. */
+static uint8_t cie_fde_encoding(const unsigned char *ident, Elf_Data *data, bool eh,
+                                Dwarf_Off cie_off)
+{
+	Dwarf_CFI_Entry e;
+	Dwarf_Off next;
+	if (dwarf_next_cfi(ident, data, eh, cie_off, &next, &e) != 0
+	    || e.CIE_id != LIBDW_CIE_ID)
+		return DW_EH_PE_omit;
+
+	bool elf64 = ident[EI_CLASS] == ELFCLASS64;
+	bool big = ident[EI_DATA] == ELFDATA2MSB;
+	bool sized = e.cie.augmentation[0] == 'z';
+	const uint8_t *p = e.cie.augmentation_data;
+	const uint8_t *end = sized ? p + e.cie.augmentation_data_size
+	                           : (const uint8_t *)data->d_buf + data->d_size;
+	uint64_t skip;
+
+	for (const char *ap = e.cie.augmentation; *ap; ap++) {
+		switch (*ap) {
+		case 'z': case 'S': case 'B': case 'G':
+			continue;
+		case 'L':
+			if (p >= end)
+				return DW_EH_PE_omit;
+			p++;
+			continue;
+		case 'R':
+			return p < end ? *p : DW_EH_PE_omit;
+		case 'P': {          /* personality: encoding, then pointer */
+			if (p >= end)
+				return DW_EH_PE_omit;
+			uint8_t penc = *p++;
+			if (!read_value(penc & 0x0f, &p, end, elf64, big, &skip))
+				return DW_EH_PE_omit;
+			continue;
+		}
+		default:
+			/* an unknown letter's data may sit before 'R': give up */
+			return DW_EH_PE_omit;
+		}
+	}
+	return DW_EH_PE_absptr;
+}
+
+static int fde_range_cmp(const void *a, const void *b)
+{
+	const struct fde_range *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *shdr)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+		if (gelf_getshdr(scn, shdr) == NULL)
+			continue;
+		const char *n = elf_strptr(elf, shstrndx, shdr->sh_name);
+		if (n && strcmp(n, name) == 0)
+			return scn;
+	}
+	return NULL;
+}
+
+/* Fills t with the FDE ranges of section `name` of elf, moved by bias to
+ * run-time addresses.  libdw has the FDE lookup we want inside Dwarf_CFI,
+ * but dwarf_frame_info() only returns the range of the CFA row containing
+ * the address, not the FDE's, so we walk the entries ourselves. */
+static void fde_table_build(struct fde_table *t, Elf *elf, const char *name,
+                            bool eh, uint64_t bias)
+{
+	t->built = true;
+	if (elf == NULL)
+		return;
+
+	GElf_Shdr shdr;
+	Elf_Scn *scn = find_section(elf, name, &shdr);
+	if (scn == NULL || shdr.sh_type == SHT_NOBITS)
+		return;
+	if ((shdr.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+		return;
+	Elf_Data *data = elf_getdata(scn, NULL);
+	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
+	if (data == NULL || data->d_buf == NULL || ident == NULL)
+		return;
+
+	bool elf64 = ident[EI_CLASS] == ELFCLASS64;
+	bool big = ident[EI_DATA] == ELFDATA2MSB;
+	const uint8_t *base = data->d_buf;
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct fde_range));
+	Dwarf_Off off = 0, next, last_cie = (Dwarf_Off)-1;
+	uint8_t enc = DW_EH_PE_omit;
+	Dwarf_CFI_Entry e;
+
+	for (; dwarf_next_cfi(ident, data, eh, off, &next, &e) == 0; off = next) {
+		if (e.CIE_id == LIBDW_CIE_ID)
+			continue;
+		if (e.fde.CIE_pointer != last_cie) {
+			last_cie = e.fde.CIE_pointer;
+			enc = cie_fde_encoding(ident, data, eh, last_cie);
+		}
+		if (enc == DW_EH_PE_omit || (enc & DW_EH_PE_indirect))
+			continue;
+
+		const uint8_t *p = e.fde.start;
+		uint64_t field = shdr.sh_addr + (uint64_t)(p - base);
+		uint64_t start, len;
+		if (!read_value(enc & 0x0f, &p, e.fde.end, elf64, big, &start)
+		    || !read_value(enc & 0x0f, &p, e.fde.end, elf64, big, &len))
+			continue;
+		if ((enc & 0x70) == DW_EH_PE_pcrel)
+			start += field;
+		else if ((enc & 0x70) != DW_EH_PE_absptr)
+			continue;  /* textrel/datarel: not used for code ranges */
+		if (!elf64)
+			start &= 0xffffffffu;
+		/* the linker zeroes the FDEs of discarded functions */
+		if (start == 0 || len == 0)
+			continue;
+		struct fde_range r = { start + bias, start + bias + len };
+		g_array_append_val(out, r);
+	}
+
+	t->n = out->len;
+	t->v = (struct fde_range *)(void *)g_array_free(out, FALSE);
+	qsort(t->v, t->n, sizeof *t->v, fde_range_cmp);
+}
+
+/* Start of the FDE in t that covers pc, or 0. */
+static uint64_t fde_table_find(const struct fde_table *t, uint64_t pc)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {                 /* first entry with start > pc */
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->v[mid].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && pc < t->v[lo - 1].end)
+		return t->v[lo - 1].start;
+	return 0;
+}
+
+/* Run-time start of the function that contains pc according to the CFI:
+ * .eh_frame first (always in the main file), then .debug_frame, which may
+ * need the separate debug file.  0 when no FDE covers pc. */
+static uint64_t cfi_function_start(struct sym_module *sm, uint64_t pc)
+{
+	Dwarf_Addr bias;
+	uint64_t start;
+
+	if (!sm->eh.built) {
+		Elf *elf = dwfl_module_getelf(sm->mod, &bias);
+		fde_table_build(&sm->eh, elf, ".eh_frame", true, bias);
+	}
+	start = fde_table_find(&sm->eh, pc);
+	if (start != 0)
+		return start;
+
+	if (!sm->debug.built) {
+		Dwarf *dw = dwfl_module_getdwarf(sm->mod, &bias);
+		fde_table_build(&sm->debug, dw ? dwarf_getelf(dw) : NULL, ".debug_frame",
+		                false, bias);
+	}
+	return fde_table_find(&sm->debug, pc);
+}
+
+/* ---- modules ----------------------------------------------------------- */
+
+/* The entry mapped at pc during generation, or -1. */
+static int module_find(const struct symbolizer *s, uint32_t generation, uint64_t pc)
+{
+	for (unsigned i = 0; i < s->nmods; i++) {
+		const struct tally_module *m = &s->mods[i].m;
+		if (pc >= m->lo && pc < m->hi && m->gen_loaded <= generation
+		    && (m->gen_unloaded == 0 || generation < m->gen_unloaded))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* True unless the log recorded a build-id that differs from the file's.
+ * Without a recorded id there is nothing to compare, and we trust the path. */
+static bool build_id_matches(const struct tally_module *m, Dwfl_Module *mod)
+{
+	if (m->build_id_len == 0)
+		return true;
+
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	Dwarf_Addr bias;
+	/* dwfl_module_build_id only knows the id once the ELF is loaded */
+	dwfl_module_getelf(mod, &bias);
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len <= 0 || (uint32_t)len != m->build_id_len)
+		return false;
+	/* ids longer than the log's field were stored truncated */
+	size_t n = m->build_id_len < TALLY_BUILD_ID_MAX ? m->build_id_len : TALLY_BUILD_ID_MAX;
+	return memcmp(bits, m->build_id, n) == 0;
+}
+
+/* Reports the module's file to libdwfl on first use and checks it is the
+ * build that was mapped.  Failures are remembered, never retried. */
+static void module_open(struct symbolizer *s, struct sym_module *sm)
+{
+	if (sm->state != MOD_UNOPENED)
+		return;
+	sm->state = MOD_NO_FILE;
+	if (s->dwfl == NULL || sm->m.path[0] != '/')
+		return;  /* "" or a pseudo path such as [vdso] */
+
+	/* add_p_vaddr = true makes base the load bias, so that run-time address
+	 * = base + p_vaddr, as recorded.  With false, base would be where the
+	 * first PT_LOAD starts, which differs when that p_vaddr is not 0
+	 * (prelinked libraries).  For ET_EXEC libdwfl ignores base: bias 0.
+	 * The name is unique per entry: libdwfl hands back an existing module
+	 * for the same name and range, and on any disagreement marks it for
+	 * removal at dwfl_report_end, under another entry's feet.  Entries may
+	 * overlap in address; we never ask libdwfl which module holds an
+	 * address, so that does not matter. */
+	char name[TALLY_PATH_MAX + 16];
+	snprintf(name, sizeof name, "%s#%u", sm->m.path, (unsigned)(sm - s->mods));
+	dwfl_report_begin_add(s->dwfl);
+	Dwfl_Module *mod = dwfl_report_elf(s->dwfl, name, sm->m.path, -1, sm->m.bias, true);
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	if (mod == NULL)
+		return;
+	if (!build_id_matches(&sm->m, mod)) {
+		sm->state = MOD_MISMATCH;
+		return;
+	}
+	sm->mod = mod;
+	sm->state = MOD_OK;
+}
+
+/* ---- lookup ------------------------------------------------------------ */
+
+/* Fills function, func_start and file:line of pc in an opened module. */
+static void describe(struct sym_module *sm, uint64_t pc, struct cache_entry *c)
+{
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *name = dwfl_module_addrinfo(sm->mod, pc, &off, &sym, NULL, NULL, NULL);
+
+	/* dwfl_module_addrinfo falls back to a symbol that does not contain pc
+	 * (a sizeless one); in a stripped library that is some unrelated
+	 * exported name.  Accept only a symbol that covers pc, or a sizeless
+	 * one that starts exactly where pc's FDE starts. */
+	if (name != NULL && off < sym.st_size) {
+		c->function = g_strdup(name);
+		c->func_start = pc - off - sm->m.bias;
+	} else {
+		uint64_t start = cfi_function_start(sm, pc);
+		if (start != 0) {
+			c->func_start = start - sm->m.bias;
+			if (name != NULL && sym.st_size == 0 && pc - off == start)
+				c->function = g_strdup(name);
+		}
+	}
+
+	Dwfl_Line *line = dwfl_module_getsrc(sm->mod, pc);
+	int lineno = 0;
+	const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+	if (file != NULL) {
+		c->file = g_strdup(file);
+		c->line = lineno;
+	}
+}
+
+static struct cache_entry *resolve(struct symbolizer *s, uint32_t generation,
+                                   uint64_t addr, bool is_return_address)
+{
+	struct cache_entry *c = g_new0(struct cache_entry, 1);
+	c->addr = addr;
+	c->generation = generation;
+	c->is_return_address = is_return_address;
+
+	/* A return address follows the call; when the call is a function's
+	 * last instruction (a noreturn callee) addr is already past the end,
+	 * possibly past the module.  addr - 1 is inside the call. */
+	uint64_t pc = is_return_address && addr > 0 ? addr - 1 : addr;
+	c->module = module_find(s, generation, pc);
+	if (c->module < 0)
+		return c;
+
+	struct sym_module *sm = &s->mods[c->module];
+	module_open(s, sm);
+	if (sm->state == MOD_OK)
+		describe(sm, pc, c);
+	return c;
+}
+
+static guint cache_hash(gconstpointer p)
+{
+	const struct cache_entry *c = p;
+	uint64_t h = c->addr ^ ((uint64_t)c->generation << 1 | c->is_return_address)
+	                       * 0x9e3779b97f4a7c15ull;
+	h *= 0xff51afd7ed558ccdull;
+	return (guint)(h ^ (h >> 32));
+}
+
+static gboolean cache_equal(gconstpointer a, gconstpointer b)
+{
+	const struct cache_entry *x = a, *y = b;
+	return x->addr == y->addr && x->generation == y->generation
+	       && x->is_return_address == y->is_return_address;
+}
+
+static void cache_entry_free(gpointer p)
+{
+	struct cache_entry *c = p;
+	g_free(c->function);
+	g_free(c->file);
+	g_free(c);
+}
+
+void symbolizer_lookup(struct symbolizer *s, uint32_t generation, uint64_t addr,
+                       bool is_return_address, struct tally_frame_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->offset = addr;
+
+	struct cache_entry key = {
+		.addr = addr,
+		.generation = generation,
+		.is_return_address = is_return_address,
+	};
+	struct cache_entry *c = g_hash_table_lookup(s->cache, &key);
+	if (c == NULL) {
+		c = resolve(s, generation, addr, is_return_address);
+		g_hash_table_add(s->cache, c);
+	}
+	if (c->module < 0)
+		return;
+
+	const struct sym_module *sm = &s->mods[c->module];
+	out->module = sm->m.path;
+	out->offset = addr - sm->m.bias;
+	out->build_id_mismatch = sm->state == MOD_MISMATCH;
+	out->function = g_strdup(c->function);
+	out->file = g_strdup(c->file);
+	out->line = c->line;
+	out->func_start = c->func_start;
+}
+
+void symbolizer_frame_clear(struct tally_frame_info *fi)
+{
+	g_free(fi->function);
+	g_free(fi->file);
+	memset(fi, 0, sizeof *fi);
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+struct symbolizer *symbolizer_new(const struct tally_module *modules, unsigned count)
+{
+	struct symbolizer *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->mods = calloc(count ? count : 1, sizeof *s->mods);
+	if (s->mods == NULL) {
+		free(s);
+		return NULL;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		if (modules[i].committed != 1)
+			continue;
+		struct sym_module *sm = &s->mods[s->nmods++];
+		sm->m = modules[i];
+		/* the log is untrusted input: make the path a C string */
+		sm->m.path[TALLY_PATH_MAX - 1] = '\0';
+	}
+	s->dwfl = dwfl_begin(&offline_callbacks);
+	s->cache = g_hash_table_new_full(cache_hash, cache_equal, cache_entry_free, NULL);
+	return s;
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (s == NULL)
+		return;
+	g_hash_table_destroy(s->cache);
+	for (unsigned i = 0; i < s->nmods; i++) {
+		g_free(s->mods[i].eh.v);
+		g_free(s->mods[i].debug.v);
+	}
+	free(s->mods);
+	if (s->dwfl != NULL)
+		dwfl_end(s->dwfl);
+	free(s);
+}

@@ -1,0 +1,281 @@
+/*
+ * tally log format — the one contract between the shim (writer) and the
+ * analyzer (reader).  A log is a single file, mapped MAP_SHARED by the
+ * process it describes and written in place, so whatever was stored before a
+ * crash or SIGKILL is still there and can be read while the process runs.
+ *
+ * Layout (every section offset is a multiple of 4096, all integers are
+ * little-endian, x86-64/aarch64 natural alignment):
+ *
+ *   header   struct tally_header, one page
+ *   modules  struct tally_module  [max_modules]   loaded ELF objects
+ *   stacks   struct tally_stack   [max_stacks]    deduplicated call stacks
+ *   index    uint32_t             [stack_buckets] open-addressing hash of stacks
+ *   frames   uint64_t             [max_frames]    frame pool the stacks point into
+ *   state    struct tally_fd_slot [max_fds]       currently open socket fds
+ *   events   struct tally_event   [max_events]    event records, in claim order
+ *
+ * Readers must check magic, version, header_size and that every section lies
+ * inside the file before trusting anything else.  docs/FORMAT.md is the prose
+ * version of this file; change both together and bump TALLY_FORMAT_VERSION on
+ * any incompatible change.
+ */
+#ifndef TALLY_FORMAT_H
+#define TALLY_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TALLY_MAGIC "TALLYLOG"          /* 8 bytes, no terminator stored */
+#define TALLY_FORMAT_VERSION 1u
+#define TALLY_PAGE 4096u
+
+#define TALLY_EXE_MAX 256
+#define TALLY_CMDLINE_MAX 1024
+#define TALLY_PATH_MAX 256
+#define TALLY_BUILD_ID_MAX 32
+#define TALLY_RUN_ID_MAX 40
+#define TALLY_DEPTH_MAX 64
+
+/* ---- header ------------------------------------------------------------ */
+
+/* Why events were not recorded.  Indexes into tally_header.dropped[]. */
+enum tally_drop_cause {
+	TALLY_DROP_FULL = 0,     /* event area full */
+	TALLY_DROP_NESTED,       /* event raised inside the shim (signal handler
+	                          * during a capture): recorded without stack */
+	TALLY_DROP_STACK_FULL,   /* stack table or frame pool full: recorded
+	                          * with stack id TALLY_STACK_LOST */
+	TALLY_DROP_STATE_FULL,   /* socket fd >= max_fds: not in the state table */
+	TALLY_DROP_MODULE_FULL,  /* module table full */
+	TALLY_DROP_CAUSES
+};
+
+/* How the process left the log.  tally_header.exit_state. */
+enum tally_exit_state {
+	TALLY_RUNNING = 0,   /* no exit seen: running, or killed/crashed */
+	TALLY_EXITED = 1,    /* reached the shim's destructor (normal exit) */
+	TALLY_EXECED = 2,    /* called exec*(); the new image has its own log */
+};
+
+struct tally_header {
+	char magic[8];               /* TALLY_MAGIC */
+	uint32_t version;            /* TALLY_FORMAT_VERSION */
+	uint32_t header_size;        /* sizeof(struct tally_header) */
+	uint64_t file_size;          /* size the writer gave the file */
+
+	/* who */
+	int32_t pid;
+	int32_t ppid;
+	uint64_t proc_start_ticks;   /* /proc/PID/stat field 22: tells a live
+	                              * process from a reused pid */
+	int64_t start_wall_ns;       /* CLOCK_REALTIME at log creation */
+	int64_t start_mono_ns;       /* CLOCK_MONOTONIC at the same instant */
+	char exe[TALLY_EXE_MAX];     /* /proc/self/exe, NUL-terminated */
+	uint32_t cmdline_len;        /* bytes used in cmdline */
+	uint32_t pad0;
+	char cmdline[TALLY_CMDLINE_MAX]; /* argv, NUL-separated (truncated) */
+	char run_id[TALLY_RUN_ID_MAX];   /* TALLY_RUN_ID: ties the logs of one
+	                                  * `tally run` together */
+	char parent_log[TALLY_PATH_MAX]; /* log of the process we forked from */
+
+	/* settings in force */
+	uint32_t depth;              /* max frames per stack */
+	uint32_t max_modules;
+	uint32_t max_stacks;
+	uint32_t stack_buckets;      /* power of two */
+	uint32_t max_frames;
+	uint32_t max_fds;
+	uint64_t max_events;
+
+	/* section offsets in bytes from the start of the file */
+	uint64_t modules_off;
+	uint64_t stacks_off;
+	uint64_t index_off;
+	uint64_t frames_off;
+	uint64_t state_off;
+	uint64_t events_off;
+
+	/* live counters, updated atomically by the writer */
+	uint64_t events_claimed;     /* next event sequence number; may exceed
+	                              * max_events: the excess was dropped */
+	uint32_t stacks_used;        /* stack entries claimed */
+	uint32_t modules_used;       /* module entries claimed */
+	uint64_t frames_used;        /* frame pool cursor */
+	uint64_t dropped[TALLY_DROP_CAUSES];
+	uint32_t module_generation;  /* bumped on every dlopen/dlclose change */
+	uint32_t exit_state;         /* enum tally_exit_state */
+	int64_t exit_mono_ns;        /* when exit_state was set */
+	uint64_t reserved0;
+	uint64_t sockets_created;    /* socket fds created, exact (atomic) */
+	uint64_t sockets_closed;     /* of those, closed, exact (atomic) */
+	uint64_t reserved[30];       /* zero; room for reference-count books */
+};
+
+/* ---- modules ----------------------------------------------------------- */
+
+/* One loaded ELF object.  Entries are appended, never reused: a module
+ * loaded twice gets two entries.  An address belongs to the entry whose
+ * [lo, hi) contains it and whose generation range contains the stack's. */
+struct tally_module {
+	uint32_t committed;          /* 1 once every other field is written */
+	uint32_t gen_loaded;         /* module_generation when it appeared */
+	uint32_t gen_unloaded;       /* generation when it disappeared, or 0 */
+	uint32_t build_id_len;
+	uint64_t bias;               /* load bias (dlpi_addr / l_addr) */
+	uint64_t lo, hi;             /* lowest/highest address of PT_LOAD */
+	uint8_t build_id[TALLY_BUILD_ID_MAX];
+	char path[TALLY_PATH_MAX];   /* absolute path; "" for none */
+};
+
+/* ---- stacks ------------------------------------------------------------ */
+
+#define TALLY_STACK_NONE 0u          /* no stack taken (cheap events) */
+#define TALLY_STACK_LOST 0xffffffffu /* stack table full */
+#define TALLY_STACK_NESTED 0xfffffffeu /* raised inside the shim */
+
+/* A distinct call stack.  Stack ids are index + 1, so 0 means "none".
+ * frames[frames_index .. frames_index + depth) holds return addresses,
+ * innermost first, with the shim's own frames already removed. */
+struct tally_stack {
+	uint32_t hash;               /* hash of generation and frames */
+	uint16_t depth;
+	uint16_t committed;          /* 1 once frames and hash are written */
+	uint32_t generation;         /* module_generation at capture */
+	uint32_t frames_index;
+	uint64_t created;            /* sockets created here (atomic) */
+	uint64_t closed;             /* of those, closed (atomic) */
+};
+
+/* ---- current state: open socket fds ------------------------------------ */
+
+enum tally_fd_flags {
+	TALLY_FD_DUP = 1u << 0,       /* made by dup/dup2/dup3/F_DUPFD */
+	TALLY_FD_ACCEPTED = 1u << 1,  /* made by accept/accept4 */
+	TALLY_FD_INHERITED = 1u << 2, /* open before fork, copied to the child */
+	TALLY_FD_PAIR = 1u << 3,      /* one end of a socketpair */
+	TALLY_FD_BOUND = 1u << 4,     /* local address known */
+	TALLY_FD_CONNECTED = 1u << 5, /* peer address known */
+	TALLY_FD_LISTENING = 1u << 6,
+};
+
+/* Address in network byte order for the IP part, host order for port. */
+struct tally_addr {
+	uint16_t family;             /* AF_INET, AF_INET6, AF_UNIX, 0 */
+	uint16_t port;
+	uint8_t addr[16];            /* v4 in the first 4 bytes; for AF_UNIX
+	                              * the first 16 bytes of the path */
+};
+
+/* Serials of sockets a forked child inherited carry this bit, so they never
+ * collide with the serials of the child's own events. */
+#define TALLY_SERIAL_INHERITED (1ull << 63)
+
+/* One open socket fd.  Slot i describes fd i.  serial is written last on
+ * open (release) and cleared first on close, so a reader that sees the same
+ * non-zero serial before and after copying a slot has a consistent copy. */
+struct tally_fd_slot {
+	uint64_t serial;             /* sequence of the creating event + 1 */
+	int64_t time_ns;             /* creation, CLOCK_MONOTONIC */
+	uint32_t stack_id;           /* creating stack */
+	uint32_t tid;
+	int32_t domain;
+	int32_t type;                /* SOCK_* without SOCK_NONBLOCK/CLOEXEC */
+	int32_t protocol;
+	uint32_t flags;              /* enum tally_fd_flags */
+	uint64_t origin_serial;      /* for dups: the serial of the source */
+	struct tally_addr local;
+	struct tally_addr peer;
+	uint8_t pad[40];
+};
+
+/* ---- events ------------------------------------------------------------ */
+
+enum tally_event_kind {
+	TALLY_EV_SOCKET = 1,     /* fd=result, arg=domain, u.sock */
+	TALLY_EV_SOCKETPAIR,     /* fd=sv[0], arg=sv[1], u.sock */
+	TALLY_EV_BIND,           /* fd, u.net = address bound (kernel port) */
+	TALLY_EV_CONNECT,        /* fd, u.net = peer */
+	TALLY_EV_LISTEN,         /* fd, arg=backlog */
+	TALLY_EV_ACCEPT,         /* fd=new fd, arg=listening fd, u.net=peer */
+	TALLY_EV_CLOSE,          /* fd, u.close.serial = socket closed or 0 */
+	TALLY_EV_CLOSE_RANGE,    /* fd=first, arg=last (or -1 = ~0U), flags */
+	TALLY_EV_DUP,            /* fd=new, arg=old, u.close.serial = socket
+	                          * implicitly closed at new, or 0 */
+	TALLY_EV_FORK,           /* result = child pid */
+	TALLY_EV_EXEC,           /* about to exec; result/err if it failed */
+	TALLY_EV_REUSE,          /* fd came back from a non-socket call while
+	                          * the state said socket: closed unseen */
+	TALLY_EV_DLOPEN,         /* module table changed; arg = generation */
+	TALLY_EV_KIND_MAX
+};
+
+enum tally_event_flags {
+	TALLY_EVF_SOCKET_FD = 1u << 0, /* the fd concerned was a tracked socket */
+	TALLY_EVF_CLOEXEC = 1u << 1,
+	TALLY_EVF_IMPLICIT = 1u << 2,  /* close done by dup2/close_range/reuse */
+};
+
+/* 64 bytes.  check is written last: 0 means the record was claimed but
+ * never finished (the writer died, or is still writing it); otherwise it
+ * equals tally_event_check() of the record, so a torn or overwritten
+ * record is detected and skipped rather than misread. */
+struct tally_event {
+	uint32_t check;
+	uint16_t kind;               /* enum tally_event_kind */
+	uint16_t flags;              /* enum tally_event_flags */
+	int64_t time_ns;             /* CLOCK_MONOTONIC */
+	uint32_t tid;
+	uint32_t stack_id;
+	int32_t fd;
+	int32_t result;              /* return value of the call */
+	int32_t err;                 /* errno when it failed, else 0 */
+	int32_t arg;
+	union {
+		struct { int32_t type, protocol; } sock;
+		struct tally_addr net;
+		struct { uint64_t serial; } close;
+		uint8_t raw[20];
+	} u;
+};
+
+_Static_assert(sizeof(struct tally_event) == 64, "event is 64 bytes");
+_Static_assert(offsetof(struct tally_event, time_ns) == 8, "event layout");
+_Static_assert(offsetof(struct tally_event, u) == 40, "event layout");
+_Static_assert(sizeof(struct tally_fd_slot) == 128, "fd slot is 128 bytes");
+_Static_assert(sizeof(struct tally_stack) == 32, "stack entry is 32 bytes");
+_Static_assert(sizeof(struct tally_module) == 328, "module entry size");
+_Static_assert(sizeof(struct tally_header) <= TALLY_PAGE, "header fits a page");
+
+/* The event check word: a 32-bit mix of bytes 4..63 and the sequence
+ * number, never 0.  Mixing in the sequence makes a stale record from an
+ * earlier lap of a future ring fail the check. */
+static inline uint32_t tally_event_check(const struct tally_event *ev, uint64_t seq)
+{
+	const uint8_t *p = (const uint8_t *)ev + 4;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ seq;
+	for (unsigned i = 0; i < 60; i += 4) {
+		uint32_t w;
+		__builtin_memcpy(&w, p + i, 4);
+		h = (h ^ w) * 0x100000001b3ull;
+	}
+	uint32_t c = (uint32_t)(h ^ (h >> 32));
+	return c ? c : 1;
+}
+
+/* The hash of a stack: generation and frames; shared so that a reader can
+ * verify an entry. */
+static inline uint32_t tally_stack_hash(uint32_t generation, const uint64_t *frames,
+                                        unsigned depth)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ generation;
+	for (unsigned i = 0; i < depth; i++) {
+		h ^= frames[i];
+		h *= 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	uint32_t c = (uint32_t)(h ^ (h >> 32));
+	return c ? c : 1;
+}
+
+#endif /* TALLY_FORMAT_H */

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Makes sure the Debian packages a make target needs are installed.
+# As root it installs what is missing with apt-get; otherwise it prints the
+# exact command and fails, so the build stops with something to do.
+# Usage: scripts/ensure-deps.sh build|test
+set -u
+
+build_pkgs="gcc g++ make pkg-config libunwind-dev libunwind8 libglib2.0-dev libcmocka-dev libdw-dev libelf-dev uthash-dev"
+test_pkgs="jq janus curl iproute2 procps"
+
+case "${1:-build}" in
+build) want="$build_pkgs" ;;
+test) want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tally: missing Debian packages:$missing" >&2
+	echo "tally: install them with:  sudo apt-get update && sudo $cmd" >&2
+	exit 1
+fi
+echo "tally: installing missing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Do not let package scripts start services (janus) on this machine.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
+fi
+apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $missing >&2
+rc=$?
+[ "$made_policy" = 1 ] && rm -f "$policy"
+if [ $rc -ne 0 ]; then
+	echo "tally: apt-get failed; run:  apt-get update && $cmd" >&2
+	exit 1
+fi
+exit 0

@@ -1,0 +1,79 @@
+/*
+ * fdstate — open/close/update of the open-socket table.
+ */
+#include "fdstate.h"
+#include "depot.h"
+
+#include <string.h>
+
+static void count_closed(struct tally_log *log, uint32_t stack_id)
+{
+	__atomic_fetch_add(&log->hdr->sockets_closed, 1, __ATOMIC_RELAXED);
+	struct tally_stack *st = depot_entry(log, stack_id);
+	if (st)
+		__atomic_fetch_add(&st->closed, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot *init)
+{
+	struct tally_fd_slot *s = fdstate_slot(log, fd);
+	struct tally_stack *st;
+	uint64_t stale;
+
+	__atomic_fetch_add(&log->hdr->sockets_created, 1, __ATOMIC_RELAXED);
+	st = depot_entry(log, init->stack_id);
+	if (st)
+		__atomic_fetch_add(&st->created, 1, __ATOMIC_RELAXED);
+	if (!s) {
+		if (fd >= 0)
+			__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_STATE_FULL], 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	/* Empty the slot first so a live reader never mixes two sockets. */
+	stale = __atomic_exchange_n(&s->serial, 0, __ATOMIC_ACQ_REL);
+	if (stale)
+		count_closed(log, s->stack_id);
+	memcpy((char *)s + sizeof(s->serial), (const char *)init + sizeof(init->serial),
+	       sizeof(*s) - sizeof(s->serial));
+	__atomic_store_n(&s->serial, init->serial, __ATOMIC_RELEASE);
+	return stale;
+}
+
+int fdstate_close(struct tally_log *log, int fd, uint64_t serial)
+{
+	struct tally_fd_slot *s = fdstate_slot(log, fd);
+	uint32_t stack_id;
+
+	if (!s || !serial)
+		return 0;
+	stack_id = s->stack_id;
+	if (!__atomic_compare_exchange_n(&s->serial, &serial, 0, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_RELAXED))
+		return 0;
+	count_closed(log, stack_id);
+	return 1;
+}
+
+void fdstate_set_addr(struct tally_log *log, int fd, uint64_t serial,
+                      const struct tally_addr *addr, int peer)
+{
+	struct tally_fd_slot *s = fdstate_slot(log, fd);
+
+	if (!s || !serial || __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE) != serial)
+		return;
+	if (peer) {
+		s->peer = *addr;
+		__atomic_fetch_or(&s->flags, TALLY_FD_CONNECTED, __ATOMIC_RELEASE);
+	} else {
+		s->local = *addr;
+		__atomic_fetch_or(&s->flags, TALLY_FD_BOUND, __ATOMIC_RELEASE);
+	}
+}
+
+void fdstate_add_flags(struct tally_log *log, int fd, uint64_t serial, uint32_t flags)
+{
+	struct tally_fd_slot *s = fdstate_slot(log, fd);
+
+	if (s && serial && __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE) == serial)
+		__atomic_fetch_or(&s->flags, flags, __ATOMIC_RELEASE);
+}

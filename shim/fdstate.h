@@ -1,0 +1,49 @@
+/*
+ * fdstate — the log's table of currently open socket fds, indexed by fd.
+ *
+ * It is the part of the log that stays exact when the event area is full:
+ * a report after weeks reads the open sockets from here.  A slot is owned by
+ * the thread that holds the fd, and the kernel hands an fd number to one
+ * thread at a time, so slots need no lock; a close clears a slot only if it
+ * still holds the serial seen before the close, so a racing re-open of the
+ * same number by another thread is never wiped.
+ */
+#ifndef TALLY_FDSTATE_H
+#define TALLY_FDSTATE_H
+
+#include <stdint.h>
+
+#include "logfile.h"
+
+static inline struct tally_fd_slot *fdstate_slot(struct tally_log *log, int fd)
+{
+	if (fd < 0 || (uint32_t)fd >= log->hdr->max_fds)
+		return 0;
+	return &log->state[fd];
+}
+
+/* The serial of the socket open at fd, or 0. */
+static inline uint64_t fdstate_serial(struct tally_log *log, int fd)
+{
+	struct tally_fd_slot *s = fdstate_slot(log, fd);
+	return s ? __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* Publishes `init` (serial included) at fd.  Returns the serial of a socket
+ * the slot still held, which was closed without the shim seeing it, or 0.
+ * Counts the fd as untracked when it lies beyond the table. */
+uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot *init);
+
+/* Clears fd's slot if it still holds `serial`; on success counts the close
+ * for the creating stack and returns 1. */
+int fdstate_close(struct tally_log *log, int fd, uint64_t serial);
+
+/* Records the local or peer address of the socket at fd, if it still holds
+ * `serial`. */
+void fdstate_set_addr(struct tally_log *log, int fd, uint64_t serial,
+                      const struct tally_addr *addr, int peer);
+
+/* Sets flag bits on the socket at fd, if it still holds `serial`. */
+void fdstate_add_flags(struct tally_log *log, int fd, uint64_t serial, uint32_t flags);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * logfile — create, size and map a tally log; copy it for a forked child.
+ * Runs in the constructor and in the child after fork (async-signal-safe
+ * calls only there: open, fallocate, mmap, close, memcpy).
+ */
+#include "logfile.h"
+#include "procinfo.h"
+#include "real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIN_EVENTS 1024u
+
+static uint64_t round_page(uint64_t n)
+{
+	return (n + TALLY_PAGE - 1) & ~(uint64_t)(TALLY_PAGE - 1);
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+uint64_t log_layout(const struct tally_settings *s, struct tally_header *hdr)
+{
+	uint64_t off = TALLY_PAGE, size;
+
+	hdr->depth = s->depth;
+	hdr->max_modules = s->max_modules;
+	hdr->max_stacks = s->max_stacks;
+	hdr->stack_buckets = pow2_at_least(s->max_stacks * 2);
+	hdr->max_frames = s->max_stacks * (s->depth < 16 ? s->depth : 16) + 4 * s->depth;
+	hdr->max_fds = s->max_fds;
+
+	hdr->modules_off = off;
+	off = round_page(off + (uint64_t)hdr->max_modules * sizeof(struct tally_module));
+	hdr->stacks_off = off;
+	off = round_page(off + (uint64_t)hdr->max_stacks * sizeof(struct tally_stack));
+	hdr->index_off = off;
+	off = round_page(off + (uint64_t)hdr->stack_buckets * sizeof(uint32_t));
+	hdr->frames_off = off;
+	off = round_page(off + (uint64_t)hdr->max_frames * sizeof(uint64_t));
+	hdr->state_off = off;
+	off = round_page(off + (uint64_t)hdr->max_fds * sizeof(struct tally_fd_slot));
+	hdr->events_off = off;
+
+	size = s->log_size > off ? s->log_size : off;
+	if ((size - off) / sizeof(struct tally_event) < MIN_EVENTS)
+		size = off + MIN_EVENTS * sizeof(struct tally_event);
+	size = round_page(size);
+	hdr->max_events = (size - off) / sizeof(struct tally_event);
+	hdr->file_size = size;
+	return size;
+}
+
+void log_view(struct tally_log *log, void *base, size_t size)
+{
+	struct tally_header *hdr = base;
+	char *b = base;
+
+	log->base = base;
+	log->size = size;
+	log->hdr = hdr;
+	log->modules = (struct tally_module *)(b + hdr->modules_off);
+	log->stacks = (struct tally_stack *)(b + hdr->stacks_off);
+	log->index = (uint32_t *)(b + hdr->index_off);
+	log->frames = (uint64_t *)(b + hdr->frames_off);
+	log->state = (struct tally_fd_slot *)(b + hdr->state_off);
+	log->events = (struct tally_event *)(b + hdr->events_off);
+}
+
+int log_expand_path(const char *pattern, pid_t pid, const char *exe, char *out, size_t outsz)
+{
+	const char *base = strrchr(exe, '/');
+	size_t n = 0;
+
+	base = base ? base + 1 : exe;
+	if (!*base)
+		base = "unknown";
+	for (const char *p = pattern; *p; p++) {
+		char piece[32];
+		const char *add = piece;
+
+		if (*p == '%' && p[1] == 'p') {
+			snprintf(piece, sizeof(piece), "%d", (int)pid);
+			p++;
+		} else if (*p == '%' && p[1] == 'e') {
+			add = base;
+			p++;
+		} else if (*p == '%' && p[1] == '%') {
+			piece[0] = '%', piece[1] = 0;
+			p++;
+		} else {
+			piece[0] = *p, piece[1] = 0;
+		}
+		size_t len = strlen(add);
+		if (n + len + 1 > outsz)
+			return -ENAMETOOLONG;
+		memcpy(out + n, add, len);
+		n += len;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+/* Opens a new file at `path`, or `path.1` … `path.99` when taken. */
+static int open_exclusive(char *path, size_t pathsz)
+{
+	size_t len = strlen(path);
+
+	for (int n = 0; n < 100; n++) {
+		if (n) {
+			if (snprintf(path + len, pathsz - len, ".%d", n) >= (int)(pathsz - len))
+				return -ENAMETOOLONG;
+		}
+		int fd = real_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* Creates and maps a file of `size` bytes; fills log->base/size/path. */
+static int create_mapped(struct tally_log *log, const char *pattern, pid_t pid,
+                         const char *exe, uint64_t size)
+{
+	void *base;
+	int fd, err;
+
+	err = log_expand_path(pattern, pid, exe, log->path, sizeof(log->path) - 4);
+	if (err)
+		return err;
+	fd = open_exclusive(log->path, sizeof(log->path));
+	if (fd < 0)
+		return fd;
+	/* Allocate every block now: writing into a hole of a full tmpfs would
+	 * raise SIGBUS in the program, much later and far from here. */
+	err = posix_fallocate(fd, 0, (off_t)size);
+	if (err == EOPNOTSUPP || err == EINVAL)
+		err = ftruncate(fd, (off_t)size) ? errno : 0;
+	if (err) {
+		unlink(log->path);
+		real_close(fd);
+		return -err;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	err = base == MAP_FAILED ? -errno : 0;
+	real_close(fd);
+	if (err) {
+		unlink(log->path);
+		return err;
+	}
+	log->base = base;
+	log->size = size;
+	return 0;
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void stamp_identity(struct tally_header *hdr, const struct tally_settings *s)
+{
+	hdr->pid = getpid();
+	hdr->ppid = getppid();
+	hdr->proc_start_ticks = procinfo_start_ticks();
+	hdr->start_wall_ns = clock_ns(CLOCK_REALTIME);
+	hdr->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	memcpy(hdr->run_id, s->run_id, sizeof(hdr->run_id));
+	hdr->run_id[sizeof(hdr->run_id) - 1] = 0;
+}
+
+int log_create(struct tally_log *log, const struct tally_settings *s, const char *pattern)
+{
+	struct tally_header layout;
+	char path_keep[TALLY_PATH_MAX];
+	uint64_t size;
+	int err;
+
+	memset(&layout, 0, sizeof(layout));
+	size = log_layout(s, &layout);
+	memset(log, 0, sizeof(*log));
+	procinfo_exe(layout.exe, sizeof(layout.exe));
+	err = create_mapped(log, pattern, getpid(), layout.exe, size);
+	if (err)
+		return err;
+	/* Everything but the magic first, so a reader never sees a half-written
+	 * header; the view needs the offsets in place. */
+	struct tally_header *hdr = log->base;
+	memcpy((char *)hdr + sizeof(hdr->magic), (char *)&layout + sizeof(hdr->magic),
+	       sizeof(layout) - sizeof(hdr->magic));
+	memcpy(path_keep, log->path, sizeof(path_keep));
+	log_view(log, log->base, size);
+	memcpy(log->path, path_keep, sizeof(path_keep));
+	hdr->version = TALLY_FORMAT_VERSION;
+	hdr->header_size = sizeof(*hdr);
+	stamp_identity(hdr, s);
+	hdr->cmdline_len = procinfo_cmdline(hdr->cmdline, sizeof(hdr->cmdline));
+	__atomic_store(&hdr->magic, &(char[8]){ 'T', 'A', 'L', 'L', 'Y', 'L', 'O', 'G' },
+	               __ATOMIC_RELEASE);
+	return 0;
+}
+
+int log_fork_child(struct tally_log *log, const struct tally_settings *s)
+{
+	struct tally_log parent = *log, child;
+	const struct tally_header *ph = parent.hdr;
+	int err;
+
+	memset(&child, 0, sizeof(child));
+	err = create_mapped(&child, s->log_pattern, getpid(), ph->exe, parent.size);
+	if (err) {
+		munmap(parent.base, parent.size);
+		memset(log, 0, sizeof(*log));
+		return err;
+	}
+	/* The header first, with the parent's layout, then the tables the
+	 * child inherits: stack ids and module generations stay valid. */
+	memcpy(child.base, parent.base, sizeof(*ph));
+	char path_keep[TALLY_PATH_MAX];
+	memcpy(path_keep, child.path, sizeof(path_keep));
+	log_view(&child, child.base, parent.size);
+	memcpy(child.path, path_keep, sizeof(path_keep));
+
+	struct tally_header *h = child.hdr;
+	memcpy(child.modules, parent.modules, (size_t)ph->max_modules * sizeof(*child.modules));
+	memcpy(child.stacks, parent.stacks, (size_t)ph->max_stacks * sizeof(*child.stacks));
+	memcpy(child.index, parent.index, (size_t)ph->stack_buckets * sizeof(*child.index));
+	memcpy(child.frames, parent.frames, (size_t)ph->max_frames * sizeof(*child.frames));
+	uint64_t inherited = 0;
+	for (uint32_t fd = 0; fd < ph->max_fds; fd++) {
+		if (!parent.state[fd].serial)
+			continue;
+		inherited++;
+		child.state[fd] = parent.state[fd];
+		child.state[fd].flags |= TALLY_FD_INHERITED;
+		/* Serials are per log; mark the parent's so they never
+		 * collide with the child's own. */
+		child.state[fd].serial |= TALLY_SERIAL_INHERITED;
+	}
+	/* The per-site counters start again: the child's own books. */
+	for (uint32_t i = 0; i < ph->max_stacks; i++)
+		child.stacks[i].created = child.stacks[i].closed = 0;
+
+	h->events_claimed = 0;
+	memset(h->dropped, 0, sizeof(h->dropped));
+	h->exit_state = TALLY_RUNNING;
+	h->exit_mono_ns = 0;
+	h->sockets_created = inherited;   /* the child starts with these open */
+	h->sockets_closed = 0;
+	snprintf(h->parent_log, sizeof(h->parent_log), "%s", parent.path);
+	stamp_identity(h, s);
+	munmap(parent.base, parent.size);
+	*log = child;
+	return 0;
+}
+
+void log_unmap(struct tally_log *log)
+{
+	if (log->base)
+		munmap(log->base, log->size);
+	memset(log, 0, sizeof(*log));
+}

@@ -1,0 +1,60 @@
+/*
+ * logfile — the mapped log: its layout, its creation, and the typed view of
+ * its sections that the recorder writes through.
+ *
+ * The file is created O_EXCL|O_NOFOLLOW with mode 0600, fully allocated
+ * (so a full /dev/shm can never SIGBUS the program on a later write),
+ * mapped MAP_SHARED and its fd closed again at once: the shim holds no fd
+ * the program could see, close or reuse.
+ */
+#ifndef TALLY_LOGFILE_H
+#define TALLY_LOGFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tally/format.h"
+#include "settings.h"
+
+/* Typed pointers into one mapped log.  All point into `base`. */
+struct tally_log {
+	void *base;
+	size_t size;
+	struct tally_header *hdr;
+	struct tally_module *modules;
+	struct tally_stack *stacks;
+	uint32_t *index;
+	uint64_t *frames;
+	struct tally_fd_slot *state;
+	struct tally_event *events;
+	char path[TALLY_PATH_MAX];
+};
+
+/* Fills the settings and section offsets of `hdr` for `s`.  When the tables
+ * leave fewer than 1024 events, the file grows to hold 1024.  Returns the
+ * file size to allocate. */
+uint64_t log_layout(const struct tally_settings *s, struct tally_header *hdr);
+
+/* Points the view's section pointers at `base` as laid out in base's header. */
+void log_view(struct tally_log *log, void *base, size_t size);
+
+/* Expands %p (pid), %e (executable base name) and %% in `pattern`.
+ * Returns 0, or -ENAMETOOLONG. */
+int log_expand_path(const char *pattern, pid_t pid, const char *exe, char *out, size_t outsz);
+
+/* Creates, allocates and maps a new log named after `pattern`; never
+ * truncates or follows an existing file: on a clash, ".N" is appended.
+ * Writes the header's identity and layout.  Returns 0 or -errno. */
+int log_create(struct tally_log *log, const struct tally_settings *s, const char *pattern);
+
+/* Child side of fork: creates a log of its own for the child with the
+ * parent's module, stack and state tables (open sockets marked inherited)
+ * and an empty event area, then drops the mapping of the parent's log.
+ * Returns 0 or -errno; on failure `log` is left unmapped (inactive). */
+int log_fork_child(struct tally_log *log, const struct tally_settings *s);
+
+/* Unmaps.  Used by tests and when creation fails half way. */
+void log_unmap(struct tally_log *log);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * procinfo — small /proc readers with no allocation and no stdio, so they
+ * are safe in a constructor and in a child after fork.
+ */
+#include "procinfo.h"
+#include "real.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads up to size-1 bytes of a file; returns the count, -1 on error. */
+static ssize_t read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = real_open(path, O_RDONLY | O_CLOEXEC, 0);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - total);
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	real_close(fd);
+	buf[total] = 0;
+	return total;
+}
+
+void procinfo_exe(char *out, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", out, size - 1);
+	out[n > 0 ? n : 0] = 0;
+}
+
+uint32_t procinfo_cmdline(char *out, size_t size)
+{
+	ssize_t n = read_small_file("/proc/self/cmdline", out, size);
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+uint64_t procinfo_start_ticks_of(int pid)
+{
+	char path[64], buf[1024];
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	/* comm may contain spaces and parentheses: fields restart after the
+	 * last ')'.  Field 3 follows it; we want field 22. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p + 1, ' ');
+	}
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+uint64_t procinfo_start_ticks(void)
+{
+	return procinfo_start_ticks_of(getpid());
+}

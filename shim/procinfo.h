@@ -1,0 +1,25 @@
+/*
+ * procinfo — facts about this process read from /proc at start-up:
+ * executable path, command line, kernel start time.  Used only in the
+ * constructor and after fork, never on the recording path.
+ */
+#ifndef TALLY_PROCINFO_H
+#define TALLY_PROCINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* /proc/self/exe into out (NUL-terminated, "" when unreadable). */
+void procinfo_exe(char *out, size_t size);
+
+/* /proc/self/cmdline into out (NUL-separated); returns bytes stored. */
+uint32_t procinfo_cmdline(char *out, size_t size);
+
+/* Field 22 of /proc/self/stat (start time in clock ticks since boot), 0 if
+ * unknown.  With the pid it identifies a process across pid reuse. */
+uint64_t procinfo_start_ticks(void);
+
+/* The same for any pid; 0 when the process does not exist. */
+uint64_t procinfo_start_ticks_of(int pid);
+
+#endif

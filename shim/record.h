@@ -1,0 +1,119 @@
+/*
+ * record — the recording path: one event, from the intercepted call's
+ * return to the committed record.  Inline because it runs on every call.
+ *
+ *   struct rec r;
+ *   if (rec_begin(&r, TALLY_EV_SOCKET, fd, ret, err)) {
+ *           ... fill r.ev ...
+ *           rec_stack(&r);           (optional: capture the call stack)
+ *           uint64_t seq = rec_claim(&r);
+ *           ... publish state with serial seq + 1 ...
+ *           rec_commit(&r);
+ *           rec_end(&r);
+ *   }
+ *
+ * No malloc, lock or syscall on this path (MEASURED.md): the event slot is
+ * claimed with one atomic add, time comes from the vDSO, the thread id is
+ * cached per thread.  A thread-local depth guards against recursion: an
+ * event raised while the shim is already working on this thread (a signal
+ * handler that closes an fd during a capture) is still recorded, but without
+ * a stack, and counted.
+ */
+#ifndef TALLY_RECORD_H
+#define TALLY_RECORD_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "logfile.h"
+#include "settings.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define TLS __attribute__((tls_model("initial-exec"))) __thread
+
+/* The shim's one piece of global state.  Written by the constructor, by the
+ * fork child handler and by shim_reset() in tests; read by every wrapper. */
+struct shim {
+	struct tally_log log;          /* the mapped log; log.hdr NULL = off */
+	struct tally_settings settings;
+	int active;                    /* recording */
+};
+extern struct shim g_shim;
+
+extern TLS int rec_depth;          /* >0 while the shim works on this thread */
+extern TLS uint32_t rec_tid;       /* cached gettid(); 0 = not yet */
+
+uint32_t rec_tid_slow(void);
+
+struct rec {
+	struct tally_event ev;
+	uint64_t seq;
+};
+
+static inline int64_t rec_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Starts an event.  Returns 0 when nothing is to be recorded. */
+static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, int err)
+{
+	if (unlikely(!g_shim.active))
+		return 0;
+	rec_depth++;
+	memset(&r->ev, 0, sizeof(r->ev));
+	r->ev.kind = kind;
+	r->ev.fd = fd;
+	r->ev.result = result;
+	r->ev.err = result < 0 ? err : 0;
+	r->ev.time_ns = rec_now();
+	r->ev.tid = likely(rec_tid) ? rec_tid : rec_tid_slow();
+	r->seq = UINT64_MAX;
+	return 1;
+}
+
+/* Captures the stack into the depot (or marks the event nested). */
+void rec_stack(struct rec *r);
+
+/* Claims the event's sequence number; seq + 1 is the serial of a socket
+ * the event creates. */
+static inline uint64_t rec_claim(struct rec *r)
+{
+	r->seq = __atomic_fetch_add(&g_shim.log.hdr->events_claimed, 1, __ATOMIC_RELAXED);
+	return r->seq;
+}
+
+/* Writes the event into its slot, or counts it dropped. */
+static inline void rec_commit(struct rec *r)
+{
+	struct tally_header *hdr = g_shim.log.hdr;
+
+	if (r->seq == UINT64_MAX)
+		rec_claim(r);
+	if (unlikely(r->seq >= hdr->max_events)) {
+		__atomic_fetch_add(&hdr->dropped[TALLY_DROP_FULL], 1, __ATOMIC_RELAXED);
+		return;
+	}
+	struct tally_event *slot = &g_shim.log.events[r->seq];
+	uint32_t check = tally_event_check(&r->ev, r->seq);
+	memcpy((char *)slot + 4, (const char *)&r->ev + 4, sizeof(*slot) - 4);
+	/* The check word last: a reader that finds it valid has the record. */
+	__atomic_store_n(&slot->check, check, __ATOMIC_RELEASE);
+}
+
+static inline void rec_end(struct rec *r)
+{
+	(void)r;
+	rec_depth--;
+}
+
+/* errno-preserving helpers for the wrappers. */
+#define SAVE_ERRNO int saved_errno__ = errno
+#define RESTORE_ERRNO errno = saved_errno__
+
+#endif

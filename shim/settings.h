@@ -1,0 +1,44 @@
+/*
+ * settings — the shim's configuration, read once from the environment.
+ *
+ * Every value has a safe default.  A value that cannot be parsed or is out
+ * of range is replaced by its default and reported with one warning line, so
+ * a typo in TALLY_* never stops the program being observed.
+ */
+#ifndef TALLY_SETTINGS_H
+#define TALLY_SETTINGS_H
+
+#include <stdint.h>
+
+#define TALLY_DEFAULT_LOG "/dev/shm/tally.%e.%p"
+#define TALLY_DEFAULT_DEPTH 32u
+#define TALLY_DEFAULT_LOG_SIZE (64ull << 20)
+#define TALLY_DEFAULT_MAX_FDS 65536u
+#define TALLY_DEFAULT_MAX_STACKS 16384u
+#define TALLY_DEFAULT_MAX_MODULES 512u
+
+struct tally_settings {
+	char log_pattern[256];     /* TALLY_LOG: path or pattern (%p %e %%) */
+	char run_id[40];           /* TALLY_RUN_ID: set by `tally run` */
+	uint32_t depth;            /* TALLY_DEPTH: frames per stack, 1..64 */
+	uint64_t log_size;         /* TALLY_LOG_SIZE: bytes, K/M/G suffix */
+	uint32_t max_fds;          /* TALLY_MAX_FDS: state table slots */
+	uint32_t max_stacks;       /* TALLY_MAX_STACKS: distinct stacks */
+	uint32_t max_modules;      /* TALLY_MAX_MODULES */
+	int disabled;              /* TALLY_DISABLE=1: pass everything through */
+};
+
+/* Reads the settings through `get` (getenv in the shim, a table in tests).
+ * Calls `warn` once per rejected value with a complete message line (no
+ * newline).  Returns the number of warnings. */
+int settings_read(struct tally_settings *out,
+                  const char *(*get)(const char *name),
+                  void (*warn)(const char *line));
+
+/* Parses "123", "64K", "16M", "1G" into bytes.  Returns 0 on success. */
+int settings_parse_size(const char *text, uint64_t *bytes);
+
+/* Parses a decimal in [lo, hi].  Returns 0 on success. */
+int settings_parse_uint(const char *text, uint64_t lo, uint64_t hi, uint64_t *value);
+
+#endif

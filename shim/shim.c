@@ -1,0 +1,93 @@
+/*
+ * shim — start-up and shut-down of libtally.so: read the settings, create
+ * the log, scan the modules, warm the unwinder, and switch recording on;
+ * hand a forked child a log of its own; mark a normal exit.
+ */
+#include "logfile.h"
+#include "modules.h"
+#include "real.h"
+#include "record.h"
+#include "unwind.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
+
+static void warn_line(const char *line)
+{
+	/* One line, one write: stdio is not ours to use in someone's program. */
+	char buf[600];
+	int n = snprintf(buf, sizeof(buf), "%s\n", line);
+	if (n > 0 && write(2, buf, (size_t)n) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+static void atfork_prepare(void)
+{
+	modules_lock();   /* no fork in the middle of a rescan */
+}
+
+static void atfork_parent(void)
+{
+	modules_unlock();
+}
+
+static void atfork_child(void)
+{
+	modules_reset_lock_in_child();
+	rec_tid = 0;
+	if (!g_shim.active)
+		return;
+	g_shim.active = 0;
+	if (log_fork_child(&g_shim.log, &g_shim.settings) == 0)
+		g_shim.active = 1;
+}
+
+/* Runs before the program's own constructors (priority 101) so their
+ * sockets are seen too. */
+__attribute__((constructor(101))) static void tally_start(void)
+{
+	char line[512];
+	int err;
+
+	real_resolve();
+	if (g_shim.active || g_shim.log.hdr)
+		return;
+	settings_read(&g_shim.settings, env_get, warn_line);
+	if (g_shim.settings.disabled)
+		return;
+	err = log_create(&g_shim.log, &g_shim.settings, g_shim.settings.log_pattern);
+	if (err) {
+		snprintf(line, sizeof(line), "tally: cannot create log %s: %s; not recording",
+		         g_shim.settings.log_pattern, strerror(-err));
+		warn_line(line);
+		return;
+	}
+	modules_rescan(&g_shim.log);
+	rec_depth++;          /* the warm-up capture must record nothing */
+	if (unwind_init() != 0)
+		warn_line("tally: libunwind.so.8 not found; recording without stacks");
+	rec_depth--;
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	__atomic_store_n(&g_shim.active, 1, __ATOMIC_RELEASE);
+}
+
+/* Runs after the program's destructors.  The log stays mapped: closes done
+ * by later destructors and by exit itself are still recorded. */
+__attribute__((destructor(101))) static void tally_stop(void)
+{
+	struct tally_header *hdr = g_shim.log.hdr;
+
+	if (!g_shim.active || hdr->pid != getpid())
+		return;
+	hdr->exit_mono_ns = rec_now();
+	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
+}

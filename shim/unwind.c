@@ -1,0 +1,188 @@
+/*
+ * unwind — libunwind behind one small interface.
+ */
+#include "unwind.h"
+#include "real.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stddef.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define SKIP_MAX 8   /* room for the shim's own frames above the capture */
+
+typedef int (*backtrace_fn)(void **buffer, int size);
+typedef int (*flush_fn)(void *as, uintptr_t lo, uintptr_t hi);
+typedef int (*access_mem_fn)(void *as, uintptr_t addr, uintptr_t *val, int write, void *arg);
+
+/* The head of libunwind's unw_accessors_t (libunwind-common.h): stable
+ * since libunwind 0.99; access_mem is its fourth member. */
+struct unw_accessors_head {
+	void *find_proc_info;
+	void *put_unwind_info;
+	void *get_dyn_info_list_addr;
+	access_mem_fn access_mem;
+};
+typedef struct unw_accessors_head *(*get_accessors_fn)(void *as);
+
+/* Set once by unwind_init() in the constructor, read-only afterwards. */
+static backtrace_fn unw_backtrace_p;
+static flush_fn unw_flush_p;
+static void **unw_local_as_p;
+static uintptr_t self_lo, self_hi;         /* libtally.so's mapped range */
+static uintptr_t unwinder_lo, unwinder_hi; /* libunwind's mapped range */
+
+/* Pages recently found readable, per thread (page addresses). */
+#define GOOD_PAGES 4
+static __attribute__((tls_model("initial-exec"))) __thread uintptr_t good_pages[GOOD_PAGES];
+static __attribute__((tls_model("initial-exec"))) __thread unsigned good_next;
+
+/* Whether the 8 bytes at addr can be read, without an fd: rt_sigprocmask
+ * copies the new mask from user memory before it looks at `how`, so with
+ * an invalid `how` it fails with EFAULT for unreadable memory and EINVAL
+ * otherwise, changing nothing.  (libunwind's own check writes the bytes
+ * into a pipe it keeps open in the program: MEASURED.md, hazard 1.) */
+static int readable(uintptr_t addr)
+{
+	uintptr_t page = addr & ~(uintptr_t)4095, last = (addr + 7) & ~(uintptr_t)4095;
+
+	if (page == 0)
+		return 0;
+	for (unsigned i = 0; i < GOOD_PAGES; i++)
+		if (good_pages[i] == page && page == last)
+			return 1;
+	int saved = errno;
+	long r = syscall(SYS_rt_sigprocmask, -1, (void *)addr, NULL, sizeof(uint64_t));
+	int ok = r < 0 && errno == EINVAL;
+	errno = saved;
+	if (ok && page == last) {
+		good_pages[good_next++ % GOOD_PAGES] = page;
+	}
+	return ok;
+}
+
+/* Replaces libunwind's local access_mem: every read is validated (cheap:
+ * this runs only when libunwind fills its cache for a new call site). */
+static int checked_access_mem(void *as, uintptr_t addr, uintptr_t *val, int write, void *arg)
+{
+	(void)as, (void)arg;
+	if (write) {
+		*(uintptr_t *)addr = *val;
+		return 0;
+	}
+	if (!readable(addr))
+		return -1;
+	*val = *(const uintptr_t *)addr;
+	return 0;
+}
+
+struct range_query {
+	uintptr_t addr, lo, hi;
+	int found;
+};
+
+static int range_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct range_query *q = data;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (q->addr >= lo && q->addr < hi) {
+		q->lo = lo, q->hi = hi, q->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The mapped range of the object containing `addr`. */
+static int range_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
+{
+	struct range_query q = { (uintptr_t)addr, 0, 0, 0 };
+
+	dl_iterate_phdr(range_cb, &q);
+	*lo = q.lo, *hi = q.hi;
+	return q.found ? 0 : -1;
+}
+
+int unwind_init(void)
+{
+	void *lib;
+
+	range_of((const void *)unwind_init, &self_lo, &self_hi);
+	if (unw_backtrace_p)
+		return 0;
+	lib = real.dlopen ? real.dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL) : NULL;
+	if (!lib)
+		return -1;
+	*(void **)&unw_backtrace_p = dlsym(lib, "unw_backtrace");
+	*(void **)&unw_flush_p = dlsym(lib, "_Ux86_64_flush_cache");
+	unw_local_as_p = dlsym(lib, "_ULx86_64_local_addr_space");
+	if (!unw_backtrace_p)
+		return -1;
+	range_of((const void *)unw_backtrace_p, &unwinder_lo, &unwinder_hi);
+
+	/* Initialises libunwind (whose pipe2 is refused: unwinder range is
+	 * known now) and swaps in a memory check that needs no fd. */
+	get_accessors_fn get_accessors = (get_accessors_fn)dlsym(lib, "_Ux86_64_get_accessors");
+	struct unw_accessors_head *acc =
+		get_accessors && unw_local_as_p ? get_accessors(*unw_local_as_p) : NULL;
+	if (!acc) {
+		unw_backtrace_p = NULL;   /* would need the pipe: no stacks */
+		return -1;
+	}
+	acc->access_mem = checked_access_mem;
+
+	uint64_t warm[4];
+	unwind_capture(warm, 4);
+	return 0;
+}
+
+unsigned unwind_capture(uint64_t *frames, unsigned max)
+{
+	void *raw[TALLY_DEPTH_CAPTURE + SKIP_MAX];
+	unsigned n, skip = 0;
+
+	if (!unw_backtrace_p)
+		return 0;
+	if (max > TALLY_DEPTH_CAPTURE)
+		max = TALLY_DEPTH_CAPTURE;
+	n = (unsigned)unw_backtrace_p(raw, (int)(max + SKIP_MAX));
+	while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
+		skip++;
+	n -= skip;
+	if (n > max)
+		n = max;
+	for (unsigned i = 0; i < n; i++)
+		frames[i] = (uint64_t)(uintptr_t)raw[skip + i];
+	return n;
+}
+
+int unwind_refuses_pipe(const void *caller)
+{
+	uintptr_t c = (uintptr_t)caller;
+	return unwinder_hi && c >= unwinder_lo && c < unwinder_hi;
+}
+
+void unwind_flush(void)
+{
+	if (unw_flush_p && unw_local_as_p)
+		unw_flush_p(*unw_local_as_p, 0, 0);
+}
+
+void unwind_self_range(uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = self_lo, *hi = self_hi;
+}

@@ -1,0 +1,39 @@
+/*
+ * unwind — call-stack capture with libunwind, without letting libunwind
+ * change the program (MEASURED.md, hazards 1 and 2).
+ *
+ * libunwind is dlopen'ed RTLD_LOCAL, never linked: a DT_NEEDED on
+ * libunwind.so.8 would make libstdc++ bind _Unwind_RaiseException & co to
+ * libunwind's copies.  Its memory-validation pipe is refused (see
+ * unwind_refuses_pipe) so it never holds an fd the program could reuse.
+ */
+#ifndef TALLY_UNWIND_H
+#define TALLY_UNWIND_H
+
+#include <stdint.h>
+
+#define TALLY_DEPTH_CAPTURE 64   /* most frames a capture returns */
+
+/* Loads libunwind and takes one warm-up capture (the first one costs
+ * ~130 µs and ~50 syscalls).  Returns 0, or -1 when libunwind is missing:
+ * events are then recorded without stacks. */
+int unwind_init(void);
+
+/* Captures up to `max` return addresses of the caller's stack, innermost
+ * first, with the shim's own frames removed.  Returns the count (0 when no
+ * unwinder is available). */
+unsigned unwind_capture(uint64_t *frames, unsigned max);
+
+/* True when a pipe()/pipe2() call comes from libunwind's own code (its
+ * validation pipe): the wrapper then fails it with EMFILE.  libunwind copes
+ * by treating unvalidated memory as unreadable, which only ends a stack a
+ * little earlier in code with no unwind info. */
+int unwind_refuses_pipe(const void *caller);
+
+/* Tells libunwind that code was unmapped (dlclose). */
+void unwind_flush(void);
+
+/* The shim's own text range, for tests. */
+void unwind_self_range(uintptr_t *lo, uintptr_t *hi);
+
+#endif
