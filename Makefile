@@ -54,6 +54,11 @@ examples: $(EXAMPLES_BINS)
 -include tests/tests.mk
 -include bench/bench.mk
 
+# The example gateway with its extra per-packet reference, under tally.
+demo: all
+	@echo "== the example gateway with --bug (5 add / RTP / remove cycles) under tally"
+	$(BUILD)/tally run -- $(BUILD)/examples/gateway --bug --cycles 5 --packets 20
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/tally
 	install -m 755 $(BUILD)/tally $(DESTDIR)$(PREFIX)/bin/tally

@@ -1,0 +1,47 @@
+# Tests: cmocka unit tests (tests/unit/test_*.c, one binary each) and
+# integration tests (tests/integration/test_*.sh, tests/janus/test_janus.sh)
+# that drive real programs through the real CLI.  `make test` runs them all
+# through tests/run.sh, which ends with "N passed, M failed".
+
+UNIT_SRC := $(filter-out tests/unit/test_symbolize.c,$(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%) $(BUILD)/unit/test_symbolize
+
+# Everything but the interposing wrappers and the constructor: a unit test
+# must not have its own socket() calls recorded.
+UNIT_SHIM_OBJ := $(filter-out $(BUILD)/shim/hooks_%.o $(BUILD)/shim/shim.o,$(SHIM_OBJ))
+UNIT_ANALYZER_OBJ := $(filter-out $(BUILD)/analyzer/main.o,$(ANALYZER_OBJ))
+UNIT_CFLAGS := $(CFLAGS_COMMON) -Ishim -Ianalyzer -Wno-unused-parameter \
+	$(call PKG,glib-2.0 libdw cmocka)
+UNIT_LIBS := $(call PKGLIBS,glib-2.0 libdw cmocka) -lelf -ldl -pthread
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) $(UNIT_LIBS)
+
+-include tests/unit/symbolize.mk
+
+# Helper programs the integration tests run (C and C++).
+PROG_C := $(wildcard tests/progs/*.c)
+PROG_CXX := $(wildcard tests/progs/*.cc)
+PROG_BINS := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) $(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%)
+
+$(BUILD)/progs/%: tests/progs/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -ldl
+
+# C++ sources ending in _plugin.cc become shared objects for dlopen.
+$(BUILD)/progs/%_plugin: tests/progs/%_plugin.cc | deps
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@.so $< && touch $@
+
+$(BUILD)/progs/%: tests/progs/%.cc | deps
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -ldl
+
+unit: $(UNIT_BINS) $(BUILD)/unit/libsymfix_debug.so $(BUILD)/unit/libsymfix_stripped.so \
+	$(BUILD)/unit/libsymfix_vaddr.so
+
+test: deps-test all unit $(PROG_BINS)
+	@tests/run.sh
+
+.PHONY: unit
