@@ -4,6 +4,7 @@
 # TESTS=pattern limits the run to tests whose name contains the pattern.
 set -u
 cd "$(dirname "$0")/.."
+export JANUS_TEST_REQUIRED=1
 export TALLY="$PWD/build/tally" TALLY_LIB="$PWD/build/libtally.so" TOP="$PWD"
 passed=0 failed=0 failures=()
 
@@ -23,7 +24,7 @@ for t in build/unit/test_*; do
 	[ -x "$t" ] && [ -f "$t" ] || continue
 	run_one "unit/$(basename "$t")" "$t"
 done
-for t in tests/integration/test_*.sh tests/janus/test_janus.sh; do
+for t in tests/integration/test_*.sh tests/janus/selftest_compare.sh tests/janus/test_janus.sh; do
 	[ -f "$t" ] || continue
 	run_one "${t#tests/}" bash "$t"
 done
