@@ -33,6 +33,36 @@ struct fde_table {
 	bool built;
 };
 
+/* One function symbol at run-time addresses; end == start when the symbol
+ * has no size.  name points into libdwfl's copy of the ELF string table. */
+struct func_sym {
+	uint64_t start, end;
+	const char *name;
+	int rank;                    /* among aliases the lowest wins */
+};
+
+/* The function symbols of one module, sorted by start then rank. */
+struct sym_table {
+	struct func_sym *v;
+	size_t n;
+	uint64_t max_size;           /* bounds the walk back from a candidate */
+	bool built;
+};
+
+/* One address range of a compile unit, at run-time addresses. */
+struct cu_range {
+	uint64_t lo, hi;
+	Dwarf_Die cu;
+};
+
+/* The CU ranges of one module, sorted by lo; built on first use. */
+struct cu_table {
+	struct cu_range *v;
+	size_t n;
+	uint64_t bias;               /* run-time minus DWARF addresses */
+	bool built;
+};
+
 enum module_state {
 	MOD_UNOPENED = 0,    /* not reported to libdwfl yet */
 	MOD_OK,              /* file reported, build-id matches */
@@ -44,6 +74,8 @@ struct sym_module {
 	struct tally_module m;       /* copy of the log's entry */
 	enum module_state state;
 	Dwfl_Module *mod;            /* valid when state == MOD_OK */
+	struct sym_table syms;
+	struct cu_table cus;         /* used when libdwfl finds no line */
 	struct fde_table eh;         /* from .eh_frame in the main file */
 	struct fde_table debug;      /* from .debug_frame, main or debug file */
 };
@@ -298,6 +330,170 @@ static uint64_t cfi_function_start(struct sym_module *sm, uint64_t pc)
 	return fde_table_find(&sm->debug, pc);
 }
 
+/* ---- symbol tables ----------------------------------------------------- */
+
+static int func_sym_cmp(const void *a, const void *b)
+{
+	const struct func_sym *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank - y->rank;
+	return strcmp(x->name, y->name);
+}
+
+/* Reads the module's function symbols once.  dwfl_module_addrinfo would
+ * answer each address by scanning every symbol (about 100 us per address
+ * in libc); a sorted copy answers in a binary search. */
+static void sym_table_build(struct sym_table *t, Dwfl_Module *mod)
+{
+	t->built = true;
+	int n = dwfl_module_getsymtab(mod);
+	if (n <= 0)
+		return;
+
+	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(struct func_sym), (guint)n);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx,
+		                                           NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (name == NULL || name[0] == '\0' || shndx == SHN_UNDEF
+		    || (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		/* Aliases: the public name (socket, not __socket; printf, not
+		 * _IO_printf), then global before weak before local. */
+		int bind = GELF_ST_BIND(sym.st_info);
+		int underscores = (int)strspn(name, "_");
+		struct func_sym f = {
+			.start = addr,
+			.end = addr + sym.st_size,
+			.name = name,
+			.rank = 4 * underscores + (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2),
+		};
+		if (sym.st_size > t->max_size)
+			t->max_size = sym.st_size;
+		g_array_append_val(out, f);
+	}
+	t->n = out->len;
+	t->v = (struct func_sym *)(void *)g_array_free(out, FALSE);
+	qsort(t->v, t->n, sizeof *t->v, func_sym_cmp);
+}
+
+/* Index of the first entry with start > pc. */
+static size_t sym_table_upper(const struct sym_table *t, uint64_t pc)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->v[mid].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The sized symbol that contains pc, the innermost (latest start) if they
+ * nest, the preferred alias if several start there; NULL if none.  Never
+ * the nearest symbol below pc that ends before it. */
+static const struct func_sym *sym_table_find(const struct sym_table *t, uint64_t pc)
+{
+	const struct func_sym *hit = NULL;
+	for (size_t i = sym_table_upper(t, pc); i-- > 0;) {
+		const struct func_sym *f = &t->v[i];
+		if (hit != NULL && f->start != hit->start)
+			break;
+		if (pc < f->end)
+			hit = f;
+		else if (hit == NULL && pc - f->start >= t->max_size)
+			break;  /* nothing further down is long enough to reach pc */
+	}
+	return hit;
+}
+
+/* A symbol without a size that starts exactly at start, or NULL. */
+static const struct func_sym *sym_table_sizeless_at(const struct sym_table *t,
+                                                    uint64_t start)
+{
+	const struct func_sym *hit = NULL;
+	for (size_t i = sym_table_upper(t, start); i-- > 0 && t->v[i].start == start;)
+		if (t->v[i].end == start)
+			hit = &t->v[i];
+	return hit;
+}
+
+/* ---- source lines ------------------------------------------------------ */
+
+static int cu_range_cmp(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Reads the address ranges of every CU.  libdwfl finds a CU through
+ * .debug_aranges only, and clang emits none by default: with elfutils
+ * 0.188 dwfl_module_getsrc then fails for every address of the module. */
+static void cu_table_build(struct cu_table *t, Dwfl_Module *mod)
+{
+	t->built = true;
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct cu_range));
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = NULL;
+
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
+			/* ranges of discarded functions are left at 0 */
+			if (lo == 0 || hi <= lo)
+				continue;
+			struct cu_range r = { lo + bias, hi + bias, *cu };
+			g_array_append_val(out, r);
+		}
+	}
+	t->bias = bias;
+	t->n = out->len;
+	t->v = (struct cu_range *)(void *)g_array_free(out, FALSE);
+	qsort(t->v, t->n, sizeof *t->v, cu_range_cmp);
+}
+
+/* The line table row for pc, found through the CU table, or NULL. */
+static Dwarf_Line *cu_table_line(struct cu_table *t, uint64_t pc)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {                 /* first range with lo > pc */
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->v[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || pc >= t->v[lo - 1].hi)
+		return NULL;
+	return dwarf_getsrc_die(&t->v[lo - 1].cu, pc - t->bias);
+}
+
+/* Source file and line of pc; false when the module has no line for it. */
+static bool source_line(struct sym_module *sm, uint64_t pc, const char **file, int *line)
+{
+	Dwfl_Line *dl = dwfl_module_getsrc(sm->mod, pc);
+	if (dl != NULL) {
+		*file = dwfl_lineinfo(dl, NULL, line, NULL, NULL, NULL);
+		return *file != NULL;
+	}
+
+	if (!sm->cus.built)
+		cu_table_build(&sm->cus, sm->mod);
+	Dwarf_Line *l = cu_table_line(&sm->cus, pc);
+	if (l == NULL || dwarf_lineno(l, line) != 0)
+		return false;
+	*file = dwarf_linesrc(l, NULL, NULL);
+	return *file != NULL;
+}
+
 /* ---- modules ----------------------------------------------------------- */
 
 /* The entry mapped at pc during generation, or -1. */
@@ -368,35 +564,41 @@ static void module_open(struct symbolizer *s, struct sym_module *sm)
 
 /* ---- lookup ------------------------------------------------------------ */
 
+/* The name to show: without the version a .symtab may carry
+ * ("dlsym@@GLIBC_2.34"). */
+static char *symbol_name(const struct func_sym *f)
+{
+	return g_strndup(f->name, strcspn(f->name, "@"));
+}
+
 /* Fills function, func_start and file:line of pc in an opened module. */
 static void describe(struct sym_module *sm, uint64_t pc, struct cache_entry *c)
 {
-	GElf_Off off = 0;
-	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(sm->mod, pc, &off, &sym, NULL, NULL, NULL);
+	if (!sm->syms.built)
+		sym_table_build(&sm->syms, sm->mod);
 
-	/* dwfl_module_addrinfo falls back to a symbol that does not contain pc
-	 * (a sizeless one); in a stripped library that is some unrelated
-	 * exported name.  Accept only a symbol that covers pc, or a sizeless
-	 * one that starts exactly where pc's FDE starts. */
-	if (name != NULL && off < sym.st_size) {
-		c->function = g_strdup(name);
-		c->func_start = pc - off - sm->m.bias;
+	/* In a stripped library a static function has no symbol, and the
+	 * nearest exported one below it is a wrong name: without a covering
+	 * symbol, the function is known only by where its FDE starts.  A
+	 * symbol without a size (assembly) names it if it starts right there. */
+	const struct func_sym *f = sym_table_find(&sm->syms, pc);
+	if (f != NULL) {
+		c->function = symbol_name(f);
+		c->func_start = f->start - sm->m.bias;
 	} else {
 		uint64_t start = cfi_function_start(sm, pc);
 		if (start != 0) {
 			c->func_start = start - sm->m.bias;
-			if (name != NULL && sym.st_size == 0 && pc - off == start)
-				c->function = g_strdup(name);
+			f = sym_table_sizeless_at(&sm->syms, start);
+			c->function = f ? symbol_name(f) : NULL;
 		}
 	}
 
-	Dwfl_Line *line = dwfl_module_getsrc(sm->mod, pc);
-	int lineno = 0;
-	const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
-	if (file != NULL) {
+	const char *file;
+	int line = 0;
+	if (source_line(sm, pc, &file, &line)) {
 		c->file = g_strdup(file);
-		c->line = lineno;
+		c->line = line;
 	}
 }
 
@@ -514,6 +716,8 @@ void symbolizer_free(struct symbolizer *s)
 		return;
 	g_hash_table_destroy(s->cache);
 	for (unsigned i = 0; i < s->nmods; i++) {
+		g_free(s->mods[i].syms.v);
+		g_free(s->mods[i].cus.v);
 		g_free(s->mods[i].eh.v);
 		g_free(s->mods[i].debug.v);
 	}

@@ -18,8 +18,10 @@ struct symbolizer;
 /* What is known about one frame.  Fields filled by symbolizer_lookup();
  * function and file belong to the caller (symbolizer_frame_clear frees them). */
 struct tally_frame_info {
-	char *function;          /* symbol name, not demangled; NULL when the
-	                          * address lies in no sized symbol */
+	char *function;          /* symbol name without @version, not
+	                          * demangled; NULL unless a sized symbol
+	                          * covers the address (or a sizeless one
+	                          * starts where its FDE starts) */
 	char *file;              /* source file from DWARF, NULL when unknown */
 	int line;                /* 0 when unknown */
 	const char *module;      /* module path (owned by the symbolizer), NULL
@@ -34,7 +36,8 @@ struct tally_frame_info {
 };
 
 /* Takes a copy of the committed entries of modules[0..count); the table
- * need not outlive the symbolizer.  Returns NULL only when out of memory. */
+ * need not outlive the symbolizer.  Returns NULL only when out of memory.
+ * A symbolizer is not thread-safe: use one per thread. */
 struct symbolizer *symbolizer_new(const struct tally_module *modules, unsigned count);
 
 /* Describes addr as seen by a stack captured at module generation
