@@ -17,14 +17,14 @@ PKGLIBS = $(shell pkg-config --libs $(1) 2>/dev/null)
 # only the interposed names exported.
 SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/%.o)
-SHIM_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -pthread \
+SHIM_CFLAGS = $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -pthread \
 	-fno-strict-aliasing -fasynchronous-unwind-tables $(call PKG,libunwind)
 
 # The analyzer CLI.
 ANALYZER_SRC := $(wildcard analyzer/*.c)
 ANALYZER_OBJ := $(ANALYZER_SRC:%.c=$(BUILD)/%.o)
-ANALYZER_CFLAGS := $(CFLAGS_COMMON) -Ianalyzer -Ishim $(call PKG,glib-2.0 libdw)
-ANALYZER_LIBS := $(call PKGLIBS,glib-2.0 libdw) -lelf
+ANALYZER_CFLAGS = $(CFLAGS_COMMON) -Ianalyzer -Ishim $(call PKG,glib-2.0 libdw)
+ANALYZER_LIBS = $(call PKGLIBS,glib-2.0 libdw) -lelf
 
 .PHONY: all deps deps-test test unit integration demo bench install clean
 all: deps $(BUILD)/libtally.so $(BUILD)/tally examples

@@ -115,6 +115,9 @@ static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sy
 		json_time(out, a->lr, s->first_ns);
 		fputs(",\"last\":", out);
 		json_time(out, a->lr, s->last_ns);
+		if (s->open > 1 && s->last_ns > s->first_ns)
+			fprintf(out, ",\"per_hour\":%.1f", (s->open - 1) * 3600e9 /
+			        (double)(s->last_ns - s->first_ns));
 	}
 	fputs(",\"stack\":", out);
 	json_stack(out, sym, a->lr, s->stack_id);

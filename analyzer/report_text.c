@@ -103,7 +103,11 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 		        s->open, stackfmt_family(s->domain), stackfmt_type(s->type),
 		        s->open == 1 ? "" : "s", s->created, s->closed);
 		text_ports(out, s->ports);
-		fprintf(out, "\n  created %s .. %s\n", first, last);
+		fprintf(out, "\n  created %s .. %s", first, last);
+		if (s->open > 1 && s->last_ns > s->first_ns)
+			fprintf(out, ", about %.1f per hour", (s->open - 1) * 3600e9 /
+			        (double)(s->last_ns - s->first_ns));
+		fputc('\n', out);
 		text_stack(out, sym, a->lr, s->stack_id, o->max_frames, "    ");
 	}
 }

@@ -10,9 +10,9 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%) $(BUILD)/unit/test_symbo
 # must not have its own socket() calls recorded.
 UNIT_SHIM_OBJ := $(filter-out $(BUILD)/shim/hooks_%.o $(BUILD)/shim/shim.o,$(SHIM_OBJ))
 UNIT_ANALYZER_OBJ := $(filter-out $(BUILD)/analyzer/main.o,$(ANALYZER_OBJ))
-UNIT_CFLAGS := $(CFLAGS_COMMON) -Ishim -Ianalyzer -Wno-unused-parameter \
+UNIT_CFLAGS = $(CFLAGS_COMMON) -Ishim -Ianalyzer -Wno-unused-parameter \
 	$(call PKG,glib-2.0 libdw cmocka)
-UNIT_LIBS := $(call PKGLIBS,glib-2.0 libdw cmocka) -lelf -ldl -pthread
+UNIT_LIBS = $(call PKGLIBS,glib-2.0 libdw cmocka) -lelf -ldl -pthread
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) | deps
 	@mkdir -p $(dir $@)
