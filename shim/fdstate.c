@@ -29,10 +29,16 @@ uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot 
 			__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_STATE_FULL], 1, __ATOMIC_RELAXED);
 		return 0;
 	}
-	/* Empty the slot first so a live reader never mixes two sockets. */
-	stale = __atomic_exchange_n(&s->serial, 0, __ATOMIC_ACQ_REL);
-	if (stale)
-		count_closed(log, s->stack_id);
+	/* Empty the slot first so a live reader never mixes two sockets.  The
+	 * common case finds it empty already: no locked instruction then (a
+	 * closer of the previous socket at fd has finished with the slot, or
+	 * the kernel would not have handed the number out again). */
+	stale = __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
+	if (stale) {
+		stale = __atomic_exchange_n(&s->serial, 0, __ATOMIC_ACQ_REL);
+		if (stale)
+			count_closed(log, s->stack_id);
+	}
 	memcpy((char *)s + sizeof(s->serial), (const char *)init + sizeof(init->serial),
 	       sizeof(*s) - sizeof(s->serial));
 	__atomic_store_n(&s->serial, init->serial, __ATOMIC_RELEASE);

@@ -38,7 +38,7 @@ uint64_t log_layout(const struct tally_settings *s, struct tally_header *hdr)
 	hdr->max_modules = s->max_modules;
 	hdr->max_stacks = s->max_stacks;
 	hdr->stack_buckets = pow2_at_least(s->max_stacks * 2);
-	hdr->max_frames = s->max_stacks * (s->depth < 16 ? s->depth : 16) + 4 * s->depth;
+	hdr->max_frames = s->max_stacks * s->depth;   /* max_stacks full-depth stacks fit */
 	hdr->max_fds = s->max_fds;
 
 	hdr->modules_off = off;
@@ -154,6 +154,8 @@ static int create_mapped(struct tally_log *log, const char *pattern, pid_t pid,
 		real_close(fd);
 		return -err;
 	}
+	/* No MAP_POPULATE: mapping 64 MiB up front costs ~60 ms per process
+	 * start, against ~30 ns per event (one fault per 64 events) later. */
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	err = base == MAP_FAILED ? -errno : 0;
 	real_close(fd);

@@ -13,6 +13,29 @@ struct shim g_shim;
 TLS int rec_depth;
 TLS uint32_t rec_tid;
 
+/* The stacks this thread recorded last, by innermost frame: a call site
+ * usually records many events, and one memcmp against the depot entry is
+ * cheaper than hashing the frames and probing the index. */
+#define STACK_CACHE 8
+static TLS uint32_t recent_stacks[STACK_CACHE];
+
+static inline uint32_t *recent_slot(const uint64_t *frames)
+{
+	return &recent_stacks[(frames[0] >> 2) % STACK_CACHE];
+}
+
+static uint32_t find_stack(struct tally_log *log, uint32_t gen, const uint64_t *frames,
+                           unsigned n)
+{
+	uint32_t id = *recent_slot(frames);
+	const struct tally_stack *st = depot_entry(log, id);
+
+	if (st && st->depth == n && st->generation == gen &&
+	    memcmp(&log->frames[st->frames_index], frames, n * sizeof(*frames)) == 0)
+		return id;
+	return depot_find(log, gen, frames, n);
+}
+
 uint32_t rec_tid_slow(void)
 {
 	/* One syscall per thread, the first time it records. */
@@ -39,9 +62,11 @@ void rec_stack(struct rec *r)
 		r->ev.stack_id = TALLY_STACK_NONE;
 		return;
 	}
-	r->ev.stack_id = depot_find(log, gen, frames, n);
-	if (likely(r->ev.stack_id))
+	r->ev.stack_id = find_stack(log, gen, frames, n);
+	if (likely(r->ev.stack_id)) {
+		*recent_slot(frames) = r->ev.stack_id;
 		return;
+	}
 	/* A new stack (rare).  If a frame lies outside every known module, a
 	 * library was dlopen'ed since the last scan: note it first, so the
 	 * stack is stored with a generation in which its modules exist.
@@ -50,4 +75,6 @@ void rec_stack(struct rec *r)
 	if (!modules_cover(log, frames, n) && modules_try_rescan(log))
 		gen = __atomic_load_n(&log->hdr->module_generation, __ATOMIC_ACQUIRE);
 	r->ev.stack_id = depot_intern(log, gen, frames, n);
+	if (r->ev.stack_id != TALLY_STACK_LOST)
+		*recent_slot(frames) = r->ev.stack_id;
 }

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SKIP_MAX 8   /* room for the shim's own frames above the capture */
+
 
 typedef int (*backtrace_fn)(void **buffer, int size);
 typedef int (*flush_fn)(void *as, uintptr_t lo, uintptr_t hi);
@@ -29,10 +29,10 @@ struct unw_accessors_head {
 typedef struct unw_accessors_head *(*get_accessors_fn)(void *as);
 
 /* Set once by unwind_init() in the constructor, read-only afterwards. */
-static backtrace_fn unw_backtrace_p;
+backtrace_fn unwind_backtrace_fn;
 static flush_fn unw_flush_p;
 static void **unw_local_as_p;
-static uintptr_t self_lo, self_hi;         /* libtally.so's mapped range */
+uintptr_t unwind_self_lo, unwind_self_hi;
 static uintptr_t unwinder_lo, unwinder_hi; /* libunwind's mapped range */
 
 /* Pages recently found readable, per thread (page addresses). */
@@ -121,18 +121,18 @@ int unwind_init(void)
 {
 	void *lib;
 
-	range_of((const void *)unwind_init, &self_lo, &self_hi);
-	if (unw_backtrace_p)
+	range_of((const void *)unwind_init, &unwind_self_lo, &unwind_self_hi);
+	if (unwind_backtrace_fn)
 		return 0;
 	lib = real.dlopen ? real.dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL) : NULL;
 	if (!lib)
 		return -1;
-	*(void **)&unw_backtrace_p = dlsym(lib, "unw_backtrace");
+	*(void **)&unwind_backtrace_fn = dlsym(lib, "unw_backtrace");
 	*(void **)&unw_flush_p = dlsym(lib, "_Ux86_64_flush_cache");
 	unw_local_as_p = dlsym(lib, "_ULx86_64_local_addr_space");
-	if (!unw_backtrace_p)
+	if (!unwind_backtrace_fn)
 		return -1;
-	range_of((const void *)unw_backtrace_p, &unwinder_lo, &unwinder_hi);
+	range_of((const void *)unwind_backtrace_fn, &unwinder_lo, &unwinder_hi);
 
 	/* Initialises libunwind (whose pipe2 is refused: unwinder range is
 	 * known now) and swaps in a memory check that needs no fd. */
@@ -140,7 +140,7 @@ int unwind_init(void)
 	struct unw_accessors_head *acc =
 		get_accessors && unw_local_as_p ? get_accessors(*unw_local_as_p) : NULL;
 	if (!acc) {
-		unw_backtrace_p = NULL;   /* would need the pipe: no stacks */
+		unwind_backtrace_fn = NULL;   /* would need the pipe: no stacks */
 		return -1;
 	}
 	acc->access_mem = checked_access_mem;
@@ -148,26 +148,6 @@ int unwind_init(void)
 	uint64_t warm[4];
 	unwind_capture(warm, 4);
 	return 0;
-}
-
-unsigned unwind_capture(uint64_t *frames, unsigned max)
-{
-	void *raw[TALLY_DEPTH_CAPTURE + SKIP_MAX];
-	unsigned n, skip = 0;
-
-	if (!unw_backtrace_p)
-		return 0;
-	if (max > TALLY_DEPTH_CAPTURE)
-		max = TALLY_DEPTH_CAPTURE;
-	n = (unsigned)unw_backtrace_p(raw, (int)(max + SKIP_MAX));
-	while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
-		skip++;
-	n -= skip;
-	if (n > max)
-		n = max;
-	for (unsigned i = 0; i < n; i++)
-		frames[i] = (uint64_t)(uintptr_t)raw[skip + i];
-	return n;
 }
 
 int unwind_refuses_pipe(const void *caller)
@@ -184,5 +164,5 @@ void unwind_flush(void)
 
 void unwind_self_range(uintptr_t *lo, uintptr_t *hi)
 {
-	*lo = self_lo, *hi = self_hi;
+	*lo = unwind_self_lo, *hi = unwind_self_hi;
 }

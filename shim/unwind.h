@@ -19,10 +19,39 @@
  * events are then recorded without stacks. */
 int unwind_init(void);
 
+/* Set by unwind_init(), read-only afterwards. */
+extern int (*unwind_backtrace_fn)(void **buffer, int size);
+extern uintptr_t unwind_self_lo, unwind_self_hi;   /* libtally.so's range */
+
+/* The shim's own frames above a capture: rec_stack, the wrapper, and at
+ * most one helper (record_dup, record_accept).  Each frame asked for and
+ * not kept costs ~8 ns, so the capture is inline in rec_stack. */
+#define UNWIND_SKIP_MAX 3
+
 /* Captures up to `max` return addresses of the caller's stack, innermost
  * first, with the shim's own frames removed.  Returns the count (0 when no
  * unwinder is available). */
-unsigned unwind_capture(uint64_t *frames, unsigned max);
+static inline __attribute__((always_inline)) unsigned unwind_capture(uint64_t *frames,
+                                                                     unsigned max)
+{
+	void *raw[TALLY_DEPTH_CAPTURE + UNWIND_SKIP_MAX];
+	unsigned n, skip = 0;
+
+	if (!unwind_backtrace_fn)
+		return 0;
+	if (max > TALLY_DEPTH_CAPTURE)
+		max = TALLY_DEPTH_CAPTURE;
+	n = (unsigned)unwind_backtrace_fn(raw, (int)(max + UNWIND_SKIP_MAX));
+	while (skip < n && (uintptr_t)raw[skip] >= unwind_self_lo &&
+	       (uintptr_t)raw[skip] < unwind_self_hi)
+		skip++;
+	n -= skip;
+	if (n > max)
+		n = max;
+	for (unsigned i = 0; i < n; i++)
+		frames[i] = (uint64_t)(uintptr_t)raw[skip + i];
+	return n;
+}
 
 /* True when a pipe()/pipe2() call comes from libunwind's own code (its
  * validation pipe): the wrapper then fails it with EMFILE.  libunwind copes
