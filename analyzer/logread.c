@@ -65,7 +65,8 @@ int logread_open(struct logread *lr, const char *path, char *err, size_t errsz)
 
 	memset(lr, 0, sizeof(*lr));
 	snprintf(lr->path, sizeof(lr->path), "%s", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given by mistake must not block the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fail(err, errsz, path, strerror(errno));
 	if (fstat(fd, &st) != 0) {

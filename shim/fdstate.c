@@ -60,6 +60,17 @@ int fdstate_close(struct tally_log *log, int fd, uint64_t serial)
 	return 1;
 }
 
+uint64_t fdstate_take(struct tally_log *log, int fd)
+{
+	struct tally_fd_slot *s = fdstate_slot(log, fd);
+	uint64_t serial;
+
+	if (!s)
+		return 0;
+	serial = __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
+	return serial && fdstate_close(log, fd, serial) ? serial : 0;
+}
+
 void fdstate_set_addr(struct tally_log *log, int fd, uint64_t serial,
                       const struct tally_addr *addr, int peer)
 {

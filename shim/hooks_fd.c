@@ -15,24 +15,24 @@
 
 EXPORT int close(int fd)
 {
-	/* Read the slot before the fd is gone: afterwards another thread may
-	 * already own the number again. */
-	uint64_t serial = g_shim.active ? fdstate_serial(&g_shim.log, fd) : 0;
+	/* Take the socket out of the table before the fd is gone: once the
+	 * kernel has freed the number, another thread may get it back from
+	 * socket() and must find the slot empty.  Linux frees the fd whatever
+	 * close returns, except EBADF, when it was not open to begin with. */
+	uint64_t serial = g_shim.active ? fdstate_take(&g_shim.log, fd) : 0;
 	int ret = REAL(close)(fd);
 	SAVE_ERRNO;
 	struct rec r;
 
 	if (rec_begin(&r, TALLY_EV_CLOSE, fd, ret, errno)) {
 		if (serial) {
-			/* Linux frees the fd even when close fails, except EBADF. */
 			r.ev.flags |= TALLY_EVF_SOCKET_FD;
 			r.ev.u.close.serial = serial;
-			rec_stack(&r);
-			if (!(ret < 0 && saved_errno__ == EBADF))
-				track_close(fd, serial);
-		} else if (ret < 0 && saved_errno__ == EBADF) {
-			rec_stack(&r);   /* closing what is not open: worth a stack */
 		}
+		/* A socket, or closing what is not open: worth a stack.  Other
+		 * closes are recorded cheaply, to follow fd reuse. */
+		if (serial || (ret < 0 && saved_errno__ == EBADF))
+			rec_stack(&r);
 		rec_commit(&r);
 		rec_end(&r);
 	}
@@ -40,10 +40,16 @@ EXPORT int close(int fd)
 	return ret;
 }
 
-/* After a successful close_range: every socket in [first, last] that was
- * opened before the call started is closed. */
-static void close_range_sockets(const struct rec *cause, unsigned first, unsigned last,
-                                int64_t started)
+/* Whether close_range(first, last, flags) will close fds: the kernel only
+ * refuses bad arguments (and ENOMEM when unsharing). */
+static int close_range_closes(unsigned first, unsigned last, int flags)
+{
+	return first <= last && !(flags & ~CLOSE_RANGE_UNSHARE);
+}
+
+/* Empties the slots of the sockets in [first, last] before close_range
+ * frees their numbers, and records one implicit close for each. */
+static void close_range_sockets(const struct rec *cause, unsigned first, unsigned last)
 {
 	struct tally_log *log = &g_shim.log;
 	uint32_t end = log->hdr->max_fds;
@@ -51,15 +57,11 @@ static void close_range_sockets(const struct rec *cause, unsigned first, unsigne
 	if (last < end)
 		end = last + 1;
 	for (uint32_t fd = first; fd < end; fd++) {
-		struct tally_fd_slot *s = &log->state[fd];
-		uint64_t serial = __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
+		uint64_t serial = fdstate_take(log, (int)fd);
 		struct rec r;
 
-		if (!serial || s->time_ns > started)
+		if (!serial || !rec_begin(&r, TALLY_EV_CLOSE, (int)fd, 0, 0))
 			continue;
-		track_close((int)fd, serial);
-		if (!rec_begin(&r, TALLY_EV_CLOSE, (int)fd, 0, 0))
-			return;
 		r.ev.time_ns = cause->ev.time_ns;
 		r.ev.stack_id = cause->ev.stack_id;
 		r.ev.flags = TALLY_EVF_SOCKET_FD | TALLY_EVF_IMPLICIT;
@@ -71,27 +73,34 @@ static void close_range_sockets(const struct rec *cause, unsigned first, unsigne
 
 EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-	int64_t started = rec_now();
-	int ret;
+	struct rec r;
+	int ret, recording;
 
 	if (!REAL(close_range)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	ret = real.close_range(first, last, flags);
+	/* The event (and its stack) before the call, for the same reason as
+	 * in close(); its result is filled in afterwards. */
 	SAVE_ERRNO;
-	struct rec r;
-
-	if (rec_begin(&r, TALLY_EV_CLOSE_RANGE, (int)first, ret, errno)) {
+	recording = rec_begin(&r, TALLY_EV_CLOSE_RANGE, (int)first, 0, 0);
+	if (recording) {
 		r.ev.arg = last > INT32_MAX ? -1 : (int32_t)last;
 		r.ev.u.sock.type = flags;
 		rec_stack(&r);
-		rec_commit(&r);
-		if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
-			close_range_sockets(&r, first, last, started);
-		rec_end(&r);
+		if (close_range_closes(first, last, flags))
+			close_range_sockets(&r, first, last);
 	}
 	RESTORE_ERRNO;
+	ret = real.close_range(first, last, flags);
+	if (recording) {
+		int err = errno;
+		r.ev.result = ret;
+		r.ev.err = ret < 0 ? err : 0;
+		rec_commit(&r);
+		rec_end(&r);
+		errno = err;
+	}
 	return ret;
 }
 

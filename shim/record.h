@@ -40,6 +40,7 @@ struct shim {
 	struct tally_log log;          /* the mapped log; log.hdr NULL = off */
 	struct tally_settings settings;
 	int active;                    /* recording */
+	int started;                   /* start-up attempted (once) */
 };
 extern struct shim g_shim;
 
@@ -47,6 +48,11 @@ extern TLS int rec_depth;          /* >0 while the shim works on this thread */
 extern TLS uint32_t rec_tid;       /* cached gettid(); 0 = not yet */
 
 uint32_t rec_tid_slow(void);
+
+/* Starts recording from the first intercepted call when it comes before
+ * the shim's constructor (a library constructor that ld.so runs first).
+ * Returns whether recording is on. */
+int shim_start_early(void);
 
 struct rec {
 	struct tally_event ev;
@@ -63,7 +69,7 @@ static inline int64_t rec_now(void)
 /* Starts an event.  Returns 0 when nothing is to be recorded. */
 static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, int err)
 {
-	if (unlikely(!g_shim.active))
+	if (unlikely(!g_shim.active) && (g_shim.started || !shim_start_early()))
 		return 0;
 	rec_depth++;
 	memset(&r->ev, 0, sizeof(r->ev));

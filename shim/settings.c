@@ -15,7 +15,8 @@ int settings_parse_uint(const char *text, uint64_t lo, uint64_t hi, uint64_t *va
 	char *end;
 	unsigned long long v;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	/* strtoull would accept blanks and a sign: only digits are a number. */
+	if (!text || *text < '0' || *text > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(text, &end, 10);
@@ -31,7 +32,7 @@ int settings_parse_size(const char *text, uint64_t *bytes)
 	unsigned long long v;
 	unsigned shift = 0;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	if (!text || *text < '0' || *text > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(text, &end, 10);

@@ -9,6 +9,7 @@
 #include "record.h"
 #include "unwind.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,27 +41,30 @@ static void atfork_parent(void)
 	modules_unlock();
 }
 
+/* Runs inside fork() in the child: the child must see fork's errno. */
 static void atfork_child(void)
 {
+	int saved = errno;
+
 	modules_reset_lock_in_child();
 	rec_tid = 0;
-	if (!g_shim.active)
-		return;
-	g_shim.active = 0;
-	if (log_fork_child(&g_shim.log, &g_shim.settings) == 0)
-		g_shim.active = 1;
+	if (g_shim.active) {
+		g_shim.active = 0;
+		if (log_fork_child(&g_shim.log, &g_shim.settings) == 0)
+			g_shim.active = 1;
+	}
+	errno = saved;
 }
 
-/* Runs before the program's own constructors (priority 101) so their
- * sockets are seen too. */
-__attribute__((constructor(101))) static void tally_start(void)
+/* Settings, log, module table, unwinder; then recording is switched on. */
+static void start_recording(void)
 {
 	char line[512];
 	int err;
 
 	real_resolve();
-	if (g_shim.active || g_shim.log.hdr)
-		return;
+	if (__atomic_exchange_n(&g_shim.started, 1, __ATOMIC_ACQ_REL))
+		return;   /* already done, or being done by another thread */
 	settings_read(&g_shim.settings, env_get, warn_line);
 	if (g_shim.settings.disabled)
 		return;
@@ -74,10 +78,29 @@ __attribute__((constructor(101))) static void tally_start(void)
 	modules_rescan(&g_shim.log);
 	rec_depth++;          /* the warm-up capture must record nothing */
 	if (unwind_init() != 0)
-		warn_line("tally: libunwind.so.8 not found; recording without stacks");
+		warn_line("tally: libunwind.so.8 not usable; recording without stacks");
 	rec_depth--;
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	__atomic_store_n(&g_shim.active, 1, __ATOMIC_RELEASE);
+}
+
+int shim_start_early(void)
+{
+	int saved = errno;
+
+	start_recording();
+	errno = saved;
+	return __atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE);
+}
+
+/* Runs before the program's own constructors (priority 101) so their
+ * sockets are seen too; leaves errno as it found it. */
+__attribute__((constructor(101))) static void tally_start(void)
+{
+	int saved = errno;
+
+	start_recording();
+	errno = saved;
 }
 
 /* Runs after the program's destructors.  The log stays mapped: closes done

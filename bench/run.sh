@@ -1,0 +1,352 @@
+#!/bin/bash
+# bench/run.sh — tally's benchmark, run by `make bench` after the build.
+#
+# Every figure is a difference against the same program (build/bench/
+# bench_socket) run without the shim, measured in this one run: the machine
+# is noisy, so runs are interleaved (without, with, without, with, ...) and
+# the figures are medians over rounds.  Nothing is pinned.
+#
+#   1. ns added per recorded event (socket+close through a chain of noinline
+#      functions), TALLY_DEPTH 32 and 16, and with the event area full
+#   2. ns added to a call the shim forwards without recording (fcntl F_GETFL)
+#   3. bytes per open socket and per distinct stack, from the format and
+#      checked against real logs (build/bench/logstat)
+#   4. the analyzer's seconds per million events (tally report --json)
+#   5. mallocs and syscalls per event after warm-up (must both be 0)
+#
+# Knobs (environment): BENCH_ROUNDS (11), BENCH_N (iterations per round,
+# 50000), BENCH_CHAIN (noinline frames above main, 12), BENCH_GEN (socket+
+# close pairs for the analyzer's log, 500000), BENCH_PERF=1 (also `perf
+# record -g` the depth-16 run and print where the time goes), BENCH_RAW=1
+# (print every round).
+set -eu
+cd "$(dirname "$0")/.."
+
+ROUNDS=${BENCH_ROUNDS:-11}
+N=${BENCH_N:-50000}
+NF=$((N * 10))                  # fcntl is ~10x cheaper than socket+close
+CHAIN=${BENCH_CHAIN:-12}
+DEEP=40                         # enough frames for 32 to be captured
+GEN=${BENCH_GEN:-500000}
+# The shim's own frames above a capture (socket -> rec_stack ->
+# unwind_capture), and the spare frames unwind_capture asks libunwind for.
+SHIM_FRAMES=3
+SKIP_MAX=$(sed -n 's/^#define SKIP_MAX \([0-9]*\).*/\1/p' shim/unwind.c)
+SKIP_MAX=${SKIP_MAX:-8}
+
+PROG=build/bench/bench_socket
+LOGSTAT=build/bench/logstat
+TALLY=build/tally
+LIB=$PWD/build/libtally.so
+CM=$PWD/build/bench/libcountmalloc.so
+
+for f in "$PROG" "$LOGSTAT" "$TALLY" "$LIB" "$CM"; do
+	[ -e "$f" ] || { echo "bench: $f missing; run make bench" >&2; exit 2; }
+done
+
+DIR=$(mktemp -d /dev/shm/tally-bench.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+started=$SECONDS
+
+# ---- helpers -------------------------------------------------------------
+
+# field KEY < "k=v k=v ...": the value of KEY.
+field() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+
+# stat_of KEY LOG: one value from logstat.
+stat_of() { "$LOGSTAT" "$2" | sed -n "s/^$1=//p"; }
+
+# pct P FILE [FORMAT]: the P-th percentile (nearest rank; 50 = median, mean
+# of the two middle values for an even count) of the numbers in FILE.
+pct() {
+	sort -g "$2" | awk -v p="$1" -v f="${3:-%.1f}" '{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "nan"; exit }
+			if (p == 50) { printf f, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; exit }
+			r = int(p / 100 * NR); if (r < p / 100 * NR) r++; if (r < 1) r = 1
+			printf f, v[r]
+		}'
+}
+
+# with_shim TAG [VAR=VALUE...] CMD...: runs CMD under the shim, its log in
+# $DIR/TAG.PID; log_of TAG names that file (one run per tag at a time).
+with_shim() {
+	local tag=$1
+	shift
+	env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/$tag.%p" "$@"
+}
+log_of() { ls "$DIR/$1".[0-9]*; }
+
+# ---- 1, 2: interleaved timing --------------------------------------------
+
+# A configuration: name | extra env for the shim run ("none": run without
+# the shim) | mode count chain [size] | intercepted calls per iteration |
+# the baseline's arguments when they differ.
+CONFIGS=(
+	"d32|TALLY_DEPTH=32|socket $N $CHAIN|2"
+	"d16|TALLY_DEPTH=16|socket $N $CHAIN|2"
+	"d32deep|TALLY_DEPTH=32|socket $N $DEEP|2"
+	"full32|TALLY_DEPTH=32 TALLY_LOG_SIZE=1M|socket $N $CHAIN|2"
+	"full16|TALLY_DEPTH=16 TALLY_LOG_SIZE=1M|socket $N $CHAIN|2"
+	"cheap|TALLY_DEPTH=32|cheap $N $CHAIN|2"
+	"fcntl|TALLY_DEPTH=32|fcntl $NF $CHAIN|1"
+	"insitu16|none|sockunwind $N $CHAIN $((16 + SKIP_MAX))|2|socket $N $CHAIN"
+)
+# Without the shim: unw_backtrace alone, SIZE frames from the same place,
+# as many as a capture needs (depth + the shim's frames) and as many as
+# unwind_capture asks for (depth + SKIP_MAX).  name | mode count chain size
+UNWIND=(
+	"u16need|unwind $N $CHAIN $((16 + SHIM_FRAMES))"
+	"u16ask|unwind $N $CHAIN $((16 + SKIP_MAX))"
+	"u32need|unwind $N $DEEP $((32 + SHIM_FRAMES))"
+	"u32ask|unwind $N $DEEP $((32 + SKIP_MAX))"
+)
+
+echo "tally bench: $ROUNDS interleaved rounds, $N iterations each ($NF for fcntl)," \
+     "chain $CHAIN (deep $DEEP), $(nproc) CPUs, $(uname -r)"
+for ((round = 1; round <= ROUNDS; round++)); do
+	for c in "${CONFIGS[@]}"; do
+		IFS='|' read -r name envs args calls base <<<"$c"
+		# shellcheck disable=SC2086  # word splitting of envs and args is wanted
+		w=$("$PROG" ${base:-$args})
+		if [ "$envs" = none ]; then
+			# shellcheck disable=SC2086
+			s=$("$PROG" $args)
+		else
+			# shellcheck disable=SC2086
+			s=$(with_shim cur $envs "$PROG" $args)
+		fi
+		wt=$(field ns_per_iter <<<"$w") wb=$(field ns_batch_median <<<"$w")
+		st=$(field ns_per_iter <<<"$s") sb=$(field ns_batch_median <<<"$s")
+		awk -v a="$st" -v b="$wt" -v c="$calls" 'BEGIN { printf "%.2f\n", (a - b) / c }' >>"$DIR/$name.delta"
+		awk -v a="$sb" -v b="$wb" -v c="$calls" 'BEGIN { printf "%.2f\n", (a - b) / c }' >>"$DIR/$name.bdelta"
+		awk -v b="$wt" -v c="$calls" 'BEGIN { printf "%.2f\n", b / c }' >>"$DIR/$name.base"
+		echo "$st" >>"$DIR/$name.with"
+		if [ -n "${BENCH_RAW:-}" ]; then
+			echo "  round $round $name: without $wt with $st ns/iter"
+		fi
+		if [ "$envs" != none ]; then
+			log=$(log_of cur)
+			if ((round == ROUNDS)); then
+				mv "$log" "$DIR/keep.$name"
+			else
+				rm -f "$log"
+			fi
+		fi
+	done
+	for c in "${UNWIND[@]}"; do
+		IFS='|' read -r name args <<<"$c"
+		# shellcheck disable=SC2086
+		u=$("$PROG" $args)
+		field ns_per_iter <<<"$u" >>"$DIR/$name.abs"
+		field unwind_frames <<<"$u" >"$DIR/$name.frames"
+	done
+	printf '.'
+done
+echo " ($((SECONDS - started)) s)"
+
+# ---- 5: mallocs and syscalls per event -----------------------------------
+
+# syscalls_of CMD...: system calls the command (and its children) made.
+if perf stat -x, -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
+	SYSCOUNT="perf stat -e raw_syscalls:sys_enter"
+	syscalls_of() {
+		perf stat -x, -e raw_syscalls:sys_enter -o "$DIR/perf.out" -- "$@" >/dev/null
+		awk -F, '/raw_syscalls/ { print $1 }' "$DIR/perf.out"
+	}
+else
+	SYSCOUNT="strace -f -c"
+	syscalls_of() {
+		strace -f -c -o "$DIR/strace.out" -- "$@" >/dev/null
+		awk '$NF == "total" { print $4 }' "$DIR/strace.out"
+	}
+fi
+sys_w1=$(syscalls_of "$PROG" socket "$N" "$CHAIN")
+sys_w2=$(syscalls_of "$PROG" socket $((2 * N)) "$CHAIN")
+sys_s1=$(syscalls_of env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/tmp.%p" "$PROG" socket "$N" "$CHAIN")
+sys_s2=$(syscalls_of env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/tmp.%p" "$PROG" socket $((2 * N)) "$CHAIN")
+rm -f "$DIR"/tmp.*
+sys_per_iter_w=$(awk -v a="$sys_w2" -v b="$sys_w1" -v n="$N" 'BEGIN { printf "%.3f", (a - b) / n }')
+sys_per_iter_s=$(awk -v a="$sys_s2" -v b="$sys_s1" -v n="$N" 'BEGIN { printf "%.3f", (a - b) / n }')
+sys_extra=$(awk -v s="$sys_per_iter_s" 'BEGIN { printf "%.3f", (s - 2) / 2 }')
+
+# Page faults: the event area is touched for the first time as it fills.
+faults_of() {
+	perf stat -x, -e page-faults -o "$DIR/perf.out" -- "$@" >/dev/null 2>&1 &&
+		awk -F, '/page-faults/ { print $1 }' "$DIR/perf.out"
+}
+pf_s1=$(faults_of env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/tmp.%p" "$PROG" socket "$N" "$CHAIN" || true)
+pf_s2=$(faults_of env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/tmp.%p" "$PROG" socket $((2 * N)) "$CHAIN" || true)
+rm -f "$DIR"/tmp.*
+pf_per_event=nan
+if [ -n "$pf_s1" ] && [ -n "$pf_s2" ]; then
+	pf_per_event=$(awk -v a="$pf_s2" -v b="$pf_s1" -v n="$N" 'BEGIN { printf "%.4f", (a - b) / n / 2 }')
+fi
+
+# Mallocs: countmalloc after libtally, so the shim's calls bind to it.  The
+# program reads the counter around its timed loop; the totals at exit of N
+# and 2N iterations give the same figure independently.
+malloc_run() {
+	env LD_PRELOAD="$LIB $CM" TALLY_LOG="$DIR/tmp.%p" "$PROG" socket "$1" "$CHAIN" 2>"$DIR/cm.err"
+}
+malloc_run "$N" >/dev/null
+m1_total=$(sed -n 's/^countmalloc: calls=//p' "$DIR/cm.err")
+m2=$(malloc_run $((2 * N)))
+m2_total=$(sed -n 's/^countmalloc: calls=//p' "$DIR/cm.err")
+rm -f "$DIR"/tmp.*
+m_loop=$(field mallocs <<<"$m2")
+m_extra=$(awk -v a="$m2_total" -v b="$m1_total" -v n="$N" 'BEGIN { printf "%.3f", (a - b) / n / 2 }')
+
+# ---- 3: memory -------------------------------------------------------------
+
+# Distinct stacks: K = 256 and K = 1 sites; the difference is 255 stacks.
+stack_mem() {   # depth chain -> "stacks frames per_stack_frames bytes capacity"
+	local depth=$1 chain=$2 a b
+	with_shim k1 TALLY_DEPTH="$depth" "$PROG" stacks 1 "$chain"
+	a=$(log_of k1)
+	with_shim k256 TALLY_DEPTH="$depth" "$PROG" stacks 256 "$chain"
+	b=$(log_of k256)
+	paste -d' ' <("$LOGSTAT" "$a") <("$LOGSTAT" "$b") | awk '
+		{ split($1, x, "="); split($2, y, "="); v1[x[1]] = x[2]; v2[y[1]] = y[2] }
+		END {
+			ds = v2["stacks_used"] - v1["stacks_used"]
+			df = v2["frames_used"] - v1["frames_used"]
+			fps = df / ds
+			idx = v2["stack_buckets"] * 4 / v2["max_stacks"]
+			bytes = v2["sizeof_stack"] + 8 * fps + idx
+			cap = int(v2["max_frames"] / fps); if (cap > v2["max_stacks"]) cap = v2["max_stacks"]
+			printf "%d %d %.1f %.0f %d %d %d\n", ds, df, fps, bytes, cap, v2["max_stacks"], v2["max_frames"]
+		}'
+	rm -f "$a" "$b"
+}
+read -r st16_n st16_f st16_fps st16_bytes st16_cap max_stacks _ <<<"$(stack_mem 16 "$CHAIN")"
+read -r st32_n st32_f st32_fps st32_bytes st32_cap _ max_frames32 <<<"$(stack_mem 32 "$DEEP")"
+
+# Open sockets: M left open at exit must occupy exactly M state slots.
+OPEN=1000
+with_shim open "$PROG" open "$OPEN" "$CHAIN"
+olog=$(log_of open)
+open_slots=$(stat_of open_slots "$olog")
+slot_size=$(stat_of sizeof_fd_slot "$olog")
+ev_size=$(stat_of sizeof_event "$olog")
+max_fds=$(stat_of max_fds "$olog")
+file_size=$(stat_of file_size "$olog")
+tables=$(stat_of events_off "$olog")
+max_events=$(stat_of max_events "$olog")
+rm -f "$olog"
+
+# ---- 4: analyzer -------------------------------------------------------------
+
+with_shim gen TALLY_LOG_SIZE=128M "$PROG" socket "$GEN" "$CHAIN" >/dev/null
+glog=$(log_of gen)
+gen_events=$(stat_of events_claimed "$glog")
+gen_dropped=$(stat_of dropped_full "$glog")
+for _ in 1 2 3; do
+	t0=$(date +%s%N)
+	rc=0
+	"$TALLY" report --json "$glog" >/dev/null || rc=$?
+	t1=$(date +%s%N)
+	[ "$rc" -le 1 ] || { echo "bench: tally report failed ($rc)" >&2; exit 1; }
+	awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.4f\n", (a - b) / 1e9 }' >>"$DIR/analyzer"
+done
+an_wall=$(pct 50 "$DIR/analyzer" %.3f)
+an_per_m=$(awk -v t="$an_wall" -v e="$gen_events" 'BEGIN { printf "%.3f", t / (e / 1e6) }')
+
+# ---- optional: where the time goes ------------------------------------------
+
+if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
+	echo
+	echo "perf record -g, TALLY_DEPTH=16, $((5 * N)) iterations: samples by object"
+	perf record -q -o "$DIR/perf.data" -g -- env LD_PRELOAD="$LIB" TALLY_DEPTH=16 \
+		TALLY_LOG="$DIR/tmp.%p" "$PROG" socket $((5 * N)) "$CHAIN" >/dev/null 2>&1 || true
+	perf report -i "$DIR/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -n 8
+	echo "  selected symbols, with children (cpu-clock sampling in a guest over-weights"
+	echo "  page faults: the differential rows below measure them at ~2 us per 4 KiB page):"
+	perf report -i "$DIR/perf.data" --children --sort sym --stdio -g none 2>/dev/null |
+		grep -E 'asm_exc_page_fault|depot_find|unw_backtrace|clock_gettime@@' | head -n 6
+	rm -f "$DIR/perf.data" "$DIR"/tmp.*
+fi
+
+# ---- the table ----------------------------------------------------------------
+
+row() {   # name label
+	local n=$1
+	printf '%-46s %8s %8s %10s %10s %s\n' "$2" "$(pct 50 "$DIR/$n.delta")" \
+		"$(pct 90 "$DIR/$n.delta")" "$(pct 50 "$DIR/$n.bdelta")" "$(pct 50 "$DIR/$n.base")" "$3"
+}
+depth_of() { stat_of socket_stack_depth "$DIR/keep.$1"; }
+dropped_of() {
+	local l="$DIR/keep.$1"
+	awk -v d="$(stat_of dropped_full "$l")" -v c="$(stat_of events_claimed "$l")" \
+		'BEGIN { printf "%.0f%% dropped", 100 * d / c }'
+}
+
+echo
+echo "== 1, 2: ns added per intercepted call (with shim - without, per call; $ROUNDS rounds)"
+printf '%-46s %8s %8s %10s %10s %s\n' "" "p50" "p90" "p50 batch" "base/call" "frames captured"
+row d32 "socket+close, TALLY_DEPTH=32 (default)" "$(depth_of d32)"
+row d16 "socket+close, TALLY_DEPTH=16" "$(depth_of d16)"
+row d32deep "socket+close, TALLY_DEPTH=32, chain $DEEP" "$(depth_of d32deep)"
+row full32 "event area full, TALLY_DEPTH=32" "$(depth_of full32), $(dropped_of full32)"
+row full16 "event area full, TALLY_DEPTH=16" "$(depth_of full16), $(dropped_of full16)"
+row cheap "dup+close of /dev/null (event, no stack)" "-"
+row fcntl "fcntl(F_GETFL), pass-through" "-"
+d16=$(pct 50 "$DIR/d16.delta")
+awk -v v="$d16" 'BEGIN {
+	if (v <= 250) printf "target <= 250 ns p50 per event at 16 frames: MET (%.0f ns)\n", v
+	else printf "target <= 250 ns p50 per event at 16 frames: MISSED by %.0f ns (%.0f ns)\n", v - 250, v }'
+echo "(p50/p90 over rounds of the whole-round mean; 'p50 batch': same with each round's"
+echo " median of 10 batches; base/call: the call without the shim)"
+
+echo
+echo "== where the time of a recorded event goes (TALLY_DEPTH=16 unless said; p50 over rounds, ns)"
+# Writing the event (check word, copy, first touch of its page): recording
+# minus area-full, both with the shim, same round.
+for d in 16 32; do
+	paste "$DIR/d$d.with" "$DIR/full$d.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/write$d"
+done
+# The rest: the shim's event minus the unwinder's among the same calls.
+paste "$DIR/d16.with" "$DIR/insitu16.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/rest16"
+trow() { printf '%-60s %8s   %s\n' "$1" "$2" "$3"; }
+frames_of() { cat "$DIR/$1.frames"; }
+trow "unw_backtrace alone, depth+$SHIM_FRAMES (what a capture needs)" \
+	"$(pct 50 "$DIR/u16need.abs")" "$(frames_of u16need) frames walked"
+trow "unw_backtrace alone, depth+SKIP_MAX $SKIP_MAX (what the shim asks)" \
+	"$(pct 50 "$DIR/u16ask.abs")" "$(frames_of u16ask) frames walked"
+trow "same, among socket/close calls (no shim)" "$(pct 50 "$DIR/insitu16.delta")" \
+	"per event, vs socket+close alone"
+trow "unw_backtrace alone, depth 32+$SHIM_FRAMES, chain $DEEP" \
+	"$(pct 50 "$DIR/u32need.abs")" "$(frames_of u32need) frames walked"
+trow "unw_backtrace alone, depth 32+SKIP_MAX $SKIP_MAX, chain $DEEP" \
+	"$(pct 50 "$DIR/u32ask.abs")" "$(frames_of u32ask) frames walked"
+trow "event write + first touch of its page" "$(pct 50 "$DIR/write16")" \
+	"recording - area full (depth 32: $(pct 50 "$DIR/write32"))"
+trow "the shim without the unwinder" "$(pct 50 "$DIR/rest16")" \
+	"recorded event - unwinder among socket calls"
+echo "(unwinder rows run without the shim: libunwind dlopen'ed and called $SHIM_FRAMES noinline"
+echo " frames below the loop, so the same number of frames is walked as in a capture)"
+
+echo
+echo "== 3: memory"
+printf '%-46s %s\n' "per open socket (state slot)" \
+	"$slot_size B: $OPEN left open -> $open_slots slots in use; table of $max_fds slots preallocated ($((max_fds * slot_size / 1048576)) MiB)"
+printf '%-46s %s\n' "per recorded event" "$ev_size B ($max_events events in the default ${file_size} B log)"
+printf '%-46s %s\n' "per distinct stack, TALLY_DEPTH=16" \
+	"$st16_bytes B = 32 + 8 x $st16_fps frames + 8 index ($st16_n stacks, $st16_f frames measured); fits $st16_cap of max $max_stacks"
+printf '%-46s %s\n' "per distinct stack, TALLY_DEPTH=32" \
+	"$st32_bytes B = 32 + 8 x $st32_fps frames + 8 index ($st32_n stacks, $st32_f frames measured); fits $st32_cap of max $max_stacks (frame pool $max_frames32)"
+printf '%-46s %s\n' "fixed per process" "$file_size B log file in /dev/shm (fallocated), tables $tables B"
+
+echo
+echo "== 4: analyzer"
+printf '%-46s %s\n' "tally report --json, $gen_events events" \
+	"$an_wall s wall (median of 3) -> $an_per_m s per million events ($gen_dropped dropped)"
+
+echo
+echo "== 5: per event after warm-up (N=$N vs 2N iterations of socket+close)"
+printf '%-46s %s\n' "syscalls per iteration ($SYSCOUNT)" "without $sys_per_iter_w, with $sys_per_iter_s -> extra per event $sys_extra"
+printf '%-46s %s\n' "mallocs per event (countmalloc)" "$m_extra (exit totals $m1_total vs $m2_total); in timed loop of 2N: $m_loop"
+printf '%-46s %s\n' "page faults per event (first touch of log)" "$pf_per_event"
+echo
+echo "bench: $((SECONDS - started)) s"

@@ -1,0 +1,61 @@
+#!/bin/bash
+# The shim changes nothing a program can see (MEASURED.md, hazard 5):
+# tests/progs/fd_transparency.c writes a transcript of fd numbers, errno
+# after successful calls (preset to a sentinel), errno of failing calls,
+# FD_CLOEXEC/O_NONBLOCK of new fds, the fd table at main() and after
+# everything is closed, and what a forked child sees.  The transcript must
+# hold no MISMATCH and be identical bare, with LD_PRELOAD, and under
+# `tally run`.
+. "$(dirname "$0")/lib.sh"
+
+t_prog fd_transparency
+PROG=$T_BIN
+
+# Same stdin/stdout/stderr for every run: they show in the fd table.
+"$PROG" "$T_TMP/bare.txt" </dev/null >"$T_TMP/bare.out" 2>&1
+t_rc $? 0 "fd_transparency bare"
+env LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/preload.log" \
+	"$PROG" "$T_TMP/preload.txt" </dev/null >"$T_TMP/preload.out" 2>&1
+t_rc $? 0 "fd_transparency with LD_PRELOAD"
+"$TALLY" run --log "$T_TMP/run.log" -- "$PROG" "$T_TMP/run.txt" </dev/null >"$T_TMP/run.out" 2>"$T_TMP/run.err"
+t_rc $? 0 "tally run fd_transparency"
+
+for t in bare preload run; do
+	if [ ! -s "$T_TMP/$t.txt" ]; then
+		t_fail "$t: no transcript"
+		continue
+	fi
+	if grep -q MISMATCH "$T_TMP/$t.txt"; then
+		t_fail "$t: the program saw unexpected behaviour:"
+		grep MISMATCH "$T_TMP/$t.txt" | sed 's/^/    /' >&2
+	else
+		t_pass
+	fi
+done
+for t in preload run; do
+	if [ -s "$T_TMP/$t.txt" ] && diff -u "$T_TMP/bare.txt" "$T_TMP/$t.txt" >"$T_TMP/$t.diff"; then
+		t_pass
+	else
+		t_fail "$t: transcript differs from the bare run (- bare, + $t):"
+		sed 's/^/    /' "$T_TMP/$t.diff" >&2
+	fi
+done
+# The preload run's stderr: the shim says nothing when all is well.
+t_same "$(cat "$T_TMP/preload.out")" "" "output of the preloaded program besides its transcript"
+
+# The books of the tally run: everything opened was closed.
+t_report "$T_TMP/run.log"
+J=$T_JSON
+# 29 sockets: 3 socket() + dup + the socket taking a closed number + 6 dup2/
+# dup3/F_DUPFD* + 2 socketpairs + listener, 4 clients, 4 accepted + 3 for
+# the failure cases + 1 + its F_DUPFD; dup2(fd, fd) makes none.
+t_totals "$J" 29 29 0
+t_eq "$J" '[.failures[] | [.call, .errno, .count]] | sort' \
+	'[["accept","EINVAL",1],["accept","EINVAL",1],["bind","EADDRINUSE",1],["bind","EBADF",1],["connect","ECONNREFUSED",1],["listen","ENOTSOCK",1],["socket","EAFNOSUPPORT",1],["socket","EINVAL",1],["socketpair","EOPNOTSUPP",1]]' \
+	"failed calls [call, errno, count]"
+t_eq "$J" '[.anomalies[] | select(.kind == "double-close") | .fds[]] | sort' '[-1,27,103,999]' \
+	"double-close anomalies (close(-1), close(999), close(103), a second close of fd 27)"
+t_eq "$J" '[.anomalies[] | select(.kind != "double-close")]' '[]' "other anomalies"
+t_clean_events "$J"
+
+t_done
