@@ -185,6 +185,8 @@ static gint by_open_desc(gconstpointer pa, gconstpointer pb)
 	const struct site *a = *(struct site *const *)pa, *b = *(struct site *const *)pb;
 	if (a->open != b->open)
 		return a->open > b->open ? -1 : 1;
+	if (a->created != b->created)
+		return a->created > b->created ? -1 : 1;
 	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
 }
 

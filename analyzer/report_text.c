@@ -112,6 +112,56 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 	}
 }
 
+/* The innermost frames of a stack on one line: "f (file:line) < g < h". */
+static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logread *lr,
+                            uint32_t id, unsigned frames_shown)
+{
+	const char *missing = stackfmt_missing(lr, id);
+	GArray *frames;
+
+	if (missing) {
+		fprintf(out, "(%s)", missing);
+		return;
+	}
+	frames = stackfmt_frames(sym, lr, id);
+	for (guint i = 0; i < frames->len && i < frames_shown; i++) {
+		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
+		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
+
+		mod = mod ? mod + 1 : f->module ? f->module : "?";
+		fputs(i ? " < " : "", out);
+		if (f->function)
+			fputs(f->function, out);
+		else
+			fprintf(out, "%s+0x%" PRIx64, mod, f->offset);
+		if (f->file) {
+			const char *base = strrchr(f->file, '/');
+			fprintf(out, " (%s:%d)", base ? base + 1 : f->file, f->line);
+		}
+	}
+	stackfmt_frames_free(frames);
+}
+
+/* Every creation site with its books: the sockets it made and closed. */
+static void text_sites(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                       unsigned max_sites)
+{
+	if (!a->sites->len)
+		return;
+	fputs("\nsocket creation sites (created / closed / open):\n", out);
+	for (guint i = 0; i < a->sites->len; i++) {
+		const struct site *s = a->sites->pdata[i];
+
+		if (max_sites && i == max_sites) {
+			fprintf(out, "  ... %u more sites (--all shows them)\n", a->sites->len - i);
+			break;
+		}
+		fprintf(out, "  %6" PRIu64 " %6" PRIu64 " %6u  ", s->created, s->closed, s->open);
+		text_stack_line(out, sym, a->lr, s->stack_id, 3);
+		fputc('\n', out);
+	}
+}
+
 void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
                  const struct report_opts *o)
 {
@@ -128,6 +178,7 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	        a->open ? (a->running ? " (process still running)" : " at the end: LEAKED")
 	                : "");
 	text_groups(out, a, sym, o);
+	text_sites(out, a, sym, o->max_groups);
 
 	if (a->failures->len)
 		fputs("\nfailed calls:\n", out);
