@@ -75,7 +75,10 @@ t_need_tools
 t_prog() {
 	local out
 	T_BIN="$TOP/build/progs/$1"
-	if ! out=$(make -s -C "$TOP" "build/progs/$1" 2>&1); then
+	mkdir -p "$TOP/build/progs"
+	# One make at a time across concurrent test runs: a binary relinked
+	# while another run execs it is half-written (ENOEXEC, then sh: 126).
+	if ! out=$(flock "$TOP/build/progs/.make.lock" make -s -C "$TOP" "build/progs/$1" 2>&1); then
 		printf '%s\n' "$out" >&2
 		t_fatal "cannot build build/progs/$1"
 	fi
