@@ -565,10 +565,21 @@ static void module_open(struct symbolizer *s, struct sym_module *sm)
 /* ---- lookup ------------------------------------------------------------ */
 
 /* The name to show: without the version a .symtab may carry
- * ("dlsym@@GLIBC_2.34"). */
+ * ("dlsym@@GLIBC_2.34"), and without the suffixes GCC gives the copies it
+ * makes of a function ("relay.isra.0", "f.constprop.0", "g.part.0",
+ * "h.cold"), so that a function's frames read and group as that function. */
 static char *symbol_name(const struct func_sym *f)
 {
-	return g_strndup(f->name, strcspn(f->name, "@"));
+	static const char *const clone_suffixes[] = { ".isra.", ".constprop.", ".part.",
+	                                              ".cold", ".lto_priv." };
+	size_t len = strcspn(f->name, "@");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(clone_suffixes); i++) {
+		const char *p = g_strstr_len(f->name, (gssize)len, clone_suffixes[i]);
+		if (p && p > f->name)
+			len = (size_t)(p - f->name);
+	}
+	return g_strndup(f->name, len);
 }
 
 /* Fills function, func_start and file:line of pc in an opened module. */
