@@ -239,24 +239,33 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	memcpy(child.path, path_keep, sizeof(path_keep));
 
 	struct tally_header *h = child.hdr;
-	memcpy(child.modules, parent.modules, (size_t)ph->max_modules * sizeof(*child.modules));
-	memcpy(child.stacks, parent.stacks, (size_t)ph->max_stacks * sizeof(*child.stacks));
+	/* Only the used part of each table: a fork should not copy megabytes. */
+	uint32_t nstacks = ph->stacks_used < ph->max_stacks ? ph->stacks_used : ph->max_stacks;
+	uint64_t nframes = ph->frames_used < ph->max_frames ? ph->frames_used : ph->max_frames;
+	uint32_t nmods = ph->modules_used < ph->max_modules ? ph->modules_used : ph->max_modules;
+	memcpy(child.modules, parent.modules, (size_t)nmods * sizeof(*child.modules));
+	memcpy(child.stacks, parent.stacks, (size_t)nstacks * sizeof(*child.stacks));
 	memcpy(child.index, parent.index, (size_t)ph->stack_buckets * sizeof(*child.index));
-	memcpy(child.frames, parent.frames, (size_t)ph->max_frames * sizeof(*child.frames));
+	memcpy(child.frames, parent.frames, (size_t)nframes * sizeof(*child.frames));
+	/* The child keeps books of its own: per site, the sockets it holds now
+	 * (inherited) and what it does with them from here on. */
+	for (uint32_t i = 0; i < nstacks; i++)
+		child.stacks[i].created = child.stacks[i].closed = 0;
 	uint64_t inherited = 0;
 	for (uint32_t fd = 0; fd < ph->max_fds; fd++) {
+		struct tally_fd_slot *slot = &child.state[fd];
+
 		if (!parent.state[fd].serial)
 			continue;
 		inherited++;
-		child.state[fd] = parent.state[fd];
-		child.state[fd].flags |= TALLY_FD_INHERITED;
+		*slot = parent.state[fd];
+		slot->flags |= TALLY_FD_INHERITED;
 		/* Serials are per log; mark the parent's so they never
 		 * collide with the child's own. */
-		child.state[fd].serial |= TALLY_SERIAL_INHERITED;
+		slot->serial |= TALLY_SERIAL_INHERITED;
+		if (slot->stack_id && slot->stack_id <= ph->max_stacks)
+			child.stacks[slot->stack_id - 1].created++;
 	}
-	/* The per-site counters start again: the child's own books. */
-	for (uint32_t i = 0; i < ph->max_stacks; i++)
-		child.stacks[i].created = child.stacks[i].closed = 0;
 
 	h->events_claimed = 0;
 	memset(h->dropped, 0, sizeof(h->dropped));
