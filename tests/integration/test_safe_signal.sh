@@ -5,8 +5,8 @@
 # the middle of its own work.  Under tally: no crash, no hang, exit 0; the
 # report's open sockets are exactly the ones the program says it left open
 # (count and fd numbers); created == closed + open; some events were indeed
-# raised inside the shim (losses.nested > 0: else this tested nothing); and
-# no socket is reported "closed-unseen" — every one was closed with close().
+# raised inside the shim (losses.nested > 0: else this tested nothing).
+# (The same run's "closed-unseen" anomalies: test_safe_close_race.sh.)
 . "$(dirname "$0")/lib.sh"
 
 LIMIT=20
@@ -43,8 +43,6 @@ for run in 1 2; do
 	t_eq "$J" '[.sockets.groups[].fds[]] | sort' "$fds" "run $run: open fds in the report vs the program's"
 	t_true "$J" '.losses.nested > 0' "run $run: some events raised inside the shim (losses.nested > 0)"
 	t_eq "$J" '[.process.running, .process.state]' '[false,"exited"]' "run $run: process state"
-	t_eq "$J" '[.anomalies[] | select(.kind == "closed-unseen") | .count] | add // 0' 0 \
-		"run $run: sockets reported closed-unseen (all were closed by close())"
 	t_eq "$J" '.events.torn' 0 "run $run: torn events"
 done
 

@@ -569,6 +569,7 @@ static void a_forked_child_gets_its_own_log_with_the_parents_tables(void **state
 	assert_int_equal(child.state[7].flags, TALLY_FD_BOUND | TALLY_FD_INHERITED);
 	assert_int_equal(child.state[9].serial, 0);
 	assert_int_equal(child.stacks[0].committed, 1);
+	assert_int_equal(child.stacks[0].created, 2);   /* the two it inherited */
 	assert_int_equal(child.stacks[0].closed, 0);
 	assert_memory_equal(&child.frames[child.stacks[0].frames_index], frames, sizeof(frames));
 	assert_memory_equal(child.index, parent.index,
