@@ -2,6 +2,9 @@
  * analysis — walk a log's tables and events into groups.
  */
 #include "analysis.h"
+#include "modmatch.h"
+
+#include <inttypes.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,24 +39,61 @@ static void anomaly_free(gpointer p)
 	g_free(an);
 }
 
-static struct site *site_get(GHashTable *by_stack, GPtrArray *sites, uint32_t stack_id)
+/* What a stack's frames resolve to: module path + offset for each frame.
+ * The same call site captured in two module generations (a dlopen in
+ * between) has two stack ids but one key, and is one site. */
+static char *site_key(const struct logread *lr, uint32_t stack_id)
+{
+	const uint64_t *frames;
+	const struct tally_stack *st = logread_stack(lr, stack_id, &frames);
+	uint32_t nmods = lr->hdr.modules_used < lr->hdr.max_modules ? lr->hdr.modules_used
+	                                                            : lr->hdr.max_modules;
+	GString *key;
+
+	if (!st)
+		return g_strdup_printf("special:%u", stack_id);
+	key = g_string_new(NULL);
+	for (unsigned i = 0; i < st->depth; i++) {
+		/* Return addresses: the call is at addr - 1. */
+		int m = modmatch_find(lr->modules, sizeof(*lr->modules), nmods, st->generation,
+		                      frames[i] - 1);
+		if (m >= 0)
+			g_string_append_printf(key, "%.*s+%" PRIx64 ";", TALLY_PATH_MAX,
+			                       lr->modules[m].path, frames[i] - lr->modules[m].bias);
+		else
+			g_string_append_printf(key, "?%" PRIx64 ";", frames[i]);
+	}
+	return g_string_free(key, FALSE);
+}
+
+/* The site of stack_id, made on first use.  by_stack caches stack id ->
+ * site; by_key holds one site per resolved frame list. */
+static struct site *site_get(struct analysis *a, GHashTable *by_stack, GHashTable *by_key,
+                             uint32_t stack_id)
 {
 	struct site *s = g_hash_table_lookup(by_stack, GUINT_TO_POINTER(stack_id));
 	if (s)
 		return s;
-	s = g_new0(struct site, 1);
-	s->stack_id = stack_id;
-	s->ports = g_array_new(FALSE, FALSE, sizeof(uint16_t));
-	s->fds = g_array_new(FALSE, FALSE, sizeof(int));
-	s->first_ns = INT64_MAX;
-	s->last_ns = INT64_MIN;
+	char *key = site_key(a->lr, stack_id);
+	s = g_hash_table_lookup(by_key, key);
+	if (!s) {
+		s = g_new0(struct site, 1);
+		s->stack_id = stack_id;
+		s->ports = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+		s->fds = g_array_new(FALSE, FALSE, sizeof(int));
+		s->first_ns = INT64_MAX;
+		s->last_ns = INT64_MIN;
+		g_hash_table_insert(by_key, key, s);
+		g_ptr_array_add(a->sites, s);
+	} else {
+		g_free(key);
+	}
 	g_hash_table_insert(by_stack, GUINT_TO_POINTER(stack_id), s);
-	g_ptr_array_add(sites, s);
 	return s;
 }
 
 /* Per-site counts from the stack table: exact even when events dropped. */
-static void collect_sites(struct analysis *a, GHashTable *by_stack)
+static void collect_sites(struct analysis *a, GHashTable *by_stack, GHashTable *by_key)
 {
 	const struct logread *lr = a->lr;
 	uint32_t used = lr->hdr.stacks_used < lr->hdr.max_stacks ? lr->hdr.stacks_used
@@ -63,13 +103,13 @@ static void collect_sites(struct analysis *a, GHashTable *by_stack)
 		const struct tally_stack *st = logread_stack(lr, i + 1, &frames);
 		if (!st || !st->created)
 			continue;
-		struct site *s = site_get(by_stack, a->sites, i + 1);
-		s->created = st->created;
-		s->closed = st->closed;
+		struct site *s = site_get(a, by_stack, by_key, i + 1);
+		s->created += st->created;
+		s->closed += st->closed;
 	}
 }
 
-static void collect_open(struct analysis *a, GHashTable *by_stack)
+static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *by_key)
 {
 	const struct logread *lr = a->lr;
 
@@ -77,7 +117,7 @@ static void collect_open(struct analysis *a, GHashTable *by_stack)
 		struct tally_fd_slot slot;
 		if (!logread_slot(lr, fd, &slot))
 			continue;
-		struct site *s = site_get(by_stack, a->sites, slot.stack_id);
+		struct site *s = site_get(a, by_stack, by_key, slot.stack_id);
 		if (s->open++ == 0) {
 			s->domain = slot.domain;
 			s->type = slot.type;
@@ -205,6 +245,7 @@ static gint by_anomaly_desc(gconstpointer pa, gconstpointer pb)
 void analysis_build(struct analysis *a, const struct logread *lr)
 {
 	GHashTable *by_stack = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GHashTable *by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	memset(a, 0, sizeof(*a));
 	a->lr = lr;
@@ -218,8 +259,8 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 	a->events_claimed = lr->hdr.events_claimed;
 	a->dropped = lr->hdr.dropped[TALLY_DROP_FULL];
 
-	collect_sites(a, by_stack);
-	collect_open(a, by_stack);
+	collect_sites(a, by_stack, by_key);
+	collect_open(a, by_stack, by_key);
 	walk_events(a);
 
 	g_ptr_array_sort(a->sites, by_open_desc);
@@ -231,6 +272,7 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 	g_ptr_array_sort(a->failures, by_count_desc);
 	g_ptr_array_sort(a->anomalies, by_anomaly_desc);
 	g_hash_table_destroy(by_stack);
+	g_hash_table_destroy(by_key);
 }
 
 void analysis_free(struct analysis *a)

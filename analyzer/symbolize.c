@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "symbolize.h"
+#include "modmatch.h"
 
 /* ---- types ------------------------------------------------------------- */
 
@@ -499,13 +500,9 @@ static bool source_line(struct sym_module *sm, uint64_t pc, const char **file, i
 /* The entry mapped at pc during generation, or -1. */
 static int module_find(const struct symbolizer *s, uint32_t generation, uint64_t pc)
 {
-	for (unsigned i = 0; i < s->nmods; i++) {
-		const struct tally_module *m = &s->mods[i].m;
-		if (pc >= m->lo && pc < m->hi && m->gen_loaded <= generation
-		    && (m->gen_unloaded == 0 || generation < m->gen_unloaded))
-			return (int)i;
-	}
-	return -1;
+	if (!s->nmods)
+		return -1;
+	return modmatch_find(&s->mods[0].m, sizeof(s->mods[0]), s->nmods, generation, pc);
 }
 
 /* True unless the log recorded a build-id that differs from the file's.

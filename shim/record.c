@@ -79,8 +79,15 @@ void rec_stack(struct rec *r)
 	 * stack is stored with a generation in which its modules exist.
 	 * dlopen itself is not wrapped: a wrapper would become the "caller"
 	 * glibc uses for RUNPATH and $ORIGIN, and change what gets loaded. */
-	if (!modules_cover(log, frames, n) && modules_try_rescan(log))
+	if (!modules_cover(log, frames, n)) {
+		/* Whether this thread rescanned or another one just did (or is
+		 * doing it), the newest generation is the best to store. */
+		modules_try_rescan(log);
 		gen = __atomic_load_n(&log->hdr->module_generation, __ATOMIC_ACQUIRE);
+		r->ev.stack_id = depot_find(log, gen, frames, n);
+		if (r->ev.stack_id)
+			return;
+	}
 	r->ev.stack_id = depot_intern(log, gen, frames, n);
 	if (r->ev.stack_id != TALLY_STACK_LOST)
 		*recent_slot(frames) = r->ev.stack_id;

@@ -143,8 +143,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: safe_threads_dlopen A.so B.so\n");
 		return 2;
 	}
-	/* One call site for both sockets: the phases run between them. */
-	for (int round = 0; round < 2; round++) {
+	/* One call site for both sockets: the phases run between them.  The
+	 * trip count is volatile so the compiler cannot unroll the loop into
+	 * two call sites. */
+	static volatile int rounds = 2;
+	for (int round = 0; round < rounds; round++) {
 		same[round] = same_site_socket();
 		if (round == 0)
 			phases(argv[1], argv[2]);

@@ -27,7 +27,7 @@ build/unit/libsymfix_vaddr.so: $(SYMFIX_SRCS) tests/unit/symfixture/symfix.h
 	@mkdir -p $(@D)
 	$(CC) $(SYMFIX_CFLAGS) -Wl,-Ttext-segment=0x10000000 -o $@ $(SYMFIX_SRCS)
 
-build/unit/test_symbolize: tests/unit/test_symbolize.c build/analyzer/symbolize.o \
+build/unit/test_symbolize: tests/unit/test_symbolize.c build/analyzer/symbolize.o build/analyzer/modmatch.o \
 		tests/unit/symfixture/symfix.h analyzer/symbolize.h \
 		| build/unit/libsymfix_debug.so build/unit/libsymfix_stripped.so \
 		  build/unit/libsymfix_vaddr.so
