@@ -27,7 +27,7 @@ static int bad(char *err, unsigned errsz, const char *fmt, const char *what)
 /* Takes the value of an option that needs one. */
 static int value(int argc, char **argv, int *i, const char **out, char *err, unsigned errsz)
 {
-	if (*i + 1 >= argc)
+	if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0)
 		return bad(err, errsz, "option %s needs a value", argv[*i]);
 	*out = argv[++*i];
 	return 0;

@@ -21,7 +21,7 @@ static int fail(char *err, size_t errsz, const char *path, const char *why)
 /* True when [off, off + count * size) lies inside the file. */
 static bool section_ok(const struct logread *lr, uint64_t off, uint64_t count, size_t size)
 {
-	if (off < TALLY_PAGE || off > lr->size)
+	if (off < TALLY_PAGE || off > lr->size || off % TALLY_PAGE)
 		return false;
 	if (count && size > (lr->size - off) / count)
 		return false;

@@ -20,15 +20,17 @@ uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot 
 	struct tally_stack *st;
 	uint64_t stale;
 
-	__atomic_fetch_add(&log->hdr->sockets_created, 1, __ATOMIC_RELAXED);
-	st = depot_entry(log, init->stack_id);
-	if (st)
-		__atomic_fetch_add(&st->created, 1, __ATOMIC_RELAXED);
+	/* A socket beyond the table is counted apart, not in the books: its
+	 * close could never be, and created - closed must equal open. */
 	if (!s) {
 		if (fd >= 0)
 			__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_STATE_FULL], 1, __ATOMIC_RELAXED);
 		return 0;
 	}
+	__atomic_fetch_add(&log->hdr->sockets_created, 1, __ATOMIC_RELAXED);
+	st = depot_entry(log, init->stack_id);
+	if (st)
+		__atomic_fetch_add(&st->created, 1, __ATOMIC_RELAXED);
 	/* Empty the slot first so a live reader never mixes two sockets.  The
 	 * common case finds it empty already: no locked instruction then (a
 	 * closer of the previous socket at fd has finished with the slot, or
