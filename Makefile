@@ -24,7 +24,7 @@ SHIM_CFLAGS = $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -pthread \
 ANALYZER_SRC := $(wildcard analyzer/*.c)
 ANALYZER_OBJ := $(ANALYZER_SRC:%.c=$(BUILD)/%.o)
 ANALYZER_CFLAGS = $(CFLAGS_COMMON) -Ianalyzer -Ishim $(call PKG,glib-2.0 libdw)
-ANALYZER_LIBS = $(call PKGLIBS,glib-2.0 libdw) -lelf
+ANALYZER_LIBS = $(call PKGLIBS,glib-2.0 libdw) -lelf -lstdc++
 
 .PHONY: all deps deps-test test unit integration demo bench install clean
 all: deps $(BUILD)/libtally.so $(BUILD)/tally examples

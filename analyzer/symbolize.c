@@ -565,6 +565,9 @@ static void module_open(struct symbolizer *s, struct sym_module *sm)
  * ("dlsym@@GLIBC_2.34"), and without the suffixes GCC gives the copies it
  * makes of a function ("relay.isra.0", "f.constprop.0", "g.part.0",
  * "h.cold"), so that a function's frames read and group as that function. */
+/* libstdc++'s demangler (the C++ ABI's); the analyzer links libstdc++. */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
 static char *symbol_name(const struct func_sym *f)
 {
 	static const char *const clone_suffixes[] = { ".isra.", ".constprop.", ".part.",
@@ -576,7 +579,18 @@ static char *symbol_name(const struct func_sym *f)
 		if (p && p > f->name)
 			len = (size_t)(p - f->name);
 	}
-	return g_strndup(f->name, len);
+	char *name = g_strndup(f->name, len);
+	if (name[0] == '_' && name[1] == 'Z') {
+		/* C++: "_ZL11main_socketv" reads as "main_socket()". */
+		int status = -1;
+		char *plain = __cxa_demangle(name, NULL, NULL, &status);
+		if (status == 0 && plain) {
+			g_free(name);
+			name = g_strdup(plain);
+		}
+		free(plain);
+	}
+	return name;
 }
 
 /* Fills function, func_start and file:line of pc in an opened module. */

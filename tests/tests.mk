@@ -12,7 +12,7 @@ UNIT_SHIM_OBJ := $(filter-out $(BUILD)/shim/hooks_%.o $(BUILD)/shim/shim.o,$(SHI
 UNIT_ANALYZER_OBJ := $(filter-out $(BUILD)/analyzer/main.o,$(ANALYZER_OBJ))
 UNIT_CFLAGS = $(CFLAGS_COMMON) -Ishim -Ianalyzer -Wno-unused-parameter \
 	$(call PKG,glib-2.0 libdw cmocka)
-UNIT_LIBS = $(call PKGLIBS,glib-2.0 libdw cmocka) -lelf -ldl -pthread
+UNIT_LIBS = $(call PKGLIBS,glib-2.0 libdw cmocka) -lelf -lstdc++ -ldl -pthread
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) | deps
 	@mkdir -p $(dir $@)

@@ -92,6 +92,12 @@ for prog in "$CXX_BIN" "$HOST_BIN"; do
 			"\"$TOP/build/progs/safe_throw_plugin.so\"" "$name: module of the plugin frame"
 		t_eq "$T_JSON" '[.process.running, .process.state]' '[false,"exited"]' \
 			"$name: process state"
+		if [ "$name" = safe_cxx ]; then
+			# C++ names are demangled: _ZL11main_socketv reads main_socket().
+			t_eq "$T_JSON" '[.sockets.sites[].stack[].function | strings
+				| select(startswith("main_socket") or startswith("_Z"))] | unique' \
+				'["main_socket()"]' "$name: C++ frame names demangled"
+		fi
 	fi
 
 	# ---- LD_DEBUG=bindings: who gets _Unwind_RaiseException -------------

@@ -34,7 +34,7 @@ build/unit/test_symbolize: tests/unit/test_symbolize.c build/analyzer/symbolize.
 	@mkdir -p $(@D)
 	$(CC) $(SYMBOLIZE_CFLAGS) $(shell pkg-config --cflags $(SYMBOLIZE_PKGS) cmocka) \
 		-o $@ $(filter %.c %.o,$^) \
-		$(shell pkg-config --libs $(SYMBOLIZE_PKGS) cmocka) -ldl
+		$(shell pkg-config --libs $(SYMBOLIZE_PKGS) cmocka) -lstdc++ -ldl
 
 .PHONY: test-symbolize
 test-symbolize: build/unit/test_symbolize build/unit/libsymfix_debug.so \
