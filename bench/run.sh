@@ -31,8 +31,8 @@ GEN=${BENCH_GEN:-500000}
 # The shim's own frames above a capture (socket -> rec_stack ->
 # unwind_capture), and the spare frames unwind_capture asks libunwind for.
 SHIM_FRAMES=3
-SKIP_MAX=$(sed -n 's/^#define SKIP_MAX \([0-9]*\).*/\1/p' shim/unwind.c)
-SKIP_MAX=${SKIP_MAX:-8}
+SKIP_MAX=$(sed -n 's/^#define UNWIND_SKIP_MAX \([0-9]*\).*/\1/p' shim/unwind.h)
+SKIP_MAX=${SKIP_MAX:?cannot read UNWIND_SKIP_MAX from shim/unwind.h}
 
 PROG=build/bench/bench_socket
 LOGSTAT=build/bench/logstat
