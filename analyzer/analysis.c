@@ -5,6 +5,7 @@
 #include "modmatch.h"
 
 #include <inttypes.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -273,6 +274,34 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 	g_ptr_array_sort(a->anomalies, by_anomaly_desc);
 	g_hash_table_destroy(by_stack);
 	g_hash_table_destroy(by_key);
+}
+
+void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi,
+                          struct port_budget *b)
+{
+	const struct logread *lr = a->lr;
+
+	memset(b, 0, sizeof(*b));
+	b->lo = lo, b->hi = hi, b->size = (unsigned)hi - lo + 1;
+	b->first_ns = INT64_MAX, b->last_ns = INT64_MIN;
+	b->hours_left = -1;
+	for (uint32_t fd = 0; fd < lr->hdr.max_fds; fd++) {
+		struct tally_fd_slot slot;
+		if (!logread_slot(lr, fd, &slot) || !(slot.flags & TALLY_FD_BOUND) ||
+		    slot.local.port < lo || slot.local.port > hi ||
+		    (slot.local.family != AF_INET && slot.local.family != AF_INET6))
+			continue;
+		b->held++;
+		if (slot.time_ns < b->first_ns)
+			b->first_ns = slot.time_ns;
+		if (slot.time_ns > b->last_ns)
+			b->last_ns = slot.time_ns;
+	}
+	/* The rate between the first and the last: n ports over n - 1 gaps. */
+	if (b->held >= 2 && b->last_ns > b->first_ns) {
+		b->per_hour = (b->held - 1) * 3600e9 / (double)(b->last_ns - b->first_ns);
+		b->hours_left = (b->size - b->held) / b->per_hour;
+	}
 }
 
 void analysis_free(struct analysis *a)

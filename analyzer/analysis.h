@@ -58,6 +58,21 @@ struct analysis {
 	uint64_t dropped;              /* not recorded: area full */
 };
 
+/* How much of a port range the open sockets hold, and how fast that grows:
+ * the case behind tally (a gateway running out of RTP ports). */
+struct port_budget {
+	uint16_t lo, hi;
+	unsigned size;                 /* hi - lo + 1 */
+	unsigned held;                 /* open sockets bound to a port in range */
+	int64_t first_ns, last_ns;     /* creation of the oldest/newest of those */
+	double per_hour;               /* held ports added per hour (0: unknown) */
+	double hours_left;             /* until none is free at that rate (<0: unknown) */
+};
+
+/* Fills b for [lo, hi] from the open sockets of the analysed log. */
+void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi,
+                          struct port_budget *b);
+
 /* Builds the analysis of an open log. */
 void analysis_build(struct analysis *a, const struct logread *lr);
 void analysis_free(struct analysis *a);

@@ -7,8 +7,9 @@
 #include <string.h>
 
 const char cli_usage[] =
-	"usage: tally run [--log PATH] [--check] [--json] [--depth N] [--log-size SIZE] -- COMMAND [ARGS...]\n"
-	"       tally report [--json] [--all] LOG\n"
+	"usage: tally run [--log PATH] [--check] [--json] [--depth N] [--log-size SIZE]\n"
+	"                 [--port-range LO-HI] -- COMMAND [ARGS...]\n"
+	"       tally report [--json] [--all] [--port-range LO-HI] LOG\n"
 	"       tally help | --version\n"
 	"\n"
 	"run     runs COMMAND with libtally.so preloaded, forwards signals to it, then\n"
@@ -16,12 +17,28 @@ const char cli_usage[] =
 	"        or with --check 1 when it left sockets open (and exited 0).\n"
 	"report  reads a log (also of a running process) and reports open sockets\n"
 	"        grouped by creation stack, failed calls and anomalies.\n"
+	"--port-range LO-HI  the port range the program allocates from: the report\n"
+	"        says how much of it open sockets hold and when it runs out.\n"
 	"exit status: 0 ok, 1 leaks found (--check), 2 bad usage or unreadable log.\n";
 
 static int bad(char *err, unsigned errsz, const char *fmt, const char *what)
 {
 	snprintf(err, errsz, fmt, what);
 	return -1;
+}
+
+/* Parses "LO-HI" with 1 <= LO <= HI <= 65535. */
+static int port_range(const char *text, struct cli *c, char *err, unsigned errsz)
+{
+	unsigned lo, hi;
+	char tail;
+
+	if (sscanf(text, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1 || lo > hi || hi > 65535)
+		return bad(err, errsz, "--port-range wants LO-HI with 1 <= LO <= HI <= 65535, got %s",
+		           text);
+	c->range_lo = (uint16_t)lo;
+	c->range_hi = (uint16_t)hi;
+	return 0;
 }
 
 /* Takes the value of an option that needs one. */
@@ -56,6 +73,10 @@ static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned e
 		} else if (strcmp(a, "--log-size") == 0) {
 			if (value(argc, argv, &i, &c->log_size, err, errsz))
 				return -1;
+		} else if (strcmp(a, "--port-range") == 0) {
+			const char *v;
+			if (value(argc, argv, &i, &v, err, errsz) || port_range(v, c, err, errsz))
+				return -1;
 		} else if (a[0] == '-') {
 			return bad(err, errsz, "unknown option for run: %s", a);
 		} else {
@@ -76,6 +97,11 @@ static int parse_report(int argc, char **argv, struct cli *c, char *err, unsigne
 			c->json = true;
 		else if (strcmp(a, "--all") == 0)
 			c->full = true;
+		else if (strcmp(a, "--port-range") == 0) {
+			const char *v;
+			if (value(argc, argv, &i, &v, err, errsz) || port_range(v, c, err, errsz))
+				return -1;
+		}
 		else if (a[0] == '-' && a[1])
 			return bad(err, errsz, "unknown option for report: %s", a);
 		else if (c->log)

@@ -6,6 +6,7 @@
 #define TALLY_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum cli_command { CLI_HELP, CLI_VERSION, CLI_RUN, CLI_REPORT };
 
@@ -18,6 +19,7 @@ struct cli {
 	const char *depth;        /* run --depth N (passed as TALLY_DEPTH) */
 	const char *log_size;     /* run --log-size SIZE (TALLY_LOG_SIZE) */
 	char **argv;              /* run: the command and its arguments */
+	uint16_t range_lo, range_hi; /* --port-range LO-HI (0 = none) */
 };
 
 /* Returns 0, or -1 with one line (no newline) in err. */

@@ -7,8 +7,10 @@
 #include "report.h"
 #include "symbolize.h"
 
-int cmd_report(const char *path, bool json, bool full, FILE *out, uint64_t *open_sockets)
+int cmd_report(const char *path, const struct report_request *rq, FILE *out,
+               uint64_t *open_sockets)
 {
+	struct port_budget budget, *b = NULL;
 	struct logread lr;
 	struct analysis a;
 	char err[512];
@@ -21,11 +23,15 @@ int cmd_report(const char *path, bool json, bool full, FILE *out, uint64_t *open
 	                                                         : lr.hdr.max_modules;
 	struct symbolizer *sym = symbolizer_new(lr.modules, nmod);
 	analysis_build(&a, &lr);
-	if (json) {
-		report_json(out, &a, sym);
+	if (rq->range_lo) {
+		analysis_port_budget(&a, rq->range_lo, rq->range_hi, &budget);
+		b = &budget;
+	}
+	if (rq->json) {
+		report_json(out, &a, sym, b);
 	} else {
-		struct report_opts o = { full ? 0 : 20, full ? 0 : 16 };
-		report_text(out, &a, sym, &o);
+		struct report_opts o = { rq->full ? 0 : 20, rq->full ? 0 : 16 };
+		report_text(out, &a, sym, &o, b);
 	}
 	fflush(out);
 	if (open_sockets)

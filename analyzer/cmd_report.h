@@ -8,9 +8,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* What to print. */
+struct report_request {
+	bool json;                 /* JSON instead of text */
+	bool full;                 /* every group and frame (text) */
+	uint16_t range_lo, range_hi; /* a port range to budget, or 0 */
+};
+
 /* Writes the report of the log at path to out.  Returns 0, or 2 after
  * printing one error line to stderr.  *open_sockets receives the number of
  * sockets open at the end of the log (may be NULL). */
-int cmd_report(const char *path, bool json, bool full, FILE *out, uint64_t *open_sockets);
+int cmd_report(const char *path, const struct report_request *rq, FILE *out,
+               uint64_t *open_sockets);
 
 #endif

@@ -207,7 +207,8 @@ int cmd_run(const struct cli *c)
 			        f->hdr.pid == pid ? ", before exec" : ", child process");
 	}
 	uint64_t open_sockets = 0;
-	int rc = cmd_report(main_log->path, c->json, false, stdout, &open_sockets);
+	struct report_request rq = { c->json, false, c->range_lo, c->range_hi };
+	int rc = cmd_report(main_log->path, &rq, stdout, &open_sockets);
 	g_ptr_array_free(logs, TRUE);
 	g_free(dir);
 	if (rc)

@@ -17,8 +17,8 @@ int main(int argc, char **argv)
 	char err[512];
 
 	if (cli_parse(argc, argv, &c, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tally: %s\n", err);
-		fputs(cli_usage, stderr);
+		/* One line: what is wrong, and where the usage is. */
+		fprintf(stderr, "tally: %s (see: tally help)\n", err);
 		return 2;
 	}
 	switch (c.command) {
@@ -31,7 +31,8 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		return cmd_run(&c);
 	case CLI_REPORT:
-		return cmd_report(c.log, c.json, c.full, stdout, NULL);
+		return cmd_report(c.log, &(struct report_request){ c.json, c.full, c.range_lo, c.range_hi },
+		                  stdout, NULL);
 	}
 	return 2;
 }

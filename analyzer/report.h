@@ -15,9 +15,11 @@ struct report_opts {
 	unsigned max_frames;     /* frames shown per stack in text (0 = all) */
 };
 
+/* budget may be NULL (no --port-range). */
 void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
-                 const struct report_opts *opts);
-void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym);
+                 const struct report_opts *opts, const struct port_budget *budget);
+void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                 const struct port_budget *budget);
 
 /* Wall-clock time of a monotonic log timestamp, "2026-11-25T04:30:01.123Z". */
 void report_time(const struct logread *lr, int64_t mono_ns, char *buf, size_t size);

@@ -124,7 +124,25 @@ static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sy
 	fputs("}", out);
 }
 
-void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym)
+static void json_budget(FILE *out, const struct analysis *a, const struct port_budget *b)
+{
+	fprintf(out, ",\"port_range\":{\"lo\":%u,\"hi\":%u,\"size\":%u,\"held\":%u", b->lo,
+	        b->hi, b->size, b->held);
+	if (b->held) {
+		fputs(",\"first\":", out);
+		json_time(out, a->lr, b->first_ns);
+		fputs(",\"last\":", out);
+		json_time(out, a->lr, b->last_ns);
+	}
+	if (b->hours_left >= 0)
+		fprintf(out, ",\"per_hour\":%.6g,\"hours_to_exhaustion\":%.6g}", b->per_hour,
+		        b->hours_left);
+	else
+		fputs(",\"per_hour\":null,\"hours_to_exhaustion\":null}", out);
+}
+
+void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                 const struct port_budget *budget)
 {
 	const struct logread *lr = a->lr;
 	const struct tally_header *h = &lr->hdr;
@@ -179,7 +197,10 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym)
 		json_stack(out, sym, lr, an->stack_id);
 		fputs("}", out);
 	}
-	fprintf(out, "],\"dropped\":%" PRIu64, a->dropped);
+	fputs("]", out);
+	if (budget)
+		json_budget(out, a, budget);
+	fprintf(out, ",\"dropped\":%" PRIu64, a->dropped);
 	fprintf(out, ",\"events\":{\"claimed\":%" PRIu64 ",\"recorded\":%" PRIu64 ",\"torn\":%" PRIu64
 	        ",\"capacity\":%" PRIu64 "}", a->events_claimed, a->events_recorded,
 	        a->events_torn, h->max_events);

@@ -162,8 +162,38 @@ static void text_sites(FILE *out, const struct analysis *a, struct symbolizer *s
 	}
 }
 
+/* "42 seconds", "17 minutes", "5.9 hours", "12.3 days". */
+static void duration(double secs, char *buf, size_t size)
+{
+	if (secs < 120)
+		snprintf(buf, size, "%.0f seconds", secs);
+	else if (secs < 7200)
+		snprintf(buf, size, "%.0f minutes", secs / 60);
+	else if (secs < 3 * 86400)
+		snprintf(buf, size, "%.1f hours", secs / 3600);
+	else
+		snprintf(buf, size, "%.1f days", secs / 86400);
+}
+
+static void text_budget(FILE *out, const struct analysis *a, const struct port_budget *b)
+{
+	char first[64], last[64];
+
+	fprintf(out, "\nport range %u-%u: open sockets hold %u of its %u ports", b->lo, b->hi,
+	        b->held, b->size);
+	if (b->hours_left >= 0) {
+		report_time(a->lr, b->first_ns, first, sizeof(first));
+		report_time(a->lr, b->last_ns, last, sizeof(last));
+		char left[64];
+		duration(b->hours_left * 3600, left, sizeof(left));
+		fprintf(out, ", taken at about %.1f per hour (%s .. %s);\n  at that rate the range "
+		        "is used up in %s", b->per_hour, first, last, left);
+	}
+	fputs("\n", out);
+}
+
 void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
-                 const struct report_opts *o)
+                 const struct report_opts *o, const struct port_budget *budget)
 {
 	const struct logread *lr = a->lr;
 	const struct tally_header *h = &lr->hdr;
@@ -177,6 +207,8 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	        a->created, a->closed, a->open,
 	        a->open ? (a->running ? " (process still running)" : " at the end: LEAKED")
 	                : "");
+	if (budget)
+		text_budget(out, a, budget);
 	text_groups(out, a, sym, o);
 	text_sites(out, a, sym, o->max_groups);
 

@@ -1,0 +1,45 @@
+#!/bin/bash
+# --port-range: how much of the program's port range the open sockets hold
+# and when, at the rate they were taken, it runs out (the error-499 case).
+# The example gateway with --bug leaks RTP+RTCP of each removed publisher.
+set -u
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+expect() { # expect DESCRIPTION JQ-FILTER WANTED
+	local got
+	got=$(jq -c "$2" "$tmp/r.json")
+	[ "$got" = "$3" ] || fail "$1: expected $3, got $got"
+}
+
+"$TALLY" run --json --port-range 20000-20099 --log "$tmp/gw.log" -- \
+	"$TOP/build/examples/gateway" --bug --cycles 5 --packets 20 \
+	>"$tmp/out" 2>"$tmp/err" || fail "tally run exited $?: $(tail -3 "$tmp/err")"
+tail -n 1 "$tmp/out" >"$tmp/r.json"
+expect "range" '.port_range | [.lo, .hi, .size, .held]' '[20000,20099,100,10]'
+expect "rate known" '.port_range | (.per_hour > 0) and (.hours_to_exhaustion > 0)' 'true'
+# 90 free ports at the measured rate: hours_to_exhaustion * per_hour == 90.
+expect "time left = free ports / rate" \
+	'.port_range | (.hours_to_exhaustion * .per_hour - 90 | fabs) < 0.5' 'true'
+
+# Without RTP leaks nothing holds the range and no rate can be given.
+"$TALLY" report --json --port-range 30000-30009 "$tmp/gw.log" >"$tmp/r.json" ||
+	fail "report exited $?"
+expect "empty range" '.port_range | [.held, .per_hour, .hours_to_exhaustion]' '[0,null,null]'
+
+# The text report says it in words.
+"$TALLY" report --port-range 20000-20099 "$tmp/gw.log" >"$tmp/r.txt" || fail "text report"
+grep -q "^port range 20000-20099: open sockets hold 10 of its 100 ports" "$tmp/r.txt" ||
+	fail "text: $(grep -m1 'port range' "$tmp/r.txt")"
+grep -q "at that rate the range is used up in" "$tmp/r.txt" || fail "text: no time left"
+
+# Bad ranges: one line on stderr, exit 2.
+for bad in 0-5 5-3 1-65536 abc 10-20x; do
+	"$TALLY" report --port-range "$bad" "$tmp/gw.log" >/dev/null 2>"$tmp/e"
+	rc=$?
+	[ $rc -eq 2 ] || fail "--port-range $bad: exit $rc, expected 2"
+	[ "$(wc -l <"$tmp/e")" -eq 1 ] || fail "--port-range $bad: $(wc -l <"$tmp/e") lines on stderr"
+done
+[ $failed -eq 0 ] && echo "PASS: port range budget"
+exit $failed
