@@ -276,19 +276,19 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 	g_hash_table_destroy(by_key);
 }
 
-void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi,
+void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi, int type,
                           struct port_budget *b)
 {
 	const struct logread *lr = a->lr;
 
 	memset(b, 0, sizeof(*b));
-	b->lo = lo, b->hi = hi, b->size = (unsigned)hi - lo + 1;
+	b->lo = lo, b->hi = hi, b->type = type, b->size = (unsigned)hi - lo + 1;
 	b->first_ns = INT64_MAX, b->last_ns = INT64_MIN;
 	b->hours_left = -1;
 	for (uint32_t fd = 0; fd < lr->hdr.max_fds; fd++) {
 		struct tally_fd_slot slot;
 		if (!logread_slot(lr, fd, &slot) || !(slot.flags & TALLY_FD_BOUND) ||
-		    slot.local.port < lo || slot.local.port > hi ||
+		    slot.type != type || slot.local.port < lo || slot.local.port > hi ||
 		    (slot.local.family != AF_INET && slot.local.family != AF_INET6))
 			continue;
 		b->held++;

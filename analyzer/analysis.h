@@ -62,6 +62,7 @@ struct analysis {
  * the case behind tally (a gateway running out of RTP ports). */
 struct port_budget {
 	uint16_t lo, hi;
+	int type;                      /* SOCK_DGRAM or SOCK_STREAM */
 	unsigned size;                 /* hi - lo + 1 */
 	unsigned held;                 /* open sockets bound to a port in range */
 	int64_t first_ns, last_ns;     /* creation of the oldest/newest of those */
@@ -69,8 +70,9 @@ struct port_budget {
 	double hours_left;             /* until none is free at that rate (<0: unknown) */
 };
 
-/* Fills b for [lo, hi] from the open sockets of the analysed log. */
-void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi,
+/* Fills b for [lo, hi] from the open sockets of the analysed log that are
+ * of `type` (UDP and TCP port numbers are separate ranges). */
+void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi, int type,
                           struct port_budget *b);
 
 /* Builds the analysis of an open log. */

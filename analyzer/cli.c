@@ -5,11 +5,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 const char cli_usage[] =
 	"usage: tally run [--log PATH] [--check] [--json] [--depth N] [--log-size SIZE]\n"
-	"                 [--port-range LO-HI] -- COMMAND [ARGS...]\n"
-	"       tally report [--json] [--all] [--port-range LO-HI] LOG\n"
+	"                 [--port-range LO-HI[/tcp]] -- COMMAND [ARGS...]\n"
+	"       tally report [--json] [--all] [--port-range LO-HI[/tcp]] LOG\n"
 	"       tally help | --version\n"
 	"\n"
 	"run     runs COMMAND with libtally.so preloaded, forwards signals to it, then\n"
@@ -17,8 +18,8 @@ const char cli_usage[] =
 	"        or with --check 1 when it left sockets open (and exited 0).\n"
 	"report  reads a log (also of a running process) and reports open sockets\n"
 	"        grouped by creation stack, failed calls and anomalies.\n"
-	"--port-range LO-HI  the port range the program allocates from: the report\n"
-	"        says how much of it open sockets hold and when it runs out.\n"
+	"--port-range LO-HI[/tcp]  the (UDP, or TCP) port range the program allocates\n"
+	"        from: the report says how much of it open sockets hold and when it runs out.\n"
 	"exit status: 0 ok, 1 leaks found (--check), 2 bad usage or unreadable log.\n";
 
 static int bad(char *err, unsigned errsz, const char *fmt, const char *what)
@@ -27,18 +28,27 @@ static int bad(char *err, unsigned errsz, const char *fmt, const char *what)
 	return -1;
 }
 
-/* Parses "LO-HI" with 1 <= LO <= HI <= 65535. */
+/* Parses "LO-HI" with 1 <= LO <= HI <= 65535, and an optional "/udp"
+ * (the default: UDP and TCP ports are separate ranges) or "/tcp". */
 static int port_range(const char *text, struct cli *c, char *err, unsigned errsz)
 {
 	unsigned lo, hi;
-	char tail;
+	int used = 0;
 
-	if (sscanf(text, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1 || lo > hi || hi > 65535)
-		return bad(err, errsz, "--port-range wants LO-HI with 1 <= LO <= HI <= 65535, got %s",
-		           text);
+	if (sscanf(text, "%u-%u%n", &lo, &hi, &used) != 2 || lo < 1 || lo > hi || hi > 65535)
+		goto bad;
+	if (text[used] == 0 || strcmp(text + used, "/udp") == 0)
+		c->range_type = SOCK_DGRAM;
+	else if (strcmp(text + used, "/tcp") == 0)
+		c->range_type = SOCK_STREAM;
+	else
+		goto bad;
 	c->range_lo = (uint16_t)lo;
 	c->range_hi = (uint16_t)hi;
 	return 0;
+bad:
+	return bad(err, errsz, "--port-range wants LO-HI[/udp|/tcp] with 1 <= LO <= HI <= 65535, "
+	           "got %s", text);
 }
 
 /* Takes the value of an option that needs one. */

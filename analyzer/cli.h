@@ -19,7 +19,8 @@ struct cli {
 	const char *depth;        /* run --depth N (passed as TALLY_DEPTH) */
 	const char *log_size;     /* run --log-size SIZE (TALLY_LOG_SIZE) */
 	char **argv;              /* run: the command and its arguments */
-	uint16_t range_lo, range_hi; /* --port-range LO-HI (0 = none) */
+	uint16_t range_lo, range_hi; /* --port-range LO-HI[/udp|/tcp] (0 = none) */
+	int range_type;           /* SOCK_DGRAM (udp, the default) or SOCK_STREAM */
 };
 
 /* Returns 0, or -1 with one line (no newline) in err. */

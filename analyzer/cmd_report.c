@@ -24,7 +24,7 @@ int cmd_report(const char *path, const struct report_request *rq, FILE *out,
 	struct symbolizer *sym = symbolizer_new(lr.modules, nmod);
 	analysis_build(&a, &lr);
 	if (rq->range_lo) {
-		analysis_port_budget(&a, rq->range_lo, rq->range_hi, &budget);
+		analysis_port_budget(&a, rq->range_lo, rq->range_hi, rq->range_type, &budget);
 		b = &budget;
 	}
 	if (rq->json) {

@@ -13,6 +13,7 @@ struct report_request {
 	bool json;                 /* JSON instead of text */
 	bool full;                 /* every group and frame (text) */
 	uint16_t range_lo, range_hi; /* a port range to budget, or 0 */
+	int range_type;            /* SOCK_DGRAM or SOCK_STREAM */
 };
 
 /* Writes the report of the log at path to out.  Returns 0, or 2 after

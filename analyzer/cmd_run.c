@@ -207,7 +207,7 @@ int cmd_run(const struct cli *c)
 			        f->hdr.pid == pid ? ", before exec" : ", child process");
 	}
 	uint64_t open_sockets = 0;
-	struct report_request rq = { c->json, false, c->range_lo, c->range_hi };
+	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
 	int rc = cmd_report(main_log->path, &rq, stdout, &open_sockets);
 	g_ptr_array_free(logs, TRUE);
 	g_free(dir);

@@ -31,7 +31,8 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		return cmd_run(&c);
 	case CLI_REPORT:
-		return cmd_report(c.log, &(struct report_request){ c.json, c.full, c.range_lo, c.range_hi },
+		return cmd_report(c.log, &(struct report_request){ c.json, c.full, c.range_lo, c.range_hi,
+		                                             c.range_type },
 		                  stdout, NULL);
 	}
 	return 2;

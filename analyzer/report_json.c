@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void json_string(FILE *out, const char *s)
 {
@@ -126,8 +127,8 @@ static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sy
 
 static void json_budget(FILE *out, const struct analysis *a, const struct port_budget *b)
 {
-	fprintf(out, ",\"port_range\":{\"lo\":%u,\"hi\":%u,\"size\":%u,\"held\":%u", b->lo,
-	        b->hi, b->size, b->held);
+	fprintf(out, ",\"port_range\":{\"lo\":%u,\"hi\":%u,\"protocol\":\"%s\",\"size\":%u,"
+	        "\"held\":%u", b->lo, b->hi, b->type == SOCK_STREAM ? "tcp" : "udp", b->size, b->held);
 	if (b->held) {
 		fputs(",\"first\":", out);
 		json_time(out, a->lr, b->first_ns);

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 void report_time(const struct logread *lr, int64_t mono_ns, char *buf, size_t size)
@@ -179,8 +180,8 @@ static void text_budget(FILE *out, const struct analysis *a, const struct port_b
 {
 	char first[64], last[64];
 
-	fprintf(out, "\nport range %u-%u: open sockets hold %u of its %u ports", b->lo, b->hi,
-	        b->held, b->size);
+	fprintf(out, "\n%s port range %u-%u: open sockets hold %u of its %u ports",
+	        b->type == SOCK_STREAM ? "TCP" : "UDP", b->lo, b->hi, b->held, b->size);
 	if (b->hours_left >= 0) {
 		report_time(a->lr, b->first_ns, first, sizeof(first));
 		report_time(a->lr, b->last_ns, last, sizeof(last));

@@ -17,25 +17,30 @@ expect() { # expect DESCRIPTION JQ-FILTER WANTED
 	"$TOP/build/examples/gateway" --bug --cycles 5 --packets 20 \
 	>"$tmp/out" 2>"$tmp/err" || fail "tally run exited $?: $(tail -3 "$tmp/err")"
 tail -n 1 "$tmp/out" >"$tmp/r.json"
-expect "range" '.port_range | [.lo, .hi, .size, .held]' '[20000,20099,100,10]'
+expect "range" '.port_range | [.lo, .hi, .protocol, .size, .held]' '[20000,20099,"udp",100,10]'
 expect "rate known" '.port_range | (.per_hour > 0) and (.hours_to_exhaustion > 0)' 'true'
 # 90 free ports at the measured rate: hours_to_exhaustion * per_hour == 90.
 expect "time left = free ports / rate" \
 	'.port_range | (.hours_to_exhaustion * .per_hour - 90 | fabs) < 0.5' 'true'
 
-# Without RTP leaks nothing holds the range and no rate can be given.
+# The same ports counted as TCP: none (separate port numbers).
+"$TALLY" report --json --port-range 20000-20099/tcp "$tmp/gw.log" >"$tmp/r.json" ||
+	fail "report exited $?"
+expect "tcp range" '.port_range | [.protocol, .held]' '["tcp",0]'
+
+# Nothing bound in the range: no rate can be given.
 "$TALLY" report --json --port-range 30000-30009 "$tmp/gw.log" >"$tmp/r.json" ||
 	fail "report exited $?"
 expect "empty range" '.port_range | [.held, .per_hour, .hours_to_exhaustion]' '[0,null,null]'
 
 # The text report says it in words.
 "$TALLY" report --port-range 20000-20099 "$tmp/gw.log" >"$tmp/r.txt" || fail "text report"
-grep -q "^port range 20000-20099: open sockets hold 10 of its 100 ports" "$tmp/r.txt" ||
+grep -q "^UDP port range 20000-20099: open sockets hold 10 of its 100 ports" "$tmp/r.txt" ||
 	fail "text: $(grep -m1 'port range' "$tmp/r.txt")"
 grep -q "at that rate the range is used up in" "$tmp/r.txt" || fail "text: no time left"
 
 # Bad ranges: one line on stderr, exit 2.
-for bad in 0-5 5-3 1-65536 abc 10-20x; do
+for bad in 0-5 5-3 1-65536 abc 10-20x 10-20/sctp; do
 	"$TALLY" report --port-range "$bad" "$tmp/gw.log" >/dev/null 2>"$tmp/e"
 	rc=$?
 	[ $rc -eq 2 ] || fail "--port-range $bad: exit $rc, expected 2"
