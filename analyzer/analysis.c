@@ -209,12 +209,12 @@ static void walk_events(struct analysis *a)
 		if (ev.kind == TALLY_EV_CLOSE && ev.result < 0 && ev.err == EBADF) {
 			struct anomaly *an = anomaly_get(anomalies, a->anomalies, "double-close",
 			                                 ev.stack_id);
-			an->count++;
-			g_array_append_val(an->fds, ev.fd);
+			if (an->count++ < ANOMALY_FDS_MAX)
+				g_array_append_val(an->fds, ev.fd);
 		} else if (ev.kind == TALLY_EV_REUSE) {
 			struct anomaly *an = anomaly_get(anomalies, a->anomalies, "closed-unseen", 0);
-			an->count++;
-			g_array_append_val(an->fds, ev.fd);
+			if (an->count++ < ANOMALY_FDS_MAX)
+				g_array_append_val(an->fds, ev.fd);
 		}
 	}
 	g_hash_table_destroy(failures);

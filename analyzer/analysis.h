@@ -41,8 +41,12 @@ struct anomaly {
 	const char *kind;              /* "double-close", "closed-unseen" */
 	uint32_t stack_id;
 	unsigned count;
-	GArray *fds;                   /* int */
+	GArray *fds;                   /* int, the first ANOMALY_FDS_MAX */
 };
+
+/* An anomaly lists this many fds at most: a close-everything loop at the
+ * start of a daemon gives hundreds, a bug in a loop millions. */
+#define ANOMALY_FDS_MAX 256
 
 struct analysis {
 	const struct logread *lr;

@@ -113,6 +113,31 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 	}
 }
 
+/* fds as ranges: "fds 3-255" (a close-everything loop reads as one). */
+static void text_fds(FILE *out, const GArray *fds, unsigned total)
+{
+	uint16_t *copy = g_new(uint16_t, fds->len + 1);
+	struct port_range *ranges = g_new(struct port_range, fds->len + 1);
+	size_t n = 0, shown;
+	char buf[16];
+
+	for (guint i = 0; i < fds->len; i++) {
+		int fd = g_array_index(fds, int, i);
+		if (fd > 0 && fd <= 65535)
+			copy[n++] = (uint16_t)fd;
+	}
+	shown = ports_to_ranges(copy, n, ranges);
+	fputs(n == 1 ? "fd " : "fds ", out);
+	for (size_t i = 0; i < shown && i < 12; i++) {
+		ports_format_range(&ranges[i], buf, sizeof(buf));
+		fprintf(out, "%s%s", i ? ", " : "", buf);
+	}
+	if (shown > 12 || total > fds->len)
+		fputs(", ...", out);
+	g_free(copy);
+	g_free(ranges);
+}
+
 /* The innermost frames of a stack on one line: "f (file:line) < g < h". */
 static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logread *lr,
                             uint32_t id, unsigned frames_shown)
@@ -228,7 +253,9 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		const char *what = strcmp(an->kind, "double-close") == 0
 		                   ? "close of an fd that was not open"
 		                   : "socket fd reused without a close the shim could see";
-		fprintf(out, "  %u x %s (%s)\n", an->count, an->kind, what);
+		fprintf(out, "  %u x %s (%s), ", an->count, an->kind, what);
+		text_fds(out, an->fds, an->count);
+		fputc('\n', out);
 		if (an->stack_id)
 			text_stack(out, sym, lr, an->stack_id, o->max_frames, "    ");
 	}

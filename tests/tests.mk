@@ -14,7 +14,7 @@ UNIT_CFLAGS = $(CFLAGS_COMMON) -Ishim -Ianalyzer -Wno-unused-parameter \
 	$(call PKG,glib-2.0 libdw cmocka)
 UNIT_LIBS = $(call PKGLIBS,glib-2.0 libdw cmocka) -lelf -lstdc++ -ldl -pthread
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) | deps
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) $(UNIT_LIBS)
 
@@ -25,16 +25,16 @@ PROG_C := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cc)
 PROG_BINS := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) $(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%)
 
-$(BUILD)/progs/%: tests/progs/%.c | deps
+$(BUILD)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -ldl
 
 # C++ sources ending in _plugin.cc become shared objects for dlopen.
-$(BUILD)/progs/%_plugin: tests/progs/%_plugin.cc | deps
+$(BUILD)/progs/%_plugin: tests/progs/%_plugin.cc $(wildcard tests/progs/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@.so $< && touch $@
 
-$(BUILD)/progs/%: tests/progs/%.cc | deps
+$(BUILD)/progs/%: tests/progs/%.cc $(wildcard tests/progs/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -ldl
 

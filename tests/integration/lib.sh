@@ -96,6 +96,16 @@ t_run() {
 	T_RC=$?
 }
 
+# LIMIT: seconds a program may run under `timeout` before it counts as hung.
+LIMIT=20
+
+# t_run_limited LOG [opts] -- CMD...: t_run under `timeout -k 5 $LIMIT` (T_RC 124 or 137: hung).
+t_run_limited() {
+	local log=$1; shift
+	timeout -k 5 "$LIMIT" "$TALLY" run --log "$log" "$@" >"$T_OUT" 2>"$T_ERR"
+	T_RC=$?
+}
+
 # t_run_ok LOG [opts] -- CMD...: t_run, and fail unless tally exited 0 and
 # named LOG as the log.
 t_run_ok() {
@@ -170,12 +180,33 @@ t_same() {
 	fi
 }
 
+# t_same_file GOT WANT WHAT: two files have the same content (else shows the diff).
+t_same_file() {
+	if cmp -s "$1" "$2"; then
+		t_pass
+	else
+		t_fail "$3: output differs (expected vs got):"
+		diff "$2" "$1" | sed 's/^/    /' >&2
+	fi
+}
+
 # t_rc GOT WANT WHAT: an exit status.
 t_rc() {
 	if [ "$1" -eq "$2" ] 2>/dev/null; then
 		t_pass
 	else
 		t_fail "$3: exit status $1, expected $2"
+	fi
+}
+
+# t_status RC WHAT: an exit status 0, saying "hung" for timeout's 124 or 137.
+t_status() {
+	if [ "$1" -eq 0 ]; then
+		t_pass
+	elif [ "$1" -eq 124 ] || [ "$1" -eq 137 ]; then
+		t_fail "$2: hung (killed by timeout after ${LIMIT}s)"
+	else
+		t_fail "$2: exit status $1, expected 0"
 	fi
 }
 

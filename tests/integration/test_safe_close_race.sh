@@ -12,15 +12,13 @@
 # this window hundreds of times a second.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 t_prog safe_signal
 P=$T_BIN
 
 for run in 1 2; do
 	log=$T_TMP/race$run.log
-	timeout -k 5 $LIMIT "$TALLY" run --log "$log" --json -- "$P" 1.0 >"$T_OUT" 2>"$T_ERR"
-	t_rc $? 0 "run $run: tally run -- safe_signal 1.0"
+	t_run_limited "$log" --json -- "$P" 1.0
+	t_rc $T_RC 0 "run $run: tally run -- safe_signal 1.0"
 	[ -f "$log" ] || { t_fail "run $run: no log $log: $(cat "$T_ERR")"; continue; }
 	t_report "$log" "race$run"
 	t_eq "$T_JSON" '[.anomalies[] | select(.kind == "closed-unseen") | .count] | add // 0' 0 \

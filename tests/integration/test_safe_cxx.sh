@@ -14,27 +14,6 @@
 #   - the report of the run has the plugin's sockets with plugin stacks.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
-s_status() {
-	if [ "$1" -eq 0 ]; then
-		t_pass
-	elif [ "$1" -eq 124 ] || [ "$1" -eq 137 ]; then
-		t_fail "$2: hung (killed by timeout after ${LIMIT}s)"
-	else
-		t_fail "$2: exit status $1, expected 0"
-	fi
-}
-
-s_same_file() {
-	if cmp -s "$1" "$2"; then
-		t_pass
-	else
-		t_fail "$3: output differs (expected vs got):"
-		diff "$2" "$1" | sed 's/^/    /' >&2
-	fi
-}
-
 # ---- the shim does not need libunwind -----------------------------------
 needed=$(readelf -d "$TALLY_LIB" 2>&1 | grep NEEDED)
 if [ -z "$needed" ]; then
@@ -66,21 +45,21 @@ for prog in "$CXX_BIN" "$HOST_BIN"; do
 	name=$(basename "$prog")
 	# ---- same output, with and without the shim -------------------------
 	timeout -k 5 $LIMIT "$prog" >"$T_TMP/$name.plain" 2>&1
-	s_status $? "$name without the shim"
+	t_status $? "$name without the shim"
 	grep -q '^inside: caught 1000 of 1000$' "$T_TMP/$name.plain" && t_pass ||
 		t_fail "$name without the shim did not catch its exceptions: $(cat "$T_TMP/$name.plain")"
 
 	timeout -k 5 $LIMIT env LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/$name.pre.%p" "$prog" \
 		>"$T_TMP/$name.preload" 2>&1
-	s_status $? "LD_PRELOAD=libtally.so $name"
-	s_same_file "$T_TMP/$name.preload" "$T_TMP/$name.plain" "$name with LD_PRELOAD vs without"
+	t_status $? "LD_PRELOAD=libtally.so $name"
+	t_same_file "$T_TMP/$name.preload" "$T_TMP/$name.plain" "$name with LD_PRELOAD vs without"
 
 	log=$T_TMP/$name.log
-	timeout -k 5 $LIMIT "$TALLY" run --log "$log" --json -- "$prog" >"$T_OUT" 2>"$T_ERR"
-	s_status $? "tally run -- $name"
+	t_run_limited "$log" --json -- "$prog"
+	t_status $T_RC "tally run -- $name"
 	t_expect_log_line "$log"
 	head -n -1 "$T_OUT" >"$T_TMP/$name.tally"
-	s_same_file "$T_TMP/$name.tally" "$T_TMP/$name.plain" "$name under tally run vs without"
+	t_same_file "$T_TMP/$name.tally" "$T_TMP/$name.plain" "$name under tally run vs without"
 
 	# ---- the plugin's sockets, with stacks through the plugin -----------
 	if [ -f "$log" ]; then
@@ -104,10 +83,10 @@ for prog in "$CXX_BIN" "$HOST_BIN"; do
 	rm -f "$T_TMP/bind.plain".* "$T_TMP/bind.shim".*
 	timeout -k 5 $LIMIT env LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T_TMP/bind.plain" \
 		"$prog" >/dev/null 2>&1
-	s_status $? "LD_DEBUG=bindings $name"
+	t_status $? "LD_DEBUG=bindings $name"
 	timeout -k 5 $LIMIT env LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T_TMP/bind.shim" \
 		LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/$name.bind.%p" "$prog" >/dev/null 2>&1
-	s_status $? "LD_DEBUG=bindings LD_PRELOAD=libtally.so $name"
+	t_status $? "LD_DEBUG=bindings LD_PRELOAD=libtally.so $name"
 	# One process each: one file each (bind.plain.PID).
 	plain_file=$(ls "$T_TMP"/bind.plain.* 2>/dev/null)
 	shim_file=$(ls "$T_TMP"/bind.shim.* 2>/dev/null)
@@ -123,7 +102,7 @@ for prog in "$CXX_BIN" "$HOST_BIN"; do
 		bad=$(grep " $sym\$" "$T_TMP/$name.bind.shim" | grep -v ' -> [^ ]*/libgcc_s\.so\.1 ')
 		t_same "${bad:-none}" none "$name under the shim: bindings of $sym not to libgcc_s.so.1"
 	done
-	s_same_file "$T_TMP/$name.bind.shim" "$T_TMP/$name.bind.plain" \
+	t_same_file "$T_TMP/$name.bind.shim" "$T_TMP/$name.bind.plain" \
 		"$name: _Unwind_* bindings with the shim vs without"
 	bad=$(sed 's/^[[:space:]]*[0-9]*:[[:space:]]*//' "$shim_file" | grep -E '^binding file [^ ]+ \[[0-9]+\] to [^ ]*libunwind' |
 		grep -Ev '^binding file [^ ]*(libunwind[^ ]*|libtally\.so) ')

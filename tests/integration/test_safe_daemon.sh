@@ -14,8 +14,6 @@
 # Every run is under `timeout`: a hang is a failure, never a stuck test.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 # Inherited fds (a make jobserver, the runner's) would move "fd 3"; this
 # test is about fd numbers, so it starts from 0, 1, 2 only.  255 is bash's
 # own (close-on-exec) copy of this script.
@@ -25,27 +23,6 @@ for f in /proc/$$/fd/*; do
 		eval "exec $f>&-" 2>/dev/null
 	fi
 done
-
-# s_status RC WHAT: an exit status 0, saying "hung" for timeout's 124.
-s_status() {
-	if [ "$1" -eq 0 ]; then
-		t_pass
-	elif [ "$1" -eq 124 ] || [ "$1" -eq 137 ]; then
-		t_fail "$2: hung (killed by timeout after ${LIMIT}s)"
-	else
-		t_fail "$2: exit status $1, expected 0"
-	fi
-}
-
-# s_same_file GOT WANT WHAT: two files have the same content.
-s_same_file() {
-	if cmp -s "$1" "$2"; then
-		t_pass
-	else
-		t_fail "$3: output differs (expected vs got):"
-		diff "$2" "$1" | sed 's/^/    /' >&2
-	fi
-}
 
 # s_preload OUT CMD...: CMD with the shim preloaded directly (no tally CLI),
 # logging into $T_TMP; stdout to OUT.  Sets S_RC.
@@ -65,21 +42,21 @@ printf '%s\n' 'udp fds 3 4' 'read fd 3: datagram to a' 'read fd 4: datagram to b
 	>"$T_TMP/daemon.want"
 for mode in closeall closerange; do
 	timeout -k 5 $LIMIT "$D" $mode >"$T_TMP/$mode.plain" 2>&1
-	s_status $? "safe_daemon $mode without the shim"
-	s_same_file "$T_TMP/$mode.plain" "$T_TMP/daemon.want" "safe_daemon $mode without the shim"
+	t_status $? "safe_daemon $mode without the shim"
+	t_same_file "$T_TMP/$mode.plain" "$T_TMP/daemon.want" "safe_daemon $mode without the shim"
 
 	s_preload "$T_TMP/$mode.preload" "$D" $mode
-	s_status $S_RC "LD_PRELOAD=libtally.so safe_daemon $mode"
-	s_same_file "$T_TMP/$mode.preload" "$T_TMP/$mode.plain" \
+	t_status $S_RC "LD_PRELOAD=libtally.so safe_daemon $mode"
+	t_same_file "$T_TMP/$mode.preload" "$T_TMP/$mode.plain" \
 		"safe_daemon $mode: LD_PRELOAD=libtally.so vs without"
 
 	log=$T_TMP/$mode.log
-	timeout -k 5 $LIMIT "$TALLY" run --log "$log" --json -- "$D" $mode >"$T_OUT" 2>"$T_ERR"
-	s_status $? "tally run -- safe_daemon $mode"
+	t_run_limited "$log" --json -- "$D" $mode
+	t_status $T_RC "tally run -- safe_daemon $mode"
 	t_expect_log_line "$log"
 	# The program's lines, then the JSON report as the last line.
 	head -n -1 "$T_OUT" >"$T_TMP/$mode.tally"
-	s_same_file "$T_TMP/$mode.tally" "$T_TMP/$mode.plain" \
+	t_same_file "$T_TMP/$mode.tally" "$T_TMP/$mode.plain" \
 		"safe_daemon $mode: under tally run vs without"
 	if [ -f "$log" ]; then
 		t_report "$log"
@@ -96,14 +73,14 @@ done
 
 # ---- the first socket of a plain program is fd 3 ---------------------------
 timeout -k 5 $LIMIT "$D" first >"$T_TMP/first.plain" 2>&1
-s_status $? "safe_daemon first without the shim"
+t_status $? "safe_daemon first without the shim"
 t_same "$(cat "$T_TMP/first.plain")" "first socket fd 3" "first socket without the shim"
 s_preload "$T_TMP/first.preload" "$D" first
-s_status $S_RC "LD_PRELOAD=libtally.so safe_daemon first"
+t_status $S_RC "LD_PRELOAD=libtally.so safe_daemon first"
 t_same "$(cat "$T_TMP/first.preload")" "first socket fd 3" \
 	"first socket with LD_PRELOAD=libtally.so"
-timeout -k 5 $LIMIT "$TALLY" run --log "$T_TMP/first.log" -- "$D" first >"$T_OUT" 2>"$T_ERR"
-s_status $? "tally run -- safe_daemon first"
+t_run_limited "$T_TMP/first.log" -- "$D" first
+t_status $T_RC "tally run -- safe_daemon first"
 t_same "$(head -n 1 "$T_OUT")" "first socket fd 3" "first socket under tally run"
 
 # ---- /proc/PID/fd holds only the program's own fds -------------------------
@@ -145,7 +122,7 @@ bg=$!
 T_PIDS+=("$bg")
 check_fds "LD_PRELOAD=libtally.so safe_daemon hold" "$T_TMP/hold.preload"
 wait "$bg"
-s_status $? "LD_PRELOAD=libtally.so safe_daemon hold (ended by SIGTERM)"
+t_status $? "LD_PRELOAD=libtally.so safe_daemon hold (ended by SIGTERM)"
 
 timeout -k 5 $LIMIT "$TALLY" run --log "$T_TMP/hold.log" --json -- "$D" hold \
 	>"$T_TMP/hold.tally" 2>"$T_TMP/hold.tally.err" &
@@ -153,7 +130,7 @@ bg=$!
 T_PIDS+=("$bg")
 check_fds "tally run -- safe_daemon hold" "$T_TMP/hold.tally"
 wait "$bg"
-s_status $? "tally run -- safe_daemon hold (ended by SIGTERM)"
+t_status $? "tally run -- safe_daemon hold (ended by SIGTERM)"
 if [ -f "$T_TMP/hold.log" ]; then
 	t_report "$T_TMP/hold.log"
 	# What the shim says is open is what the program said it holds.

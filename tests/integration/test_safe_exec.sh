@@ -10,14 +10,12 @@
 # to a run without the shim.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 t_prog safe_exec
 P=$T_BIN
 
 # ---- exec of itself: two logs ---------------------------------------------
-timeout -k 5 $LIMIT "$TALLY" run --log "$T_TMP/exec.%p" --json -- "$P" first >"$T_OUT" 2>"$T_ERR"
-t_rc $? 0 "tally run -- safe_exec first"
+t_run_limited "$T_TMP/exec.%p" --json -- "$P" first
+t_rc $T_RC 0 "tally run -- safe_exec first"
 pid1=$(sed -n 's/^first: pid \([0-9]*\) socket 3$/\1/p' "$T_OUT")
 pid2=$(sed -n 's/^second: pid \([0-9]*\) sockets 4 5$/\1/p' "$T_OUT")
 [ -n "$pid1" ] && [ -n "$pid2" ] ||
@@ -70,9 +68,8 @@ for call in execl execlp execle; do
 	cmp -s "$T_TMP/$call.plain" "$T_TMP/$call.want" && t_pass ||
 		t_fail "safe_exec $call without the shim: $(diff "$T_TMP/$call.want" "$T_TMP/$call.plain")"
 
-	PATH="$TOP/build/progs:$PATH" timeout -k 5 $LIMIT "$TALLY" run --log "$T_TMP/$call.%p" --json \
-		-- "$P" $call >"$T_OUT" 2>"$T_ERR"
-	t_rc $? 0 "tally run -- safe_exec $call"
+	PATH="$TOP/build/progs:$PATH" t_run_limited "$T_TMP/$call.%p" --json -- "$P" $call
+	t_rc $T_RC 0 "tally run -- safe_exec $call"
 	head -n -1 "$T_OUT" >"$T_TMP/$call.tally"
 	cmp -s "$T_TMP/$call.tally" "$T_TMP/$call.want" && t_pass ||
 		t_fail "safe_exec $call under tally run: $(diff "$T_TMP/$call.want" "$T_TMP/$call.tally")"

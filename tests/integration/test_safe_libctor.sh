@@ -10,8 +10,6 @@
 # The library and the program are built here, into the temp dir.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 cat >"$T_TMP/libctor.c" <<'EOF'
 #include <sys/socket.h>
 #include <unistd.h>
@@ -45,8 +43,8 @@ gcc -O2 -g -fPIC -shared -o "$T_TMP/libctor.so" "$T_TMP/libctor.c" >"$T_TMP/cc.o
 	t_fatal "cannot build the library and its program: $(cat "$T_TMP/cc.out")"
 
 log=$T_TMP/libctor.log
-timeout -k 5 $LIMIT "$TALLY" run --log "$log" --json -- "$T_TMP/usector" >"$T_OUT" 2>"$T_ERR"
-t_rc $? 0 "tally run -- usector"
+t_run_limited "$log" --json -- "$T_TMP/usector"
+t_rc $T_RC 0 "tally run -- usector"
 t_expect_log_line "$log"
 [ -f "$log" ] || t_done
 leaked=$(t_value "$T_OUT" leaked)

@@ -8,8 +8,6 @@
 # the process "exited".  The program's output is the same without the shim.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 t_prog safe_lifecycle
 P=$T_BIN
 
@@ -17,10 +15,9 @@ timeout -k 5 $LIMIT "$P" >"$T_TMP/plain.out" 2>&1
 t_rc $? 0 "safe_lifecycle without the shim"
 
 log=$T_TMP/lifecycle.log
-timeout -k 5 $LIMIT "$TALLY" run --log "$log" --json -- "$P" >"$T_OUT" 2>"$T_ERR"
-rc=$?
-[ $rc -eq 124 ] && t_fail "tally run -- safe_lifecycle hung"
-t_rc $rc 0 "tally run -- safe_lifecycle"
+t_run_limited "$log" --json -- "$P"
+[ $T_RC -eq 124 ] && t_fail "tally run -- safe_lifecycle hung"
+t_rc $T_RC 0 "tally run -- safe_lifecycle"
 t_expect_log_line "$log"
 head -n -1 "$T_OUT" >"$T_TMP/tally.out"
 if cmp -s "$T_TMP/tally.out" "$T_TMP/plain.out"; then

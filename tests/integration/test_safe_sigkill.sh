@@ -10,8 +10,6 @@
 # churn socket being closed at that moment), the 4 from keep_socket.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 t_prog safe_sigkill
 P=$T_BIN
 

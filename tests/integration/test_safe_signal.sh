@@ -9,19 +9,16 @@
 # (The same run's "closed-unseen" anomalies: test_safe_close_race.sh.)
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 t_prog safe_signal
 P=$T_BIN
 
 for run in 1 2; do
 	log=$T_TMP/signal$run.log
-	timeout -k 5 $LIMIT "$TALLY" run --log "$log" --json -- "$P" 1.5 >"$T_OUT" 2>"$T_ERR"
-	rc=$?
-	case $rc in
+	t_run_limited "$log" --json -- "$P" 1.5
+	case $T_RC in
 	0) t_pass ;;
 	124|137) t_fail "run $run: tally run -- safe_signal hung (killed after ${LIMIT}s)" ;;
-	*) t_fail "run $run: tally run -- safe_signal exited $rc, expected 0; stderr: $(head -c 600 "$T_ERR")" ;;
+	*) t_fail "run $run: tally run -- safe_signal exited $T_RC, expected 0; stderr: $(head -c 600 "$T_ERR")" ;;
 	esac
 	t_expect_log_line "$log"
 	[ -f "$log" ] || continue

@@ -16,8 +16,6 @@
 # dir.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=20
-
 t_prog safe_threads_dlopen
 P=$T_BIN
 SRC=$TOP/tests/progs/safe_netplugin.c
@@ -30,10 +28,9 @@ done
 
 for run in 1 2 3 4 5; do
 	log=$T_TMP/dl$run.log
-	timeout -k 5 $LIMIT "$TALLY" run --log "$log" --json -- "$P" "$A" "$B" >"$T_OUT" 2>"$T_ERR"
-	rc=$?
-	[ $rc -eq 124 ] && t_fail "run $run: tally run -- safe_threads_dlopen hung"
-	t_rc $rc 0 "run $run: tally run -- safe_threads_dlopen"
+	t_run_limited "$log" --json -- "$P" "$A" "$B"
+	[ $T_RC -eq 124 ] && t_fail "run $run: tally run -- safe_threads_dlopen hung"
+	t_rc $T_RC 0 "run $run: tally run -- safe_threads_dlopen"
 	t_expect_log_line "$log"
 	[ -f "$log" ] || continue
 	head -n -1 "$T_OUT" >"$T_TMP/dl$run.out"

@@ -21,13 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define N 5
+#include "progutil.h"
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#define N 5
 
 static __attribute__((noinline, noclone)) int lo_sock(void)
 {

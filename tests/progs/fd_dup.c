@@ -28,11 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#include "progutil.h"
 
 static void check(int ok, const char *what)
 {

@@ -15,11 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#include "progutil.h"
 
 static __attribute__((noinline, noclone)) int parent_sock(void)
 {

@@ -10,11 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#include "progutil.h"
 
 static __attribute__((noinline, noclone)) int live_udp(void)
 {

@@ -21,11 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#include "progutil.h"
 
 static __attribute__((noinline, noclone)) int old_sock(void)
 {

@@ -12,14 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "progutil.h"
+
 static int rounds = 1000, leak = 3;
 static pthread_barrier_t start;
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
 
 static __attribute__((noinline, noclone)) int churn_socket(void)
 {

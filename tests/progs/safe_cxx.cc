@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "progutil.h"
+
 typedef int (*inside_fn)(int);
 typedef void (*out_fn)(int);
 typedef int (*call_main_fn)(void (*)(int), int);
@@ -29,16 +31,6 @@ static int main_guards;
 struct MainGuard {
 	~MainGuard() { main_guards++; }
 };
-
-static void *need(void *lib, const char *name)
-{
-	void *p = dlsym(lib, name);
-	if (!p) {
-		fprintf(stderr, "safe_cxx: dlsym %s: %s\n", name, dlerror());
-		exit(100);
-	}
-	return p;
-}
 
 /* Thrown by the program, caught by the plugin. */
 static void main_callback(int v)
@@ -73,26 +65,14 @@ int main(int argc, char **argv)
 {
 	char path[PATH_MAX];
 
-	if (argc > 1) {
-		snprintf(path, sizeof(path), "%s", argv[1]);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-		if (n <= 0)
-			return 100;
-		path[n] = 0;
-		char *slash = strrchr(path, '/');
-		snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "safe_throw_plugin.so");
-	}
-	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		fprintf(stderr, "safe_cxx: dlopen: %s\n", dlerror());
+	if (plugin_path(path, sizeof(path), argc, argv, "safe_throw_plugin.so") != 0)
 		return 100;
-	}
-	inside_fn inside = (inside_fn)need(lib, "plugin_throw_inside");
-	out_fn out = (out_fn)need(lib, "plugin_throw_out");
-	call_main_fn call_main = (call_main_fn)need(lib, "plugin_call_main");
-	int_fn between = (int_fn)need(lib, "plugin_socket_between_throws");
-	int_fn guards = (int_fn)need(lib, "plugin_guards_run");
+	void *lib = open_plugin("safe_cxx", path);
+	inside_fn inside = (inside_fn)need("safe_cxx", lib, "plugin_throw_inside");
+	out_fn out = (out_fn)need("safe_cxx", lib, "plugin_throw_out");
+	call_main_fn call_main = (call_main_fn)need("safe_cxx", lib, "plugin_call_main");
+	int_fn between = (int_fn)need("safe_cxx", lib, "plugin_socket_between_throws");
+	int_fn guards = (int_fn)need("safe_cxx", lib, "plugin_guards_run");
 
 	printf("inside: caught %d of 1000\n", inside(1000));
 

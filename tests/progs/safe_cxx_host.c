@@ -17,18 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "progutil.h"
+
 typedef int (*inside_fn)(int);
 typedef int (*int_fn)(void);
-
-static void *need(void *lib, const char *name)
-{
-	void *p = dlsym(lib, name);
-	if (!p) {
-		fprintf(stderr, "safe_cxx_host: dlsym %s: %s\n", name, dlerror());
-		exit(100);
-	}
-	return p;
-}
 
 static __attribute__((noinline)) int host_socket(void)
 {
@@ -44,25 +36,13 @@ int main(int argc, char **argv)
 {
 	char path[PATH_MAX];
 
-	if (argc > 1) {
-		snprintf(path, sizeof(path), "%s", argv[1]);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-		if (n <= 0)
-			return 100;
-		path[n] = 0;
-		char *slash = strrchr(path, '/');
-		snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "safe_throw_plugin.so");
-	}
-	int fd = host_socket();   /* open while the plugin is loaded and throws */
-	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		fprintf(stderr, "safe_cxx_host: dlopen: %s\n", dlerror());
+	if (plugin_path(path, sizeof(path), argc, argv, "safe_throw_plugin.so") != 0)
 		return 100;
-	}
-	inside_fn inside = (inside_fn)need(lib, "plugin_throw_inside");
-	int_fn between = (int_fn)need(lib, "plugin_socket_between_throws");
-	int_fn guards = (int_fn)need(lib, "plugin_guards_run");
+	int fd = host_socket();   /* open while the plugin is loaded and throws */
+	void *lib = open_plugin("safe_cxx_host", path);
+	inside_fn inside = (inside_fn)need("safe_cxx_host", lib, "plugin_throw_inside");
+	int_fn between = (int_fn)need("safe_cxx_host", lib, "plugin_socket_between_throws");
+	int_fn guards = (int_fn)need("safe_cxx_host", lib, "plugin_guards_run");
 
 	printf("inside: caught %d of 1000\n", inside(1000));
 	int ok = 0;

@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,44 +24,22 @@
 #include "fdstate.h"
 #include "logfile.h"
 #include "logread.h"
+#include "memlog.h"
 #include "record.h"
 #include "track.h"
 
 static char dir[64];
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	char pattern[128];
-
-	snprintf(dir, sizeof(dir), "/tmp/tally-unit-XXXXXX");
-	if (!mkdtemp(dir))
+	if (memlog_mkdir(dir, sizeof(dir)) != 0 || memlog_shim_start(dir, 1u << 20) != 0)
 		return -1;
-	snprintf(pattern, sizeof(pattern), "%s/t.%%p", dir);
-	memset(&g_shim, 0, sizeof(g_shim));
-	g_shim.settings.depth = 8;
-	g_shim.settings.max_fds = 64;
-	g_shim.settings.max_stacks = 64;
-	g_shim.settings.max_modules = 16;
-	g_shim.settings.log_size = 1u << 20;
-	if (log_create(&g_shim.log, &g_shim.settings, pattern) != 0)
-		return -1;
-	g_shim.active = 1;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	g_shim.active = 0;
-	log_unmap(&g_shim.log);
-	memset(&g_shim, 0, sizeof(g_shim));
-	rec_depth = 0;
-	rec_tid = 0;
-	return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return memlog_shim_stop(dir);
 }
 
 /* ---- a program, as the wrappers would record it ------------------------ */

@@ -18,6 +18,7 @@
 
 #include "depot.h"
 #include "logfile.h"
+#include "memlog.h"
 #include "settings.h"
 
 /* ---- a log in memory ----------------------------------------------------- */
@@ -26,21 +27,9 @@ static struct tally_log mem;
 
 static void mem_log_open(uint32_t max_stacks, uint32_t depth)
 {
-	struct tally_settings s;
-	struct tally_header h;
+	struct tally_settings s = memlog_settings(max_stacks, depth, 1u << 20);
 
-	memset(&s, 0, sizeof(s));
-	s.depth = depth;
-	s.max_stacks = max_stacks;
-	s.max_fds = 64;
-	s.max_modules = 16;
-	s.log_size = 1u << 20;
-	memset(&h, 0, sizeof(h));
-	uint64_t size = log_layout(&s, &h);
-	void *buf = calloc(1, size);
-	assert_non_null(buf);
-	memcpy(buf, &h, sizeof(h));
-	log_view(&mem, buf, size);
+	memlog_open(&mem, &s);
 }
 
 static int setup_small(void **state)
@@ -51,8 +40,7 @@ static int setup_small(void **state)
 
 static int teardown_mem(void **state)
 {
-	free(mem.base);
-	memset(&mem, 0, sizeof(mem));
+	memlog_close(&mem);
 	return 0;
 }
 

@@ -17,27 +17,16 @@
 #include "depot.h"
 #include "fdstate.h"
 #include "logfile.h"
+#include "memlog.h"
 
 static struct tally_log mem;
 static uint32_t stack_a, stack_b;   /* two interned creation stacks */
 
 static int setup(void **state)
 {
-	struct tally_settings s;
-	struct tally_header h;
+	struct tally_settings s = memlog_settings(64, 8, 1u << 20);
 
-	memset(&s, 0, sizeof(s));
-	s.depth = 8;
-	s.max_stacks = 64;
-	s.max_fds = 64;
-	s.max_modules = 16;
-	s.log_size = 1u << 20;
-	memset(&h, 0, sizeof(h));
-	uint64_t size = log_layout(&s, &h);
-	void *buf = calloc(1, size);
-	assert_non_null(buf);
-	memcpy(buf, &h, sizeof(h));
-	log_view(&mem, buf, size);
+	memlog_open(&mem, &s);
 
 	const uint64_t fa[] = { 0x401000, 0x402000 }, fb[] = { 0x401000, 0x403000 };
 	stack_a = depot_intern(&mem, 0, fa, 2);
@@ -49,8 +38,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	free(mem.base);
-	memset(&mem, 0, sizeof(mem));
+	memlog_close(&mem);
 	return 0;
 }
 

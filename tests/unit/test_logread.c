@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "fdstate.h"
 #include "logfile.h"
 #include "logread.h"
+#include "memlog.h"
 #include "record.h"
 
 /* ---- a private directory and a recording shim ----------------------------- */
@@ -36,36 +36,12 @@ static char dir[64];
 static char log_path[TALLY_PATH_MAX];
 static char err[512];
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Small tables (64 fds, 64 stacks, depth 8) and `log_size` bytes. */
-static struct tally_settings small(uint64_t log_size)
-{
-	struct tally_settings s;
-
-	memset(&s, 0, sizeof(s));
-	s.depth = 8;
-	s.max_fds = 64;
-	s.max_stacks = 64;
-	s.max_modules = 16;
-	s.log_size = log_size;
-	return s;
-}
-
-/* Points g_shim at a new log, as the shim's constructor would. */
+/* Points g_shim at a new log (small tables, depth 8, `log_size` bytes) in
+ * dir, as the shim's constructor would. */
 static void shim_start(uint64_t log_size)
 {
-	char pattern[128];
-
-	snprintf(pattern, sizeof(pattern), "%s/t.%%p", dir);
-	memset(&g_shim, 0, sizeof(g_shim));
-	g_shim.settings = small(log_size);
-	assert_int_equal(log_create(&g_shim.log, &g_shim.settings, pattern), 0);
+	assert_int_equal(memlog_shim_start(dir, log_size), 0);
 	snprintf(log_path, sizeof(log_path), "%s", g_shim.log.path);
-	g_shim.active = 1;
 }
 
 /* Drops the current log and starts another. */
@@ -78,8 +54,7 @@ static void shim_restart(uint64_t log_size)
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/tally-unit-XXXXXX");
-	if (!mkdtemp(dir))
+	if (memlog_mkdir(dir, sizeof(dir)) != 0)
 		return -1;
 	shim_start(1u << 20);
 	return 0;
@@ -88,12 +63,7 @@ static int setup(void **state)
 /* Leaves the shim as a process without a log finds it. */
 static int teardown(void **state)
 {
-	g_shim.active = 0;
-	log_unmap(&g_shim.log);
-	memset(&g_shim, 0, sizeof(g_shim));
-	rec_depth = 0;
-	rec_tid = 0;
-	return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return memlog_shim_stop(dir);
 }
 
 /* Records one event the way a wrapper does; returns its sequence number. */
