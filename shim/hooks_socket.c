@@ -12,6 +12,24 @@
 #include <netinet/in.h>
 
 #include "hooks.h"
+#include "memcheck.h"
+
+/* Copies the address the program passed to bind/connect, but only memory
+ * the kernel has read without a fault: a call can fail *because* the
+ * pointer was bad, and libc would have returned EFAULT, not crashed. */
+static void copy_call_addr(int ret, int err, const struct sockaddr *addr, socklen_t len,
+                           struct tally_addr *out)
+{
+	if (ret == 0 || err == EINPROGRESS || err == EALREADY || err == EADDRINUSE) {
+		track_addr(addr, len, out);   /* the kernel copied it before deciding */
+		return;
+	}
+	/* EBADF/ENOTSOCK come before the copy, EFAULT from it; others (EINVAL
+	 * may come either side) are checked. */
+	if (err != EFAULT && err != EBADF && err != ENOTSOCK && addr &&
+	    memcheck_range(addr, len))
+		track_addr(addr, len, out);
+}
 
 EXPORT int socket(int domain, int type, int protocol)
 {
@@ -63,7 +81,7 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct rec r;
 
 	if (rec_begin(&r, TALLY_EV_BIND, fd, ret, errno)) {
-		track_addr(addr, len, &r.ev.u.net);
+		copy_call_addr(ret, saved_errno__, addr, len, &r.ev.u.net);
 		/* Port 0: the kernel chose one.  The only extra syscall the
 		 * shim makes, and only for this rare case. */
 		if (ret == 0 && r.ev.u.net.port == 0 &&
@@ -93,7 +111,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct rec r;
 
 	if (rec_begin(&r, TALLY_EV_CONNECT, fd, ret, errno)) {
-		track_addr(addr, len, &r.ev.u.net);
+		copy_call_addr(ret, saved_errno__, addr, len, &r.ev.u.net);
 		uint64_t serial = fdstate_serial(&g_shim.log, fd);
 		if (serial)
 			r.ev.flags |= TALLY_EVF_SOCKET_FD;
@@ -130,7 +148,7 @@ EXPORT int listen(int fd, int backlog)
 
 /* Shared tail of accept and accept4. */
 static void record_accept(int listener, int fd, int err, struct sockaddr *addr,
-                          socklen_t cap, socklen_t *len, int flags)
+                          socklen_t *len, int flags)
 {
 	struct rec r;
 	struct tally_fd_slot like;
@@ -138,9 +156,15 @@ static void record_accept(int listener, int fd, int err, struct sockaddr *addr,
 	if (!rec_begin(&r, TALLY_EV_ACCEPT, fd, fd, err))
 		return;
 	r.ev.arg = listener;
-	/* The kernel reports the full length even when it truncated. */
-	if (fd >= 0 && addr && len)
-		track_addr(addr, *len < cap ? *len : cap, &r.ev.u.net);
+	/* On success the kernel wrote *len and the address: both readable.  It
+	 * reports the full length even when it truncated to a smaller buffer,
+	 * so bytes past the first page of addr are checked before reading. */
+	if (fd >= 0 && addr && len) {
+		size_t n = *len < sizeof(struct sockaddr_storage) ? *len
+		                                                 : sizeof(struct sockaddr_storage);
+		if (((uintptr_t)addr & 4095) + n <= 4096 || memcheck_range(addr, n))
+			track_addr(addr, (socklen_t)n, &r.ev.u.net);
+	}
 	if (flags & SOCK_CLOEXEC)
 		r.ev.flags |= TALLY_EVF_CLOEXEC;
 	rec_stack(&r);
@@ -162,20 +186,18 @@ static void record_accept(int listener, int fd, int err, struct sockaddr *addr,
 
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	socklen_t cap = len ? *len : 0;
 	int ret = REAL(accept)(fd, addr, len);
 	SAVE_ERRNO;
-	record_accept(fd, ret, errno, addr, cap, len, 0);
+	record_accept(fd, ret, errno, addr, len, 0);
 	RESTORE_ERRNO;
 	return ret;
 }
 
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	socklen_t cap = len ? *len : 0;
 	int ret = REAL(accept4)(fd, addr, len, flags);
 	SAVE_ERRNO;
-	record_accept(fd, ret, errno, addr, cap, len, flags);
+	record_accept(fd, ret, errno, addr, len, flags);
 	RESTORE_ERRNO;
 	return ret;
 }

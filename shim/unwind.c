@@ -2,6 +2,7 @@
  * unwind — libunwind behind one small interface.
  */
 #include "unwind.h"
+#include "memcheck.h"
 #include "real.h"
 
 #include <dlfcn.h>
@@ -35,35 +36,6 @@ static void **unw_local_as_p;
 uintptr_t unwind_self_lo, unwind_self_hi;
 static uintptr_t unwinder_lo, unwinder_hi; /* libunwind's mapped range */
 
-/* Pages recently found readable, per thread (page addresses). */
-#define GOOD_PAGES 4
-static __attribute__((tls_model("initial-exec"))) __thread uintptr_t good_pages[GOOD_PAGES];
-static __attribute__((tls_model("initial-exec"))) __thread unsigned good_next;
-
-/* Whether the 8 bytes at addr can be read, without an fd: rt_sigprocmask
- * copies the new mask from user memory before it looks at `how`, so with
- * an invalid `how` it fails with EFAULT for unreadable memory and EINVAL
- * otherwise, changing nothing.  (libunwind's own check writes the bytes
- * into a pipe it keeps open in the program: MEASURED.md, hazard 1.) */
-static int readable(uintptr_t addr)
-{
-	uintptr_t page = addr & ~(uintptr_t)4095, last = (addr + 7) & ~(uintptr_t)4095;
-
-	if (page == 0)
-		return 0;
-	for (unsigned i = 0; i < GOOD_PAGES; i++)
-		if (good_pages[i] == page && page == last)
-			return 1;
-	int saved = errno;
-	long r = syscall(SYS_rt_sigprocmask, -1, (void *)addr, NULL, sizeof(uint64_t));
-	int ok = r < 0 && errno == EINVAL;
-	errno = saved;
-	if (ok && page == last) {
-		good_pages[good_next++ % GOOD_PAGES] = page;
-	}
-	return ok;
-}
-
 /* Replaces libunwind's local access_mem: every read is validated (cheap:
  * this runs only when libunwind fills its cache for a new call site). */
 static int checked_access_mem(void *as, uintptr_t addr, uintptr_t *val, int write, void *arg)
@@ -73,7 +45,8 @@ static int checked_access_mem(void *as, uintptr_t addr, uintptr_t *val, int writ
 		*(uintptr_t *)addr = *val;
 		return 0;
 	}
-	if (!readable(addr))
+	/* Without an fd, unlike libunwind's own check (MEASURED.md, hazard 1). */
+	if (!memcheck_word(addr))
 		return -1;
 	*val = *(const uintptr_t *)addr;
 	return 0;
