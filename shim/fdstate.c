@@ -40,6 +40,11 @@ uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot 
 		stale = __atomic_exchange_n(&s->serial, 0, __ATOMIC_ACQ_REL);
 		if (stale)
 			count_closed(log, s->stack_id);
+		/* A close() or close_range() still under way freed the number:
+		 * its close, finished here, is no unseen one. */
+		if (stale & TALLY_SERIAL_CLOSING ||
+		    __atomic_load_n(&log->closing_ranges, __ATOMIC_ACQUIRE))
+			stale = 0;
 	}
 	memcpy((char *)s + sizeof(s->serial), (const char *)init + sizeof(init->serial),
 	       sizeof(*s) - sizeof(s->serial));
@@ -62,7 +67,7 @@ int fdstate_close(struct tally_log *log, int fd, uint64_t serial)
 	return 1;
 }
 
-uint64_t fdstate_take(struct tally_log *log, int fd)
+uint64_t fdstate_mark_closing(struct tally_log *log, int fd)
 {
 	struct tally_fd_slot *s = fdstate_slot(log, fd);
 	uint64_t serial;
@@ -70,7 +75,12 @@ uint64_t fdstate_take(struct tally_log *log, int fd)
 	if (!s)
 		return 0;
 	serial = __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
-	return serial && fdstate_close(log, fd, serial) ? serial : 0;
+	while (serial && !(serial & TALLY_SERIAL_CLOSING)) {
+		if (__atomic_compare_exchange_n(&s->serial, &serial, serial | TALLY_SERIAL_CLOSING, 0,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return serial | TALLY_SERIAL_CLOSING;
+	}
+	return serial;   /* 0, or already marked by a close that was cancelled */
 }
 
 void fdstate_set_addr(struct tally_log *log, int fd, uint64_t serial,

@@ -38,10 +38,12 @@ uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot 
  * for the creating stack and returns 1. */
 int fdstate_close(struct tally_log *log, int fd, uint64_t serial);
 
-/* Empties fd's slot before the fd is closed, so the number is free in the
- * table before the kernel can hand it to another thread.  Returns the
- * serial of the socket that was there (counted closed), or 0. */
-uint64_t fdstate_take(struct tally_log *log, int fd);
+/* Marks the socket at fd as being closed (TALLY_SERIAL_CLOSING) before
+ * close() runs, and returns the marked serial (0: no socket there).  A
+ * racing socket() that gets the number back before the closer clears the
+ * slot then knows it is no unseen close; a close cancelled before its
+ * syscall leaves the socket open, as it is. */
+uint64_t fdstate_mark_closing(struct tally_log *log, int fd);
 
 /* Records the local or peer address of the socket at fd, if it still holds
  * `serial`. */

@@ -15,19 +15,21 @@
 
 EXPORT int close(int fd)
 {
-	/* Take the socket out of the table before the fd is gone: once the
-	 * kernel has freed the number, another thread may get it back from
-	 * socket() and must find the slot empty.  Linux frees the fd whatever
-	 * close returns, except EBADF, when it was not open to begin with. */
-	uint64_t serial = g_shim.active ? fdstate_take(&g_shim.log, fd) : 0;
+	/* Mark the socket before the fd is gone: once the kernel has freed the
+	 * number, another thread may get it back from socket() and must not
+	 * take the old entry for a socket closed unseen. */
+	uint64_t serial = rec_on() ? fdstate_mark_closing(&g_shim.log, fd) : 0;
 	int ret = REAL(close)(fd);
 	SAVE_ERRNO;
 	struct rec r;
 
+	/* Linux frees the fd whatever close returns (EBADF: it was not open). */
+	if (serial)
+		fdstate_close(&g_shim.log, fd, serial);
 	if (rec_begin(&r, TALLY_EV_CLOSE, fd, ret, errno)) {
 		if (serial) {
 			r.ev.flags |= TALLY_EVF_SOCKET_FD;
-			r.ev.u.close.serial = serial;
+			r.ev.u.close.serial = serial & ~TALLY_SERIAL_CLOSING;
 		}
 		/* A socket, or closing what is not open: worth a stack.  Other
 		 * closes are recorded cheaply, to follow fd reuse. */
@@ -40,16 +42,17 @@ EXPORT int close(int fd)
 	return ret;
 }
 
-/* Whether close_range(first, last, flags) will close fds: the kernel only
- * refuses bad arguments (and ENOMEM when unsharing). */
+/* Whether close_range(first, last, flags) closes fds when it succeeds. */
 static int close_range_closes(unsigned first, unsigned last, int flags)
 {
-	return first <= last && !(flags & ~CLOSE_RANGE_UNSHARE);
+	return first <= last && !(flags & CLOSE_RANGE_CLOEXEC);
 }
 
-/* Empties the slots of the sockets in [first, last] before close_range
- * frees their numbers, and records one implicit close for each. */
-static void close_range_sockets(const struct rec *cause, unsigned first, unsigned last)
+/* After a successful close_range: empties the slots of the sockets in
+ * [first, last] opened before the call started, one implicit close event
+ * each.  A socket opened since, at a freed number, is left alone. */
+static void close_range_sockets(const struct rec *cause, unsigned first, unsigned last,
+                                int64_t started)
 {
 	struct tally_log *log = &g_shim.log;
 	uint32_t end = log->hdr->max_fds;
@@ -57,15 +60,18 @@ static void close_range_sockets(const struct rec *cause, unsigned first, unsigne
 	if (last < end)
 		end = last + 1;
 	for (uint32_t fd = first; fd < end; fd++) {
-		uint64_t serial = fdstate_take(log, (int)fd);
+		struct tally_fd_slot *s = &log->state[fd];
+		uint64_t serial = __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
 		struct rec r;
 
-		if (!serial || !rec_begin(&r, TALLY_EV_CLOSE, (int)fd, 0, 0))
+		if (!serial || s->time_ns > started || !fdstate_close(log, (int)fd, serial))
+			continue;
+		if (!rec_begin(&r, TALLY_EV_CLOSE, (int)fd, 0, 0))
 			continue;
 		r.ev.time_ns = cause->ev.time_ns;
 		r.ev.stack_id = cause->ev.stack_id;
 		r.ev.flags = TALLY_EVF_SOCKET_FD | TALLY_EVF_IMPLICIT;
-		r.ev.u.close.serial = serial;
+		r.ev.u.close.serial = serial & ~TALLY_SERIAL_CLOSING;
 		rec_commit(&r);
 		rec_end(&r);
 	}
@@ -73,34 +79,34 @@ static void close_range_sockets(const struct rec *cause, unsigned first, unsigne
 
 EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-	struct rec r;
-	int ret, recording;
+	struct tally_log *log = &g_shim.log;
+	int64_t started = rec_now();
+	int on = rec_on(), ret;
 
 	if (!REAL(close_range)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	/* The event (and its stack) before the call, for the same reason as
-	 * in close(); its result is filled in afterwards. */
+	/* While it runs, a socket() in another thread that gets a freed number
+	 * back finds the old socket still in the table: not an unseen close. */
+	if (on)
+		__atomic_add_fetch(&log->closing_ranges, 1, __ATOMIC_ACQ_REL);
+	ret = real.close_range(first, last, flags);
 	SAVE_ERRNO;
-	recording = rec_begin(&r, TALLY_EV_CLOSE_RANGE, (int)first, 0, 0);
-	if (recording) {
+	struct rec r;
+
+	if (rec_begin(&r, TALLY_EV_CLOSE_RANGE, (int)first, ret, errno)) {
 		r.ev.arg = last > INT32_MAX ? -1 : (int32_t)last;
 		r.ev.u.sock.type = flags;
 		rec_stack(&r);
-		if (close_range_closes(first, last, flags))
-			close_range_sockets(&r, first, last);
-	}
-	RESTORE_ERRNO;
-	ret = real.close_range(first, last, flags);
-	if (recording) {
-		int err = errno;
-		r.ev.result = ret;
-		r.ev.err = ret < 0 ? err : 0;
 		rec_commit(&r);
+		if (ret == 0 && close_range_closes(first, last, flags))
+			close_range_sockets(&r, first, last, started);
 		rec_end(&r);
-		errno = err;
 	}
+	if (on)
+		__atomic_sub_fetch(&log->closing_ranges, 1, __ATOMIC_ACQ_REL);
+	RESTORE_ERRNO;
 	return ret;
 }
 
@@ -109,7 +115,7 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 static void record_dup(int oldfd, int newfd, int err, uint64_t replaced, int cloexec)
 {
 	struct tally_fd_slot like;
-	uint64_t source = g_shim.active ? track_snapshot(oldfd, &like) : 0;
+	uint64_t source = rec_on() ? track_snapshot(oldfd, &like) : 0;
 	struct rec r;
 
 	if (!rec_begin(&r, TALLY_EV_DUP, newfd, newfd, err))
@@ -118,7 +124,7 @@ static void record_dup(int oldfd, int newfd, int err, uint64_t replaced, int clo
 	if (cloexec)
 		r.ev.flags |= TALLY_EVF_CLOEXEC;
 	if (newfd >= 0 && replaced && newfd != oldfd) {
-		r.ev.u.close.serial = replaced;
+		r.ev.u.close.serial = replaced & ~TALLY_SERIAL_CLOSING;
 		track_close(newfd, replaced);
 	}
 	if (source || replaced || newfd < 0)
@@ -145,7 +151,7 @@ EXPORT int dup(int oldfd)
 
 EXPORT int dup2(int oldfd, int newfd)
 {
-	uint64_t replaced = g_shim.active ? fdstate_serial(&g_shim.log, newfd) : 0;
+	uint64_t replaced = rec_on() ? fdstate_serial(&g_shim.log, newfd) : 0;
 	int ret = REAL(dup2)(oldfd, newfd);
 	SAVE_ERRNO;
 	record_dup(oldfd, ret, errno, replaced, 0);
@@ -155,7 +161,7 @@ EXPORT int dup2(int oldfd, int newfd)
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	uint64_t replaced = g_shim.active ? fdstate_serial(&g_shim.log, newfd) : 0;
+	uint64_t replaced = rec_on() ? fdstate_serial(&g_shim.log, newfd) : 0;
 	int ret = REAL(dup3)(oldfd, newfd, flags);
 	SAVE_ERRNO;
 	record_dup(oldfd, ret, errno, replaced, flags & O_CLOEXEC);
@@ -206,7 +212,7 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 static int pipe_tail(int ret, const int fds[2])
 {
 	SAVE_ERRNO;
-	if (ret == 0 && g_shim.active) {
+	if (ret == 0 && rec_on()) {
 		track_reused(fds[0]);
 		track_reused(fds[1]);
 	}

@@ -18,6 +18,42 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+/* vfork: the child borrows this thread's stack and memory until it execs or
+ * exits, so a wrapper must not leave a frame behind: it sets vfork_pending
+ * (the child's events are then kept out of the parent's log, see
+ * rec_vfork_settle) and jumps to libc's vfork, which returns straight to
+ * the program, in the child and in the parent.  x86-64 only; elsewhere
+ * vfork is not interposed. */
+#if defined(__x86_64__)
+/* libc's vfork once resolved; fork before (POSIX lets vfork be fork). */
+static pid_t vfork_as_fork(void)
+{
+	return REAL(fork)();
+}
+__attribute__((used)) void *tally_vfork_target = (void *)vfork_as_fork;
+
+void hooks_vfork_init(void)
+{
+	if (real.vfork)
+		tally_vfork_target = (void *)real.vfork;
+}
+
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "\t.cfi_startproc\n"
+        "\tmovq vfork_pending@gottpoff(%rip), %rax\n"
+        "\tmovl $1, %fs:(%rax)\n"
+        "\tjmp *tally_vfork_target(%rip)\n"
+        "\t.cfi_endproc\n"
+        ".size vfork, .-vfork\n");
+#else
+void hooks_vfork_init(void)
+{
+}
+#endif
+
 EXPORT pid_t fork(void)
 {
 	pid_t pid = REAL(fork)();
@@ -172,7 +208,7 @@ EXPORT int dlclose(void *handle)
 	SAVE_ERRNO;
 	struct rec r;
 
-	if (g_shim.active && modules_rescan(&g_shim.log)) {
+	if (rec_on() && modules_rescan(&g_shim.log)) {
 		unwind_flush();
 		if (rec_begin(&r, TALLY_EV_DLOPEN, -1, ret, 0)) {
 			r.ev.arg = (int32_t)g_shim.log.hdr->module_generation;

@@ -29,6 +29,7 @@ struct tally_log {
 	struct tally_fd_slot *state;
 	struct tally_event *events;
 	char path[TALLY_PATH_MAX];
+	int closing_ranges;            /* close_range calls under way */
 };
 
 /* Fills the settings and section offsets of `hdr` for `s`.  When the tables

@@ -31,6 +31,7 @@ void real_resolve(void)
 	RESOLVE(fcntl);
 	RESOLVE(fcntl64);
 	RESOLVE(fork);
+	RESOLVE(vfork);
 	RESOLVE(execve);
 	RESOLVE(execv);
 	RESOLVE(execvp);

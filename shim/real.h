@@ -25,6 +25,7 @@ struct real_fns {
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);
 	pid_t (*fork)(void);
+	pid_t (*vfork)(void);
 	int (*execve)(const char *, char *const[], char *const[]);
 	int (*execv)(const char *, char *const[]);
 	int (*execvp)(const char *, char *const[]);
@@ -43,6 +44,9 @@ extern struct real_fns real;
 /* Looks every function up with dlsym(RTLD_NEXT).  Idempotent; called from
  * the constructor and, lazily, from any wrapper that runs before it. */
 void real_resolve(void);
+
+/* Points the vfork wrapper at libc's vfork (hooks_process.c). */
+void hooks_vfork_init(void);
 
 /* Convenience for the shim's own file handling. */
 int real_open(const char *path, int flags, int mode);

@@ -12,6 +12,17 @@
 struct shim g_shim;
 TLS int rec_depth;
 TLS uint32_t rec_tid;
+TLS int vfork_pending;
+
+int rec_vfork_settle(void)
+{
+	/* getpid() is a syscall: paid once in the parent after each vfork,
+	 * and on each event in a vfork child (which is about to exec). */
+	if (!g_shim.log.hdr || getpid() != g_shim.log.hdr->pid)
+		return 0;
+	vfork_pending = 0;
+	return 1;
+}
 
 /* The stacks this thread recorded last, by innermost frame: a call site
  * usually records many events, and one memcmp against the depot entry is

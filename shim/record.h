@@ -45,9 +45,25 @@ struct shim {
 extern struct shim g_shim;
 
 extern TLS int rec_depth;          /* >0 while the shim works on this thread */
+extern TLS int vfork_pending;      /* set by vfork(): maybe a vfork child */
 extern TLS uint32_t rec_tid;       /* cached gettid(); 0 = not yet */
 
 uint32_t rec_tid_slow(void);
+
+/* After vfork() the child runs on the parent's memory: its closes must not
+ * touch the parent's log.  Clears vfork_pending once this is the process
+ * the log belongs to (the parent, resumed); returns whether it is. */
+int rec_vfork_settle(void);
+
+/* Whether this thread may touch the log now. */
+static inline int rec_on(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE), 0))
+		return 0;
+	if (__builtin_expect(vfork_pending, 0))
+		return rec_vfork_settle();
+	return 1;
+}
 
 /* Starts recording from the first intercepted call when it comes before
  * the shim's constructor (a library constructor that ld.so runs first).
@@ -70,6 +86,8 @@ static inline int64_t rec_now(void)
 static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, int err)
 {
 	if (unlikely(!g_shim.active) && (g_shim.started || !shim_start_early()))
+		return 0;
+	if (unlikely(vfork_pending) && !rec_vfork_settle())
 		return 0;
 	rec_depth++;
 	memset(&r->ev, 0, sizeof(r->ev));

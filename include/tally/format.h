@@ -171,6 +171,10 @@ struct tally_addr {
  * collide with the serials of the child's own events. */
 #define TALLY_SERIAL_INHERITED (1ull << 63)
 
+/* Set on a slot's serial while a close() of it is under way: the socket is
+ * still open (a close cancelled before its syscall leaves it so). */
+#define TALLY_SERIAL_CLOSING (1ull << 62)
+
 /* One open socket fd.  Slot i describes fd i.  serial is written last on
  * open (release) and cleared first on close, so a reader that sees the same
  * non-zero serial before and after copying a slot has a consistent copy. */

@@ -148,26 +148,65 @@ static void sockets_without_a_stack_count_in_the_header_only(void **state)
 	assert_int_equal(depot_entry(&mem, stack_b)->created, 0);
 }
 
-/* close() empties the slot before the kernel frees the number. */
-static void take_empties_the_slot_and_returns_its_serial(void **state)
+/* close() marks the socket before the kernel frees the number; the closer
+ * then clears it with the marked serial. */
+static void mark_closing_then_close(void **state)
 {
 	struct tally_fd_slot init = socket_slot(7, stack_a);
+	uint64_t marked;
 
 	fdstate_open(&mem, 5, &init);
-	assert_int_equal(fdstate_take(&mem, 5), 7);
+	marked = fdstate_mark_closing(&mem, 5);
+	assert_int_equal(marked, 7 | TALLY_SERIAL_CLOSING);
+	assert_int_equal(fdstate_serial(&mem, 5), marked);   /* still open */
+	assert_int_equal(mem.hdr->sockets_closed, 0);
+	/* marking again (a close that was cancelled, then retried) */
+	assert_int_equal(fdstate_mark_closing(&mem, 5), marked);
+	assert_int_equal(fdstate_close(&mem, 5, marked), 1);
 	assert_int_equal(fdstate_serial(&mem, 5), 0);
-	assert_int_equal(mem.hdr->sockets_closed, 1);
-	assert_int_equal(depot_entry(&mem, stack_a)->closed, 1);
-	assert_int_equal(fdstate_take(&mem, 5), 0);   /* nothing left to take */
 	assert_int_equal(mem.hdr->sockets_closed, 1);
 	assert_int_equal(depot_entry(&mem, stack_a)->closed, 1);
 }
 
-static void take_of_an_empty_or_foreign_fd_is_0(void **state)
+/* A socket() that gets the number back while the close is under way finds
+ * the marked entry: the close is completed there, once, with no "closed
+ * unseen" reported; the closer's clear then finds another socket and
+ * leaves it alone. */
+static void reopen_during_a_close_is_no_unseen_close(void **state)
 {
-	assert_int_equal(fdstate_take(&mem, 6), 0);
-	assert_int_equal(fdstate_take(&mem, -1), 0);
-	assert_int_equal(fdstate_take(&mem, 64), 0);
+	struct tally_fd_slot old = socket_slot(7, stack_a), next = socket_slot(9, stack_b);
+	uint64_t marked;
+
+	fdstate_open(&mem, 5, &old);
+	marked = fdstate_mark_closing(&mem, 5);
+	assert_int_equal(fdstate_open(&mem, 5, &next), 0);   /* not stale */
+	assert_int_equal(fdstate_close(&mem, 5, marked), 0); /* not ours now */
+	assert_int_equal(fdstate_serial(&mem, 5), 9);
+	assert_int_equal(mem.hdr->sockets_closed, 1);
+	assert_int_equal(depot_entry(&mem, stack_a)->closed, 1);
+	assert_int_equal(depot_entry(&mem, stack_b)->closed, 0);
+}
+
+/* The same while a close_range is under way. */
+static void reopen_during_a_close_range_is_no_unseen_close(void **state)
+{
+	struct tally_fd_slot old = socket_slot(7, stack_a), next = socket_slot(9, stack_b);
+
+	fdstate_open(&mem, 5, &old);
+	mem.closing_ranges = 1;
+	assert_int_equal(fdstate_open(&mem, 5, &next), 0);
+	mem.closing_ranges = 0;
+	assert_int_equal(mem.hdr->sockets_closed, 1);
+	/* without one, the same is an unseen close */
+	fdstate_open(&mem, 6, &old);
+	assert_int_equal(fdstate_open(&mem, 6, &next), 7);
+}
+
+static void mark_of_an_empty_or_foreign_fd_is_0(void **state)
+{
+	assert_int_equal(fdstate_mark_closing(&mem, 6), 0);
+	assert_int_equal(fdstate_mark_closing(&mem, -1), 0);
+	assert_int_equal(fdstate_mark_closing(&mem, 64), 0);
 	assert_int_equal(mem.hdr->sockets_closed, 0);
 }
 
@@ -249,9 +288,11 @@ int main(void)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(sockets_without_a_stack_count_in_the_header_only,
 		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(take_empties_the_slot_and_returns_its_serial,
+		cmocka_unit_test_setup_teardown(mark_closing_then_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(reopen_during_a_close_is_no_unseen_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(reopen_during_a_close_range_is_no_unseen_close,
 		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(take_of_an_empty_or_foreign_fd_is_0, setup, teardown),
+		cmocka_unit_test_setup_teardown(mark_of_an_empty_or_foreign_fd_is_0, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_fd_beyond_the_table_is_counted_untracked,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(set_addr_fills_local_or_peer_for_the_same_socket,
