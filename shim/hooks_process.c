@@ -143,63 +143,43 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 /* The execl family takes its arguments inline; glibc's own versions call
  * an internal execve we cannot see, so they are rebuilt here on top of the
- * vector forms. */
-#define ARGS_MAX 4096
-
-static int collect_args(const char *arg0, va_list ap, char **argv)
-{
-	int n = 0;
-
-	argv[n++] = (char *)arg0;
-	while (argv[n - 1]) {
-		if (n == ARGS_MAX) {
-			errno = E2BIG;
-			return -1;
-		}
-		argv[n++] = va_arg(ap, char *);
-	}
-	return n;
-}
+ * vector forms, as glibc builds them: count with a copy of the va_list,
+ * then an array of exactly that many on the stack (no fixed limit, no
+ * 32 KiB frame on a small thread stack). */
+#define EXECL_BODY(first, arg, call_with_argv)                                   \
+	do {                                                                     \
+		va_list ap, count_ap;                                            \
+		size_t argc = 1;                                                 \
+		va_start(ap, arg);                                               \
+		va_copy(count_ap, ap);                                           \
+		while (va_arg(count_ap, char *))                                 \
+			argc++;                                                  \
+		va_end(count_ap);                                                \
+		char *argv[argc + 1];                                            \
+		argv[0] = (char *)(arg);                                         \
+		for (size_t i = 1; i <= argc; i++)                               \
+			argv[i] = va_arg(ap, char *);   /* argv[argc] = NULL */  \
+		call_with_argv;                                                  \
+	} while (0)
 
 EXPORT int execl(const char *path, const char *arg, ...)
 {
-	char *argv[ARGS_MAX];
-	va_list ap;
-
-	va_start(ap, arg);
-	int n = collect_args(arg, ap, argv);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	return execv(path, argv);
+	EXECL_BODY(path, arg, { va_end(ap); return execv(path, argv); });
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	char *argv[ARGS_MAX];
-	va_list ap;
-
-	va_start(ap, arg);
-	int n = collect_args(arg, ap, argv);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	return execvp(file, argv);
+	EXECL_BODY(file, arg, { va_end(ap); return execvp(file, argv); });
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {
-	char *argv[ARGS_MAX];
-	char *const *envp;
-	va_list ap;
-
-	va_start(ap, arg);
-	int n = collect_args(arg, ap, argv);
-	envp = n < 0 ? NULL : va_arg(ap, char *const *);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	return execve(path, argv, envp);
+	/* The environment follows the NULL that ends the arguments. */
+	EXECL_BODY(path, arg, {
+		char *const *envp = va_arg(ap, char *const *);
+		va_end(ap);
+		return execve(path, argv, envp);
+	});
 }
 
 EXPORT int dlclose(void *handle)
