@@ -9,27 +9,45 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static void json_string(FILE *out, const char *s)
+/* Writes s as a JSON string, or null for NULL.  At most max bytes are read
+ * (the size of the log field it comes from; -1 for a C string we made):
+ * the log is untrusted, so a field may lack its NUL, hold bytes that are
+ * not UTF-8 (each becomes U+FFFD, so that the document stays valid JSON
+ * for every parser), or control characters (escaped, DEL and the C1 range
+ * too, so that printing the JSON cannot drive a terminal). */
+static void json_string_n(FILE *out, const char *s, gssize max)
 {
 	if (!s) {
 		fputs("null", out);
 		return;
 	}
+	size_t len = max < 0 ? strlen(s) : strnlen(s, (size_t)max);
+	char *valid = g_utf8_make_valid(s, (gssize)len);
+
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		switch (c) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
 		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
 		case '\t': fputs("\\t", out); break;
 		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
+			if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+				fprintf(out, "\\u%04x", (unsigned)c);
 			else
-				fputc(*p, out);
+				fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), out);
 		}
 	}
 	fputc('"', out);
+	g_free(valid);
+}
+
+/* A string the analyzer made, or one already bounded by its owner. */
+static void json_string(FILE *out, const char *s)
+{
+	json_string_n(out, s, -1);
 }
 
 static void json_time(FILE *out, const struct logread *lr, int64_t mono_ns)
@@ -55,7 +73,7 @@ static void json_stack(FILE *out, struct symbolizer *sym, const struct logread *
 		else
 			fputs(",\"line\":null", out);
 		fputs(",\"module\":", out);
-		json_string(out, f->module);
+		json_string_n(out, f->module, TALLY_PATH_MAX);
 		fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", f->offset);
 		if (f->func_start)
 			fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"", f->func_start);
@@ -149,9 +167,9 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	const struct tally_header *h = &lr->hdr;
 
 	fputs("{\"format\":\"tally-report\",\"version\":1,\"log\":", out);
-	json_string(out, lr->path);
+	json_string_n(out, lr->path, sizeof(lr->path));
 	fprintf(out, ",\"process\":{\"pid\":%d,\"ppid\":%d,\"exe\":", h->pid, h->ppid);
-	json_string(out, h->exe);
+	json_string_n(out, h->exe, sizeof(h->exe));
 	fprintf(out, ",\"running\":%s,\"state\":", a->running ? "true" : "false");
 	json_string(out, report_process_state(a));
 	fputs(",\"started\":", out);
@@ -198,7 +216,7 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		json_stack(out, sym, lr, an->stack_id);
 		fputs("}", out);
 	}
-	fputs("]", out);
+	fprintf(out, "],\"closes_not_open\":%" PRIu64, h->closes_not_open);
 	if (budget)
 		json_budget(out, a, budget);
 	fprintf(out, ",\"dropped\":%" PRIu64, a->dropped);

@@ -31,6 +31,41 @@ const char *report_process_state(const struct analysis *a)
 	}
 }
 
+/* Writes a string taken from the log (or from debug info) for a person to
+ * read: at most max bytes (the size of its field; -1 for a C string), as
+ * UTF-8, bytes that are not becoming U+FFFD, and control characters shown
+ * as \xNN (\u00NN for C1), so that a crafted name cannot move the cursor,
+ * recolour or retitle the terminal, or forge report lines. */
+static void text_string_n(FILE *out, const char *s, gssize max)
+{
+	size_t len = max < 0 ? strlen(s) : strnlen(s, (size_t)max);
+	char *valid = g_utf8_make_valid(s, (gssize)len);
+
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", (unsigned)c);
+		else if (c >= 0x80 && c <= 0x9f)
+			fprintf(out, "\\u%04x", (unsigned)c);
+		else
+			fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), out);
+	}
+	g_free(valid);
+}
+
+static void text_string(FILE *out, const char *s)
+{
+	text_string_n(out, s, -1);
+}
+
+/* The file name part of a module path ("?" for none). */
+static const char *module_base(const char *module)
+{
+	const char *slash = module ? strrchr(module, '/') : NULL;
+
+	return slash ? slash + 1 : module ? module : "?";
+}
+
 static void text_stack(FILE *out, struct symbolizer *sym, const struct logread *lr,
                        uint32_t id, unsigned max_frames, const char *indent)
 {
@@ -44,23 +79,29 @@ static void text_stack(FILE *out, struct symbolizer *sym, const struct logread *
 	frames = stackfmt_frames(sym, lr, id);
 	for (guint i = 0; i < frames->len; i++) {
 		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
-		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
+		const char *mod = module_base(f->module);
 
 		if (max_frames && i == max_frames) {
 			fprintf(out, "%s... %u more frames\n", indent, frames->len - i);
 			break;
 		}
-		mod = mod ? mod + 1 : f->module ? f->module : "?";
 		fprintf(out, "%s#%-2u ", indent, i);
-		if (f->function)
-			fprintf(out, "%s", f->function);
-		else if (f->func_start)
-			fprintf(out, "%s!fn@0x%" PRIx64, mod, f->func_start);
-		else
+		if (f->function) {
+			text_string(out, f->function);
+		} else if (f->func_start) {
+			text_string_n(out, mod, TALLY_PATH_MAX);
+			fprintf(out, "!fn@0x%" PRIx64, f->func_start);
+		} else {
 			fputs("??", out);
-		if (f->file)
-			fprintf(out, " at %s:%d", f->file, f->line);
-		fprintf(out, " (%s+0x%" PRIx64 "%s)\n", mod, f->offset,
+		}
+		if (f->file) {
+			fputs(" at ", out);
+			text_string(out, f->file);
+			fprintf(out, ":%d", f->line);
+		}
+		fputs(" (", out);
+		text_string_n(out, mod, TALLY_PATH_MAX);
+		fprintf(out, "+0x%" PRIx64 "%s)\n", f->offset,
 		        f->build_id_mismatch ? ", build-id differs from the file on disk" : "");
 	}
 	stackfmt_frames_free(frames);
@@ -152,17 +193,19 @@ static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logr
 	frames = stackfmt_frames(sym, lr, id);
 	for (guint i = 0; i < frames->len && i < frames_shown; i++) {
 		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
-		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
 
-		mod = mod ? mod + 1 : f->module ? f->module : "?";
 		fputs(i ? " < " : "", out);
-		if (f->function)
-			fputs(f->function, out);
-		else
-			fprintf(out, "%s+0x%" PRIx64, mod, f->offset);
+		if (f->function) {
+			text_string(out, f->function);
+		} else {
+			text_string_n(out, module_base(f->module), TALLY_PATH_MAX);
+			fprintf(out, "+0x%" PRIx64, f->offset);
+		}
 		if (f->file) {
 			const char *base = strrchr(f->file, '/');
-			fprintf(out, " (%s:%d)", base ? base + 1 : f->file, f->line);
+			fputs(" (", out);
+			text_string(out, base ? base + 1 : f->file);
+			fprintf(out, ":%d)", f->line);
 		}
 	}
 	stackfmt_frames_free(frames);
@@ -226,9 +269,11 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	char started[64];
 
 	report_time(lr, h->start_mono_ns, started, sizeof(started));
-	fprintf(out, "tally report: %s\n", lr->path);
-	fprintf(out, "process %d (%s), %s; started %s\n", h->pid, h->exe,
-	        report_process_state(a), started);
+	fputs("tally report: ", out);
+	text_string_n(out, lr->path, sizeof(lr->path));
+	fprintf(out, "\nprocess %d (", h->pid);
+	text_string_n(out, h->exe, sizeof(h->exe));
+	fprintf(out, "), %s; started %s\n", report_process_state(a), started);
 	fprintf(out, "sockets: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " open%s\n",
 	        a->created, a->closed, a->open,
 	        a->open ? (a->running ? " (process still running)" : " at the end: LEAKED")
@@ -253,7 +298,11 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		const char *what = strcmp(an->kind, "double-close") == 0
 		                   ? "close of an fd that was not open"
 		                   : "socket fd reused without a close the shim could see";
-		fprintf(out, "  %u x %s (%s), ", an->count, an->kind, what);
+		if (strcmp(an->kind, "double-close") == 0 && h->closes_not_open > an->count)
+			fprintf(out, "  %u x %s (%s; %" PRIu64 " in all, the first %u with stacks), ",
+			        an->count, an->kind, what, h->closes_not_open, an->count);
+		else
+			fprintf(out, "  %u x %s (%s), ", an->count, an->kind, what);
 		text_fds(out, an->fds, an->count);
 		fputc('\n', out);
 		if (an->stack_id)

@@ -11,11 +11,14 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "symbolize.h"
 #include "modmatch.h"
@@ -525,6 +528,28 @@ static bool build_id_matches(const struct tally_module *m, Dwfl_Module *mod)
 	return memcmp(bits, m->build_id, n) == 0;
 }
 
+/* Opens a module path from the log for reading, or returns -1.  The path
+ * is untrusted: a FIFO there blocks open(2) until a writer comes, a device
+ * can block a read or act on being opened, and neither is an object the
+ * loader could have mapped.  So only a regular file is opened: stat first,
+ * to leave devices unopened; O_NONBLOCK, so that a FIFO swapped in after
+ * the stat still cannot block; fstat, to judge what was really opened. */
+static int module_file_open(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Reports the module's file to libdwfl on first use and checks it is the
  * build that was mapped.  Failures are remembered, never retried. */
 static void module_open(struct symbolizer *s, struct sym_module *sm)
@@ -546,11 +571,24 @@ static void module_open(struct symbolizer *s, struct sym_module *sm)
 	 * address, so that does not matter. */
 	char name[TALLY_PATH_MAX + 16];
 	snprintf(name, sizeof name, "%s#%u", sm->m.path, (unsigned)(sm - s->mods));
-	dwfl_report_begin_add(s->dwfl);
-	Dwfl_Module *mod = dwfl_report_elf(s->dwfl, name, sm->m.path, -1, sm->m.bias, true);
-	dwfl_report_end(s->dwfl, NULL, NULL);
-	if (mod == NULL)
+
+	/* Given fd -1, libdwfl would open the path itself, blocking on a FIFO.
+	 * Given an fd, it owns it on success (closed with the module, in
+	 * dwfl_end) and leaves it to us on failure (elfutils 0.188,
+	 * dwfl_report_elf.c: it closes only an fd it opened).  The one
+	 * exception, a compressed file that fails after decompression, makes
+	 * our close fail with EBADF: harmless, as nothing here opens files
+	 * concurrently (a symbolizer is single-threaded). */
+	int fd = module_file_open(sm->m.path);
+	if (fd < 0)
 		return;
+	dwfl_report_begin_add(s->dwfl);
+	Dwfl_Module *mod = dwfl_report_elf(s->dwfl, name, sm->m.path, fd, sm->m.bias, true);
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	if (mod == NULL) {
+		close(fd);
+		return;
+	}
 	if (!build_id_matches(&sm->m, mod)) {
 		sm->state = MOD_MISMATCH;
 		return;

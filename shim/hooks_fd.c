@@ -13,6 +13,17 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+/* Closes of fds that are not open are counted, and the first few recorded
+ * with their stack: a daemon closing every fd up to RLIMIT_NOFILE at start
+ * would otherwise fill the event area with them. */
+#define NOT_OPEN_RECORDED 1024
+
+static int record_not_open(void)
+{
+	uint64_t n = __atomic_fetch_add(&g_shim.log.hdr->closes_not_open, 1, __ATOMIC_RELAXED);
+	return n < NOT_OPEN_RECORDED;
+}
+
 EXPORT int close(int fd)
 {
 	/* Mark the socket before the fd is gone: once the kernel has freed the
@@ -33,8 +44,15 @@ EXPORT int close(int fd)
 		}
 		/* A socket, or closing what is not open: worth a stack.  Other
 		 * closes are recorded cheaply, to follow fd reuse. */
-		if (serial || (ret < 0 && saved_errno__ == EBADF))
+		if (serial) {
 			rec_stack(&r);
+		} else if (ret < 0 && saved_errno__ == EBADF && !record_not_open()) {
+			rec_end(&r);   /* counted only */
+			RESTORE_ERRNO;
+			return ret;
+		} else if (ret < 0 && saved_errno__ == EBADF) {
+			rec_stack(&r);
+		}
 		rec_commit(&r);
 		rec_end(&r);
 	}

@@ -109,7 +109,8 @@ struct tally_header {
 	uint64_t reserved0;
 	uint64_t sockets_created;    /* socket fds created, exact (atomic) */
 	uint64_t sockets_closed;     /* of those, closed, exact (atomic) */
-	uint64_t reserved[30];       /* zero; room for reference-count books */
+	uint64_t closes_not_open;    /* close() failing with EBADF, all of them */
+	uint64_t reserved[29];       /* zero; room for reference-count books */
 };
 
 /* ---- modules ----------------------------------------------------------- */
