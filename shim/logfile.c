@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -251,14 +252,27 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	 * (inherited) and what it does with them from here on. */
 	for (uint32_t i = 0; i < nstacks; i++)
 		child.stacks[i].created = child.stacks[i].closed = 0;
+	/* The parent's other threads go on changing its table while this copy
+	 * is taken: copy each slot consistently, and keep it only if the fd is
+	 * a socket in this (single-threaded) child, whose fd table is exact. */
 	uint64_t inherited = 0;
 	for (uint32_t fd = 0; fd < ph->max_fds; fd++) {
 		struct tally_fd_slot *slot = &child.state[fd];
+		const struct tally_fd_slot *from = &parent.state[fd];
+		uint64_t serial = __atomic_load_n(&from->serial, __ATOMIC_ACQUIRE);
+		struct stat st;
 
-		if (!parent.state[fd].serial)
+		if (!serial)
 			continue;
+		*slot = *from;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&from->serial, __ATOMIC_RELAXED) != serial ||
+		    fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+			memset(slot, 0, sizeof(*slot));
+			continue;
+		}
+		slot->serial = serial;
 		inherited++;
-		*slot = parent.state[fd];
 		slot->flags |= TALLY_FD_INHERITED;
 		/* Serials are per log; mark the parent's so they never
 		 * collide with the child's own. */
@@ -267,6 +281,11 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 			child.stacks[slot->stack_id - 1].created++;
 	}
 
+	/* The cursors of what was copied, not of the parent's header when it
+	 * was copied: entries claimed since must not be handed out twice. */
+	h->stacks_used = nstacks;
+	h->frames_used = nframes;
+	h->modules_used = nmods;
 	h->events_claimed = 0;
 	memset(h->dropped, 0, sizeof(h->dropped));
 	h->exit_state = TALLY_RUNNING;

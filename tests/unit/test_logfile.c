@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -505,7 +506,16 @@ static uint32_t parent_with_sockets(struct tally_log *parent, struct tally_setti
 	assert_int_equal(log_create(parent, s, s->log_pattern), 0);
 	uint32_t id = depot_intern(parent, 0, frames, 2);
 	struct tally_fd_slot slot;
+	int pipefd[2];
 	memset(&slot, 0, sizeof(slot));
+	/* The child keeps a slot only if its fd really is a socket there: make
+	 * 5 and 7 sockets, and 11 a pipe the table wrongly calls a socket. */
+	assert_int_equal(dup2(socket(AF_INET, SOCK_DGRAM, 0), 5), 5);
+	assert_int_equal(dup2(socket(AF_INET, SOCK_DGRAM, 0), 7), 7);
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(dup2(pipefd[0], 11), 11);
+	slot.serial = 8;
+	fdstate_open(parent, 11, &slot);
 	slot.stack_id = id;
 	slot.serial = 3;
 	fdstate_open(parent, 5, &slot);
@@ -568,6 +578,7 @@ static void a_forked_child_gets_its_own_log_with_the_parents_tables(void **state
 	assert_int_equal(child.state[7].serial, 4 | TALLY_SERIAL_INHERITED);
 	assert_int_equal(child.state[7].flags, TALLY_FD_BOUND | TALLY_FD_INHERITED);
 	assert_int_equal(child.state[9].serial, 0);
+	assert_int_equal(child.state[11].serial, 0);   /* a pipe in the child: dropped */
 	assert_int_equal(child.stacks[0].committed, 1);
 	assert_int_equal(child.stacks[0].created, 2);   /* the two it inherited */
 	assert_int_equal(child.stacks[0].closed, 0);
