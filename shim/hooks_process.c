@@ -10,6 +10,7 @@
  * dlopen is deliberately not wrapped (record.c says why); dlclose is.
  */
 #include "hooks.h"
+#include "logfile.h"
 #include "modules.h"
 #include "record.h"
 #include "unwind.h"
@@ -87,6 +88,11 @@ static void before_exec(void)
 	rec_end(&r);
 	g_shim.log.hdr->exit_mono_ns = rec_now();
 	__atomic_store_n(&g_shim.log.hdr->exit_state, TALLY_EXECED, __ATOMIC_RELEASE);
+	/* fork + exec of a helper: the child made no socket, and the new image
+	 * writes a log of its own.  Leaving a log per helper would fill
+	 * /dev/shm over weeks; the parent's log has the fork and its stack. */
+	if (log_is_idle_child(&g_shim.log))
+		unlink(g_shim.log.path);
 }
 
 /* exec returned: it failed, and this image goes on. */

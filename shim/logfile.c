@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define MIN_EVENTS 1024u
+#define CHILD_EVENTS 16384u   /* 1 MiB of events for a forked child */
 
 static uint64_t round_page(uint64_t n)
 {
@@ -224,8 +225,13 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	const struct tally_header *ph = parent.hdr;
 	int err;
 
+	/* A child gets the parent's tables but a smaller event area: most
+	 * children exec or exit soon, and each log is allocated in full. */
+	uint64_t child_events = ph->max_events < CHILD_EVENTS ? ph->max_events : CHILD_EVENTS;
+	size_t child_size = ph->events_off + child_events * sizeof(struct tally_event);
+
 	memset(&child, 0, sizeof(child));
-	err = create_mapped(&child, s->log_pattern, getpid(), ph->exe, parent.size);
+	err = create_mapped(&child, s->log_pattern, getpid(), ph->exe, child_size);
 	if (err) {
 		munmap(parent.base, parent.size);
 		memset(log, 0, sizeof(*log));
@@ -236,7 +242,7 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	memcpy(child.base, parent.base, sizeof(*ph));
 	char path_keep[TALLY_PATH_MAX];
 	memcpy(path_keep, child.path, sizeof(path_keep));
-	log_view(&child, child.base, parent.size);
+	log_view(&child, child.base, child_size);
 	memcpy(child.path, path_keep, sizeof(path_keep));
 
 	struct tally_header *h = child.hdr;
@@ -291,12 +297,23 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	h->exit_state = TALLY_RUNNING;
 	h->exit_mono_ns = 0;
 	h->sockets_created = inherited;   /* the child starts with these open */
+	h->sockets_inherited = inherited;
+	h->max_events = child_events;
+	h->file_size = child_size;
 	h->sockets_closed = 0;
 	snprintf(h->parent_log, sizeof(h->parent_log), "%s", parent.path);
 	stamp_identity(h, s);
 	munmap(parent.base, parent.size);
 	*log = child;
 	return 0;
+}
+
+int log_is_idle_child(const struct tally_log *log)
+{
+	const struct tally_header *h = log->hdr;
+
+	return h && h->parent_log[0] &&
+	       __atomic_load_n(&h->sockets_created, __ATOMIC_ACQUIRE) == h->sockets_inherited;
 }
 
 void log_unmap(struct tally_log *log)

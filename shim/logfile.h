@@ -55,6 +55,10 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
  * Returns 0 or -errno; on failure `log` is left unmapped (inactive). */
 int log_fork_child(struct tally_log *log, const struct tally_settings *s);
 
+/* True for the log of a forked child that has made no socket of its own:
+ * a child about to exec that would leave only an empty log behind. */
+int log_is_idle_child(const struct tally_log *log);
+
 /* Unmaps.  Used by tests and when creation fails half way. */
 void log_unmap(struct tally_log *log);
 

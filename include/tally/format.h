@@ -110,7 +110,8 @@ struct tally_header {
 	uint64_t sockets_created;    /* socket fds created, exact (atomic) */
 	uint64_t sockets_closed;     /* of those, closed, exact (atomic) */
 	uint64_t closes_not_open;    /* close() failing with EBADF, all of them */
-	uint64_t reserved[29];       /* zero; room for reference-count books */
+	uint64_t sockets_inherited;  /* of sockets_created, open at fork */
+	uint64_t reserved[28];       /* zero; room for reference-count books */
 };
 
 /* ---- modules ----------------------------------------------------------- */
