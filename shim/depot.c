@@ -25,6 +25,12 @@ static uint32_t store_new(struct tally_log *log, uint32_t hash, uint32_t generat
                           const uint64_t *frames, unsigned depth)
 {
 	struct tally_header *hdr = log->hdr;
+
+	/* Full already: do not claim, so the cursors never wrap around. */
+	if (__atomic_load_n(&hdr->stacks_used, __ATOMIC_RELAXED) >= hdr->max_stacks) {
+		__atomic_fetch_add(&hdr->dropped[TALLY_DROP_STACK_FULL], 1, __ATOMIC_RELAXED);
+		return TALLY_STACK_LOST;
+	}
 	uint32_t slot = __atomic_fetch_add(&hdr->stacks_used, 1, __ATOMIC_RELAXED);
 	uint64_t first = __atomic_fetch_add(&hdr->frames_used, depth, __ATOMIC_RELAXED);
 

@@ -11,6 +11,7 @@
  */
 #include "hooks.h"
 #include "logfile.h"
+#include "memcheck.h"
 #include "modules.h"
 #include "record.h"
 #include "unwind.h"
@@ -196,6 +197,7 @@ EXPORT int dlclose(void *handle)
 
 	if (rec_on() && modules_rescan(&g_shim.log)) {
 		unwind_flush();
+		memcheck_forget();
 		if (rec_begin(&r, TALLY_EV_DLOPEN, -1, ret, 0)) {
 			r.ev.arg = (int32_t)g_shim.log.hdr->module_generation;
 			rec_commit(&r);

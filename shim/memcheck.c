@@ -14,9 +14,17 @@
 #define PAGE_MASK (~(uintptr_t)4095)
 #define GOOD_PAGES 4
 
-/* Pages recently found readable, per thread. */
+/* Pages recently found readable, per thread, valid while good_epoch
+ * equals unmap_epoch (bumped when memory is unmapped). */
 static __attribute__((tls_model("initial-exec"))) __thread uintptr_t good_pages[GOOD_PAGES];
 static __attribute__((tls_model("initial-exec"))) __thread unsigned good_next;
+static __attribute__((tls_model("initial-exec"))) __thread unsigned good_epoch;
+static unsigned unmap_epoch;
+
+void memcheck_forget(void)
+{
+	__atomic_add_fetch(&unmap_epoch, 1, __ATOMIC_RELEASE);
+}
 
 int memcheck_word(uintptr_t addr)
 {
@@ -24,6 +32,12 @@ int memcheck_word(uintptr_t addr)
 
 	if (page == 0 || addr > UINTPTR_MAX - 8)
 		return 0;
+	unsigned epoch = __atomic_load_n(&unmap_epoch, __ATOMIC_ACQUIRE);
+	if (good_epoch != epoch) {
+		for (unsigned i = 0; i < GOOD_PAGES; i++)
+			good_pages[i] = 0;
+		good_epoch = epoch;
+	}
 	if (page == last)
 		for (unsigned i = 0; i < GOOD_PAGES; i++)
 			if (good_pages[i] == page)

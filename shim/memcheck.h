@@ -13,6 +13,10 @@
  * was found readable recently by this thread. */
 int memcheck_word(uintptr_t addr);
 
+/* Forgets every page found readable, in every thread: memory was unmapped
+ * (dlclose). */
+void memcheck_forget(void);
+
 /* True when [p, p + n) can be read (n <= 4096). */
 int memcheck_range(const void *p, size_t n);
 

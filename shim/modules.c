@@ -13,12 +13,26 @@
  * recording an event. */
 static pthread_mutex_t rescan_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void modules_lock(void) { pthread_mutex_lock(&rescan_lock); }
-void modules_unlock(void) { pthread_mutex_unlock(&rescan_lock); }
+/* Set while this thread holds rescan_lock. */
+static __attribute__((tls_model("initial-exec"))) __thread int holding_lock;
+
+void modules_lock(void) { pthread_mutex_lock(&rescan_lock); holding_lock = 1; }
+void modules_unlock(void) { holding_lock = 0; pthread_mutex_unlock(&rescan_lock); }
+int modules_lock_unless_held(void)
+{
+	if (holding_lock)
+		return 0;   /* a signal handler interrupted this thread's rescan */
+	modules_lock();
+	return 1;
+}
 void modules_reset_lock_in_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 	rescan_lock = fresh;
+	/* The forking thread may be inside its own rescan (fork from a signal
+	 * handler): it will unlock when it resumes, so it must hold the lock. */
+	if (holding_lock)
+		pthread_mutex_lock(&rescan_lock);
 }
 
 unsigned modules_build_id(const void *note, size_t size, uint8_t *out, unsigned max)
@@ -150,8 +164,9 @@ int modules_try_rescan(struct tally_log *log)
 {
 	int changed;
 
-	if (!log->hdr || pthread_mutex_trylock(&rescan_lock) != 0)
+	if (!log->hdr || holding_lock || pthread_mutex_trylock(&rescan_lock) != 0)
 		return 0;
+	holding_lock = 1;
 	changed = rescan_locked(log);
 	modules_unlock();
 	return changed;

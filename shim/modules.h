@@ -31,6 +31,9 @@ unsigned modules_build_id(const void *note, size_t size, uint8_t *out, unsigned 
 
 /* fork support: the mutex must not be held across fork. */
 void modules_lock(void);
+/* Takes the lock unless this thread holds it already (a fork from a signal
+ * handler that interrupted a rescan); returns 1 when it took it. */
+int modules_lock_unless_held(void);
 void modules_unlock(void);
 void modules_reset_lock_in_child(void);
 

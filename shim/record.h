@@ -85,7 +85,8 @@ static inline int64_t rec_now(void)
 /* Starts an event.  Returns 0 when nothing is to be recorded. */
 static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, int err)
 {
-	if (unlikely(!g_shim.active) && (g_shim.started || !shim_start_early()))
+	if (unlikely(!__atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE)) &&
+	    (g_shim.started || !shim_start_early()))
 		return 0;
 	if (unlikely(vfork_pending) && !rec_vfork_settle())
 		return 0;

@@ -31,14 +31,21 @@ static void warn_line(const char *line)
 	}
 }
 
+/* Whether atfork_prepare took the rescan lock: not when this thread holds
+ * it already (a fork from a signal handler that interrupted its rescan
+ * would wait for ever); the child resets the lock anyway. */
+static int fork_locked;
+
 static void atfork_prepare(void)
 {
-	modules_lock();   /* no fork in the middle of a rescan */
+	fork_locked = modules_lock_unless_held();   /* no fork mid-rescan */
 }
 
 static void atfork_parent(void)
 {
-	modules_unlock();
+	if (fork_locked)
+		modules_unlock();
+	fork_locked = 0;
 }
 
 /* Runs inside fork() in the child: the child must see fork's errno. */
