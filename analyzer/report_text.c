@@ -33,7 +33,7 @@ const char *report_process_state(const struct analysis *a)
 
 /* Writes a string taken from the log (or from debug info) for a person to
  * read: at most max bytes (the size of its field; -1 for a C string), as
- * UTF-8, bytes that are not becoming U+FFFD, and control characters shown
+ * UTF-8 (a byte that is not becomes U+FFFD), with control characters shown
  * as \xNN (\u00NN for C1), so that a crafted name cannot move the cursor,
  * recolour or retitle the terminal, or forge report lines. */
 static void text_string_n(FILE *out, const char *s, gssize max)
