@@ -5,6 +5,7 @@
 #include "modmatch.h"
 
 #include <inttypes.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -132,6 +133,8 @@ static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *b
 			s->first_ns = slot.time_ns;
 		if (slot.time_ns > s->last_ns)
 			s->last_ns = slot.time_ns;
+		if (slot.time_ns > a->last_seen_ns)
+			a->last_seen_ns = slot.time_ns;
 	}
 }
 
@@ -204,6 +207,8 @@ static void walk_events(struct analysis *a)
 			continue;
 		}
 		a->events_recorded++;
+		if (ev.time_ns > a->last_seen_ns)
+			a->last_seen_ns = ev.time_ns;
 		if (is_failure(&ev))
 			add_failure(failures, a->failures, &ev);
 		if (ev.kind == TALLY_EV_CLOSE && ev.result < 0 && ev.err == EBADF) {
@@ -219,6 +224,25 @@ static void walk_events(struct analysis *a)
 	}
 	g_hash_table_destroy(failures);
 	g_hash_table_destroy(anomalies);
+}
+
+/* The log's "now" for rates: when the process exited or exec'd; the
+ * present for a running one; else (killed) the last thing it recorded. */
+static int64_t log_end(const struct analysis *a)
+{
+	const struct tally_header *h = &a->lr->hdr;
+	const struct tally_header *live = (const void *)a->lr->base;
+	int64_t end = a->last_seen_ns;
+
+	if (__atomic_load_n(&live->exit_state, __ATOMIC_ACQUIRE) != TALLY_RUNNING &&
+	    live->exit_mono_ns > end)
+		return live->exit_mono_ns;
+	if (a->running) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	return end > h->start_mono_ns ? end : h->start_mono_ns;
 }
 
 static gint by_open_desc(gconstpointer pa, gconstpointer pb)
@@ -263,6 +287,7 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 	collect_sites(a, by_stack, by_key);
 	collect_open(a, by_stack, by_key);
 	walk_events(a);
+	a->end_ns = log_end(a);
 
 	g_ptr_array_sort(a->sites, by_open_desc);
 	for (guint i = 0; i < a->sites->len; i++) {
@@ -276,10 +301,19 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 	g_hash_table_destroy(by_key);
 }
 
+double analysis_per_hour(uint64_t count, int64_t first_ns, int64_t end_ns)
+{
+	if (!count || end_ns - first_ns < 100000000)
+		return 0;
+	return (double)count * 3600e9 / (double)(end_ns - first_ns);
+}
+
 void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi, int type,
                           struct port_budget *b)
 {
 	const struct logread *lr = a->lr;
+	/* Ports, not fds: dup'ed fds and accepted connections share one. */
+	uint8_t *taken = g_malloc0(65536 / 8);
 
 	memset(b, 0, sizeof(*b));
 	b->lo = lo, b->hi = hi, b->type = type, b->size = (unsigned)hi - lo + 1;
@@ -291,17 +325,24 @@ void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi, in
 		    slot.type != type || slot.local.port < lo || slot.local.port > hi ||
 		    (slot.local.family != AF_INET && slot.local.family != AF_INET6))
 			continue;
-		b->held++;
 		if (slot.time_ns < b->first_ns)
 			b->first_ns = slot.time_ns;
 		if (slot.time_ns > b->last_ns)
 			b->last_ns = slot.time_ns;
+		uint16_t p = slot.local.port;
+		if (taken[p / 8] & (1u << (p % 8)))
+			continue;
+		taken[p / 8] |= (uint8_t)(1u << (p % 8));
+		b->held++;
 	}
-	/* The rate between the first and the last: n ports over n - 1 gaps. */
-	if (b->held >= 2 && b->last_ns > b->first_ns) {
-		b->per_hour = (b->held - 1) * 3600e9 / (double)(b->last_ns - b->first_ns);
+	g_free(taken);
+	/* The rate since the first port was taken, up to the log's "now": a
+	 * burst followed by hours of quiet is a slow rate, not a fast one. */
+	b->per_hour = analysis_per_hour(b->held, b->first_ns, a->end_ns);
+	if (b->held >= b->size)
+		b->hours_left = 0;
+	else if (b->per_hour > 0)
 		b->hours_left = (b->size - b->held) / b->per_hour;
-	}
 }
 
 void analysis_free(struct analysis *a)

@@ -60,7 +60,15 @@ struct analysis {
 	uint64_t events_recorded;      /* with a valid record */
 	uint64_t events_torn;          /* claimed in the area but invalid */
 	uint64_t dropped;              /* not recorded: area full */
+	int64_t last_seen_ns;          /* newest event or socket creation */
+	int64_t end_ns;                /* the log's "now": exit, the present for
+	                                * a running process, else the last thing
+	                                * recorded (mono) */
 };
+
+/* count things over [first_ns, end_ns), per hour; 0 when that is under a
+ * tenth of a second (too short to tell a rate). */
+double analysis_per_hour(uint64_t count, int64_t first_ns, int64_t end_ns);
 
 /* How much of a port range the open sockets hold, and how fast that grows:
  * the case behind tally (a gateway running out of RTP ports). */
@@ -68,10 +76,12 @@ struct port_budget {
 	uint16_t lo, hi;
 	int type;                      /* SOCK_DGRAM or SOCK_STREAM */
 	unsigned size;                 /* hi - lo + 1 */
-	unsigned held;                 /* open sockets bound to a port in range */
+	unsigned held;                 /* distinct ports in range that open
+	                                * sockets are bound to */
 	int64_t first_ns, last_ns;     /* creation of the oldest/newest of those */
-	double per_hour;               /* held ports added per hour (0: unknown) */
-	double hours_left;             /* until none is free at that rate (<0: unknown) */
+	double per_hour;               /* held / time since the first (0: unknown) */
+	double hours_left;             /* until none is free at that rate (<0:
+	                                * unknown; 0: none is free now) */
 };
 
 /* Fills b for [lo, hi] from the open sockets of the analysed log that are

@@ -134,9 +134,11 @@ static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sy
 		json_time(out, a->lr, s->first_ns);
 		fputs(",\"last\":", out);
 		json_time(out, a->lr, s->last_ns);
-		if (s->open > 1 && s->last_ns > s->first_ns)
-			fprintf(out, ",\"per_hour\":%.1f", (s->open - 1) * 3600e9 /
-			        (double)(s->last_ns - s->first_ns));
+		double rate = analysis_per_hour(s->open, s->first_ns, a->end_ns);
+		if (rate > 0)
+			fprintf(out, ",\"per_hour\":%.6g", rate);
+		else
+			fputs(",\"per_hour\":null", out);
 	}
 	fputs(",\"stack\":", out);
 	json_stack(out, sym, a->lr, s->stack_id);
@@ -153,11 +155,14 @@ static void json_budget(FILE *out, const struct analysis *a, const struct port_b
 		fputs(",\"last\":", out);
 		json_time(out, a->lr, b->last_ns);
 	}
-	if (b->hours_left >= 0)
-		fprintf(out, ",\"per_hour\":%.6g,\"hours_to_exhaustion\":%.6g}", b->per_hour,
-		        b->hours_left);
+	if (b->per_hour > 0)
+		fprintf(out, ",\"per_hour\":%.6g", b->per_hour);
 	else
-		fputs(",\"per_hour\":null,\"hours_to_exhaustion\":null}", out);
+		fputs(",\"per_hour\":null", out);
+	if (b->hours_left >= 0)
+		fprintf(out, ",\"hours_to_exhaustion\":%.6g}", b->hours_left);
+	else
+		fputs(",\"hours_to_exhaustion\":null}", out);
 }
 
 void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,

@@ -11,6 +11,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
+/* A rate for people: "141860", "12.5", "0.031". */
+static void rate_text(double v, char *buf, size_t size)
+{
+	snprintf(buf, size, v >= 100 ? "%.0f" : v >= 1 ? "%.1f" : "%.2g", v);
+}
+
 void report_time(const struct logread *lr, int64_t mono_ns, char *buf, size_t size)
 {
 	int64_t wall = logread_wall_ns(lr, mono_ns);
@@ -146,9 +152,12 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 		        s->open == 1 ? "" : "s", s->created, s->closed);
 		text_ports(out, s->ports);
 		fprintf(out, "\n  created %s .. %s", first, last);
-		if (s->open > 1 && s->last_ns > s->first_ns)
-			fprintf(out, ", about %.1f per hour", (s->open - 1) * 3600e9 /
-			        (double)(s->last_ns - s->first_ns));
+		double rate = analysis_per_hour(s->open, s->first_ns, a->end_ns);
+		if (rate > 0) {
+			char r[32];
+			rate_text(rate, r, sizeof(r));
+			fprintf(out, ", about %s per hour since the first", r);
+		}
 		fputc('\n', out);
 		text_stack(out, sym, a->lr, s->stack_id, o->max_frames, "    ");
 	}
@@ -250,14 +259,19 @@ static void text_budget(FILE *out, const struct analysis *a, const struct port_b
 
 	fprintf(out, "\n%s port range %u-%u: open sockets hold %u of its %u ports",
 	        b->type == SOCK_STREAM ? "TCP" : "UDP", b->lo, b->hi, b->held, b->size);
-	if (b->hours_left >= 0) {
+	if (b->held && b->held >= b->size) {
+		fputs(": none is left (exhausted)", out);
+	} else if (b->per_hour > 0) {
+		char left[64], r[32];
 		report_time(a->lr, b->first_ns, first, sizeof(first));
-		report_time(a->lr, b->last_ns, last, sizeof(last));
-		char left[64];
 		duration(b->hours_left * 3600, left, sizeof(left));
-		fprintf(out, ", taken at about %.1f per hour (%s .. %s);\n  at that rate the range "
-		        "is used up in %s", b->per_hour, first, last, left);
+		rate_text(b->per_hour, r, sizeof(r));
+		fprintf(out, ", taken at about %s per hour since %s;\n  at that rate the range "
+		        "is used up in %s", r, first, left);
+	} else if (b->held) {
+		fputs(" (too short a time to tell a rate)", out);
 	}
+	(void)last;
 	fputs("\n", out);
 }
 

@@ -46,5 +46,22 @@ for bad in 0-5 5-3 1-65536 abc 10-20x 10-20/sctp; do
 	[ $rc -eq 2 ] || fail "--port-range $bad: exit $rc, expected 2"
 	[ "$(wc -l <"$tmp/e")" -eq 1 ] || fail "--port-range $bad: $(wc -l <"$tmp/e") lines on stderr"
 done
+# Ports, not fds; the rate over the whole time, quiet second included; a
+# full range is exhausted, not "used up in 0 seconds".
+make -s -C "$TOP" build/progs/fd_ports >/dev/null || fail "build fd_ports"
+"$TALLY" run --log "$tmp/p.log" -- "$TOP/build/progs/fd_ports" 31000 >/dev/null 2>"$tmp/err" ||
+	fail "fd_ports: $(tail -2 "$tmp/err")"
+"$TALLY" report --json --port-range 31000-31009 "$tmp/p.log" >"$tmp/r.json" || fail "report"
+expect "distinct ports" '.port_range.held' '4'
+expect "6 fds open" '.sockets.open' '6'
+# 4 ports over >= 1.2 s: at most 12000 an hour; the burst alone would say
+# millions.
+expect "rate over the whole time" '.port_range.per_hour < 12001 and .port_range.per_hour > 1000' 'true'
+"$TALLY" report --json --port-range 31000-31003 "$tmp/p.log" >"$tmp/r.json" || fail "report"
+expect "full range" '.port_range | [.held, .size, .hours_to_exhaustion]' '[4,4,0]'
+"$TALLY" report --port-range 31000-31003 "$tmp/p.log" >"$tmp/r.txt" || fail "text report"
+grep -q "hold 4 of its 4 ports: none is left (exhausted)" "$tmp/r.txt" ||
+	fail "text: $(grep -m1 'port range' "$tmp/r.txt")"
+
 [ $failed -eq 0 ] && echo "PASS: port range budget"
 exit $failed
