@@ -4,9 +4,11 @@
  */
 #include "cmd_run.h"
 #include "cmd_report.h"
+#include "logread.h"
 #include "tally/format.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -138,6 +140,34 @@ static GPtrArray *find_logs(const char *dir, const char *run_id)
 	return logs;
 }
 
+/* Whether logs[i] is the newest log of its pid (the image it ended as). */
+static bool is_last_image(GPtrArray *logs, guint i)
+{
+	const struct found_log *f = logs->pdata[i];
+
+	for (guint j = i + 1; j < logs->len; j++)
+		if (((const struct found_log *)logs->pdata[j])->hdr.pid == f->hdr.pid)
+			return false;
+	return true;
+}
+
+/* Sockets open at the end of a log; 0 when it cannot be read. */
+static uint64_t open_in_log(const char *path)
+{
+	struct logread lr;
+	char err[512];
+	uint64_t open = 0;
+
+	if (logread_open(&lr, path, err, sizeof(err)) != 0)
+		return 0;
+	for (uint32_t fd = 0; fd < lr.hdr.max_fds; fd++) {
+		struct tally_fd_slot slot;
+		open += logread_slot(&lr, fd, &slot);
+	}
+	logread_close(&lr);
+	return open;
+}
+
 static char *log_dir(const char *pattern)
 {
 	char *copy = g_strdup(pattern);
@@ -160,6 +190,13 @@ int cmd_run(const struct cli *c)
 	}
 	if (!pattern || !*pattern)
 		pattern = "/dev/shm/tally.%e.%p";
+	/* The program may chdir before its log is made: a relative path would
+	 * land somewhere else than where tally looks for it afterwards. */
+	char *cwd = g_get_current_dir();
+	char *absolute = g_path_is_absolute(pattern) ? g_strdup(pattern)
+	                                             : g_build_filename(cwd, pattern, NULL);
+	g_free(cwd);
+	pattern = absolute;
 	snprintf(run_id, sizeof(run_id), "run-%d-%08x", (int)getpid(), g_random_int());
 
 	install_forwarding();
@@ -193,10 +230,13 @@ int cmd_run(const struct cli *c)
 			main_log = f;   /* the newest image of the process we started */
 	}
 	if (!main_log) {
-		fprintf(stderr, "tally: %s wrote no log in %s (a static binary, or "
-		        "TALLY_DISABLE set?)\n", c->argv[0], dir);
+		/* 127: the command did not start, and the child said why. */
+		if (code != 127)
+			fprintf(stderr, "tally: %s wrote no log in %s (a static binary, or "
+			        "TALLY_DISABLE set?)\n", c->argv[0], dir);
 		g_ptr_array_free(logs, TRUE);
 		g_free(dir);
+		g_free(absolute);
 		return code ? code : 2;
 	}
 	fprintf(stderr, "tally: log: %s\n", main_log->path);
@@ -209,13 +249,29 @@ int cmd_run(const struct cli *c)
 	uint64_t open_sockets = 0;
 	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
 	int rc = cmd_report(main_log->path, &rq, stdout, &open_sockets);
+	/* Every other process of the run, by the last image it ran: its
+	 * sockets left open count for --check too. */
+	uint64_t elsewhere = 0;
+	for (guint i = 0; i < logs->len; i++) {
+		struct found_log *f = logs->pdata[i];
+		if (f == main_log || f->hdr.pid == pid || !is_last_image(logs, i))
+			continue;
+		uint64_t open = open_in_log(f->path);
+		if (open)
+			fprintf(stderr, "tally: pid %d (%.*s) left %llu socket%s open: tally report %s\n",
+			        f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
+			        (unsigned long long)open, open == 1 ? "" : "s", f->path);
+		elsewhere += open;
+	}
 	g_ptr_array_free(logs, TRUE);
 	g_free(dir);
+	g_free(absolute);
 	if (rc)
 		return code ? code : rc;
-	if (c->check && code == 0 && open_sockets) {
-		fprintf(stderr, "tally: check failed: %llu socket%s left open\n",
-		        (unsigned long long)open_sockets, open_sockets == 1 ? "" : "s");
+	if (c->check && code == 0 && open_sockets + elsewhere) {
+		fprintf(stderr, "tally: check failed: %llu socket%s left open (%llu by child "
+		        "processes)\n", (unsigned long long)(open_sockets + elsewhere),
+		        open_sockets + elsewhere == 1 ? "" : "s", (unsigned long long)elsewhere);
 		return 1;
 	}
 	return code;

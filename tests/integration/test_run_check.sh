@@ -1,0 +1,34 @@
+#!/bin/bash
+# tally run --check in CI: leaks in child processes count, a relative --log
+# works after the program changes directory, and a command that cannot
+# start gives one line and 127.
+. "$(dirname "$0")/lib.sh"
+
+t_prog fd_mix
+cd "$T_TMP" || t_fatal "cd"
+
+# A shell that runs a leaking child and exits 0.
+"$TALLY" run --check -- sh -c "'$T_BIN'; exit 0" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 1 "--check with a leaking child"
+grep -q "^tally: pid [0-9]* (.*fd_mix) left 2 sockets open" "$T_ERR" ||
+	t_fail "no line for the child: $(cat "$T_ERR")"
+grep -q "check failed: 2 sockets left open (2 by child processes)" "$T_ERR" ||
+	t_fail "check line: $(cat "$T_ERR")"
+
+# A relative --log, and a program that changes directory before its log.
+mkdir -p sub elsewhere
+(cd sub && "$TALLY" run --check --log rel.log -- sh -c "cd '$T_TMP/elsewhere' && exec '$T_BIN'") \
+	>"$T_OUT" 2>"$T_ERR"
+t_rc $? 1 "--check with a relative --log"
+grep -q "^tally: log: $T_TMP/sub/rel.log.1\$" "$T_ERR" || t_fail "log line: $(cat "$T_ERR")"
+[ ! -e "$T_TMP/elsewhere/rel.log" ] || t_fail "a log was written relative to the new directory"
+
+# No leak anywhere: --check passes.
+"$TALLY" run --check -- sh -c 'exit 0' >"$T_OUT" 2>"$T_ERR"
+t_rc $? 0 "--check without leaks"
+
+# A command that does not exist: 127 and one line.
+"$TALLY" run -- "$T_TMP/nonexistent" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 127 "missing command"
+[ "$(wc -l <"$T_ERR")" -eq 1 ] || t_fail "missing command: $(wc -l <"$T_ERR") lines: $(cat "$T_ERR")"
+t_done
