@@ -123,6 +123,8 @@ static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *b
 		if (s->open++ == 0) {
 			s->domain = slot.domain;
 			s->type = slot.type;
+		} else if (slot.domain != s->domain || slot.type != s->type) {
+			s->mixed = true;
 		}
 		a->open++;
 		int ifd = (int)fd;

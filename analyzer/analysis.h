@@ -22,6 +22,7 @@ struct site {
 	uint64_t created, closed;      /* exact, from the stack table */
 	unsigned open;                 /* open at the end of the log */
 	int domain, type;              /* of the first open socket */
+	bool mixed;                    /* open sockets of several kinds */
 	GArray *ports;                 /* uint16_t local ports of open sockets */
 	GArray *fds;                   /* int: the open fds */
 	int64_t first_ns, last_ns;     /* creation times of open ones (mono) */

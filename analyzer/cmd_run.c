@@ -269,9 +269,12 @@ int cmd_run(const struct cli *c)
 	if (rc)
 		return code ? code : rc;
 	if (c->check && code == 0 && open_sockets + elsewhere) {
-		fprintf(stderr, "tally: check failed: %llu socket%s left open (%llu by child "
-		        "processes)\n", (unsigned long long)(open_sockets + elsewhere),
-		        open_sockets + elsewhere == 1 ? "" : "s", (unsigned long long)elsewhere);
+		uint64_t total = open_sockets + elsewhere;
+		fprintf(stderr, "tally: check failed: %llu socket%s left open", (unsigned long long)total,
+		        total == 1 ? "" : "s");
+		if (elsewhere)
+			fprintf(stderr, " (%llu by child processes)", (unsigned long long)elsewhere);
+		fputc('\n', stderr);
 		return 1;
 	}
 	return code;

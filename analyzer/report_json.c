@@ -122,10 +122,11 @@ static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sy
 	fprintf(out, "{\"open\":%u,\"created\":%" PRIu64 ",\"closed\":%" PRIu64, s->open,
 	        s->created, s->closed);
 	if (s->open) {
+		/* "mixed" when one stack made sockets of several kinds. */
 		fputs(",\"family\":", out);
-		json_string(out, stackfmt_family(s->domain));
+		json_string(out, s->mixed ? "mixed" : stackfmt_family(s->domain));
 		fputs(",\"type\":", out);
-		json_string(out, stackfmt_type(s->type));
+		json_string(out, s->mixed ? "mixed" : stackfmt_type(s->type));
 		fputs(",\"ports\":", out);
 		json_ports(out, s->ports);
 		fputs(",\"fds\":", out);

@@ -147,9 +147,16 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 		}
 		report_time(a->lr, s->first_ns, first, sizeof(first));
 		report_time(a->lr, s->last_ns, last, sizeof(last));
-		fprintf(out, "\n%u open %s %s socket%s (created here %" PRIu64 ", closed %" PRIu64 "), ",
-		        s->open, stackfmt_family(s->domain), stackfmt_type(s->type),
-		        s->open == 1 ? "" : "s", s->created, s->closed);
+		if (s->mixed)
+			fprintf(out, "\n%u open sockets of several kinds", s->open);
+		else
+			fprintf(out, "\n%u open %s %s socket%s", s->open, stackfmt_family(s->domain),
+			        stackfmt_type(s->type), s->open == 1 ? "" : "s");
+		if (s->stack_id == TALLY_STACK_INHERITED)
+			fputs(" (open when the program started), ", out);
+		else
+			fprintf(out, " (created here %" PRIu64 ", closed %" PRIu64 "), ", s->created,
+			        s->closed);
 		text_ports(out, s->ports);
 		fprintf(out, "\n  created %s .. %s", first, last);
 		double rate = analysis_per_hour(s->open, s->first_ns, a->end_ns);
@@ -288,10 +295,16 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	fprintf(out, "\nprocess %d (", h->pid);
 	text_string_n(out, h->exe, sizeof(h->exe));
 	fprintf(out, "), %s; started %s\n", report_process_state(a), started);
+	const char *verdict = "";
+	if (a->open)
+		verdict = h->exit_state == TALLY_EXECED
+		          ? " when it exec'd (kept by the new program unless close-on-exec)"
+		          : a->running ? " (process still running)" : " at the end: LEAKED";
 	fprintf(out, "sockets: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " open%s\n",
-	        a->created, a->closed, a->open,
-	        a->open ? (a->running ? " (process still running)" : " at the end: LEAKED")
-	                : "");
+	        a->created, a->closed, a->open, verdict);
+	if (h->dropped[TALLY_DROP_STATE_FULL])
+		fprintf(out, "  and %" PRIu64 " more socket fds above TALLY_MAX_FDS=%u, not in these "
+		        "numbers (raise TALLY_MAX_FDS)\n", h->dropped[TALLY_DROP_STATE_FULL], h->max_fds);
 	if (budget)
 		text_budget(out, a, budget);
 	text_groups(out, a, sym, o);

@@ -42,6 +42,8 @@ const char *stackfmt_missing(const struct logread *lr, uint32_t id)
 	case TALLY_STACK_NONE: return "no stack recorded";
 	case TALLY_STACK_LOST: return "stack lost: stack table full";
 	case TALLY_STACK_NESTED: return "no stack: raised inside the shim (signal handler)";
+	case TALLY_STACK_INHERITED:
+		return "open when the program started: inherited across exec or from its parent";
 	default:
 		return logread_stack(lr, id, &frames) ? NULL : "stack unreadable (torn or corrupt)";
 	}

@@ -3,6 +3,7 @@
  * the log, scan the modules, warm the unwinder, and switch recording on;
  * hand a forked child a log of its own; mark a normal exit.
  */
+#include "inherit.h"
 #include "logfile.h"
 #include "modules.h"
 #include "real.h"
@@ -108,6 +109,10 @@ __attribute__((constructor(101))) static void tally_start(void)
 	int saved = errno;
 
 	start_recording();
+	/* Here, not in start_recording: started early from an intercepted
+	 * call, the scan would find that call's own new socket. */
+	if (rec_on())
+		inherit_scan();
 	errno = saved;
 }
 

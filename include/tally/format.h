@@ -135,6 +135,7 @@ struct tally_module {
 #define TALLY_STACK_NONE 0u          /* no stack taken (cheap events) */
 #define TALLY_STACK_LOST 0xffffffffu /* stack table full */
 #define TALLY_STACK_NESTED 0xfffffffeu /* raised inside the shim */
+#define TALLY_STACK_INHERITED 0xfffffffdu /* open when the program started */
 
 /* A distinct call stack.  Stack ids are index + 1, so 0 means "none".
  * frames[frames_index .. frames_index + depth) holds return addresses,

@@ -45,9 +45,12 @@ if [ -f "$main_log" ]; then
 	t_report "$main_log" post
 	t_eq "$T_JSON" '[.process.pid, .process.running, .process.state]' "[$pid1,false,\"exited\"]" \
 		"post-exec log: [pid, running, state]"
-	t_totals "$T_JSON" 2 0 2
+	# its own two, and fd 3, which the first image left open across exec
+	t_totals "$T_JSON" 3 0 3
 	t_eq "$T_JSON" "$T_JQ_DEFS"'[group("second_image_socket")[] | .fds[]] | sort' '[4,5]' \
 		"post-exec log: fds of the groups under second_image_socket"
+	t_eq "$T_JSON" '[.sockets.groups[] | select(.stack_missing != null) | .fds[]]' '[3]' \
+		"post-exec log: fd 3 open when the second image started"
 	t_eq "$T_JSON" "$T_JQ_DEFS"'[.sockets.sites[] | select(has_fn("first_image_socket"))] | length' 0 \
 		"post-exec log has nothing of the first image"
 fi

@@ -1,0 +1,93 @@
+/*
+ * inherit — record the sockets open at start-up.
+ */
+#include "inherit.h"
+#include "fdstate.h"
+#include "real.h"
+#include "track.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Records fd as a socket open since before the program started. */
+static int note_inherited(int fd)
+{
+	struct stat st;
+	int domain = 0, type = 0, protocol = 0;
+	socklen_t len = sizeof(int);
+	struct rec r;
+
+	/* Already in the books: made by a library constructor that ran
+	 * before the shim's, recorded through an early start. */
+	if (fdstate_serial(&g_shim.log, fd) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len);
+	if (!rec_begin(&r, TALLY_EV_SOCKET, fd, fd, 0))
+		return 0;
+	r.ev.arg = domain;
+	r.ev.u.sock.type = type;
+	r.ev.u.sock.protocol = protocol;
+	r.ev.flags = TALLY_EVF_IMPLICIT;
+	r.ev.stack_id = TALLY_STACK_INHERITED;
+	uint64_t serial = track_open(&r, fd, domain, type, protocol, TALLY_FD_INHERITED, NULL);
+
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct tally_addr addr;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		track_addr((struct sockaddr *)&ss, sl, &addr);
+		if (addr.port || (domain == AF_UNIX && addr.addr[0]))
+			fdstate_set_addr(&g_shim.log, fd, serial, &addr, 0);
+	}
+	sl = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		track_addr((struct sockaddr *)&ss, sl, &addr);
+		fdstate_set_addr(&g_shim.log, fd, serial, &addr, 1);
+	}
+	rec_commit(&r);
+	rec_end(&r);
+	return 1;
+}
+
+unsigned inherit_scan(void)
+{
+	char buf[4096];
+	unsigned found = 0;
+	int dir = real_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+	if (dir < 0)
+		return 0;
+	for (;;) {
+		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			int fd = atoi(d->d_name);
+			if (fd != dir)
+				found += note_inherited(fd);
+		}
+	}
+	real_close(dir);
+	__atomic_fetch_add(&g_shim.log.hdr->sockets_inherited, found, __ATOMIC_RELAXED);
+	return found;
+}
