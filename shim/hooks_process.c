@@ -189,6 +189,32 @@ EXPORT int execle(const char *path, const char *arg, ...)
 	});
 }
 
+/* _exit and _Exit skip the destructors that mark a normal exit: without
+ * these, a daemon's child leaving with _exit(0) would read as killed. */
+static void mark_exit(void)
+{
+	struct tally_header *hdr = g_shim.log.hdr;
+
+	if (!rec_on() || hdr->pid != getpid())
+		return;
+	hdr->exit_mono_ns = rec_now();
+	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
+}
+
+EXPORT void _exit(int status)
+{
+	mark_exit();
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+	mark_exit();
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
 EXPORT int dlclose(void *handle)
 {
 	int ret = REAL(dlclose)(handle);

@@ -32,6 +32,7 @@ void real_resolve(void)
 	RESOLVE(fcntl64);
 	RESOLVE(fork);
 	RESOLVE(vfork);
+	RESOLVE(_exit);
 	RESOLVE(execve);
 	RESOLVE(execv);
 	RESOLVE(execvp);

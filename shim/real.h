@@ -26,6 +26,7 @@ struct real_fns {
 	int (*fcntl64)(int, int, ...);
 	pid_t (*fork)(void);
 	pid_t (*vfork)(void);
+	void (*_exit)(int) __attribute__((noreturn));
 	int (*execve)(const char *, char *const[], char *const[]);
 	int (*execv)(const char *, char *const[]);
 	int (*execvp)(const char *, char *const[]);

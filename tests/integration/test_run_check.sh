@@ -31,4 +31,13 @@ t_rc $? 0 "--check without leaks"
 "$TALLY" run -- "$T_TMP/nonexistent" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 127 "missing command"
 [ "$(wc -l <"$T_ERR")" -eq 1 ] || t_fail "missing command: $(wc -l <"$T_ERR") lines: $(cat "$T_ERR")"
+# _exit and _Exit skip the destructors: still "exited", not "killed or crashed".
+t_prog fd_uexit
+for args in "" "x"; do
+	"$TALLY" run --json --log "$T_TMP/u$args.log" -- "$T_BIN" $args >"$T_OUT" 2>"$T_ERR"
+	rc=$?
+	t_rc $rc "$([ -n "$args" ] && echo 3 || echo 0)" "_exit/_Exit status passes through"
+	state=$(tail -n 1 "$T_OUT" | jq -r .process.state)
+	[ "$state" = exited ] || t_fail "_exit${args:+/_Exit}: state $state"
+done
 t_done
