@@ -320,16 +320,21 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	}
 	if (a->anomalies->len)
 		fputs("\nanomalies:\n", out);
+	uint64_t recorded = 0;
+	for (guint i = 0; i < a->anomalies->len; i++) {
+		const struct anomaly *an = a->anomalies->pdata[i];
+		if (strcmp(an->kind, "double-close") == 0)
+			recorded += an->count;
+	}
+	if (h->closes_not_open > recorded)
+		fprintf(out, "  (%" PRIu64 " closes of fds that were not open in all; the first %" PRIu64
+		        " are shown with their stacks)\n", h->closes_not_open, recorded);
 	for (guint i = 0; i < a->anomalies->len; i++) {
 		const struct anomaly *an = a->anomalies->pdata[i];
 		const char *what = strcmp(an->kind, "double-close") == 0
 		                   ? "close of an fd that was not open"
 		                   : "socket fd reused without a close the shim could see";
-		if (strcmp(an->kind, "double-close") == 0 && h->closes_not_open > an->count)
-			fprintf(out, "  %u x %s (%s; %" PRIu64 " in all, the first %u with stacks), ",
-			        an->count, an->kind, what, h->closes_not_open, an->count);
-		else
-			fprintf(out, "  %u x %s (%s), ", an->count, an->kind, what);
+		fprintf(out, "  %u x %s (%s), ", an->count, an->kind, what);
 		text_fds(out, an->fds, an->count);
 		fputc('\n', out);
 		if (an->stack_id)
