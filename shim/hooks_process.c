@@ -94,6 +94,8 @@ static void before_exec(void)
 	 * /dev/shm over weeks; the parent's log has the fork and its stack. */
 	if (log_is_idle_child(&g_shim.log))
 		unlink(g_shim.log.path);
+	else
+		shim_drop_empty_log(1);
 }
 
 /* exec returned: it failed, and this image goes on. */
@@ -199,6 +201,7 @@ static void mark_exit(void)
 		return;
 	hdr->exit_mono_ns = rec_now();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
+	shim_drop_empty_log(0);
 }
 
 EXPORT void _exit(int status)

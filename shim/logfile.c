@@ -316,6 +316,29 @@ int log_is_idle_child(const struct tally_log *log)
 	       __atomic_load_n(&h->sockets_created, __ATOMIC_ACQUIRE) == h->sockets_inherited;
 }
 
+int log_is_empty(const struct tally_log *log)
+{
+	const struct tally_header *h = log->hdr;
+	uint64_t n = __atomic_load_n(&h->events_claimed, __ATOMIC_ACQUIRE);
+
+	if (!h || h->sockets_created || h->closes_not_open || n > h->max_events)
+		return 0;
+	for (uint64_t i = 0; i < n; i++) {
+		const struct tally_event *ev = &log->events[i];
+		if (ev->flags & TALLY_EVF_SOCKET_FD)
+			return 0;
+		switch (ev->kind) {
+		case TALLY_EV_SOCKET: case TALLY_EV_SOCKETPAIR: case TALLY_EV_BIND:
+		case TALLY_EV_CONNECT: case TALLY_EV_LISTEN: case TALLY_EV_ACCEPT:
+		case TALLY_EV_REUSE:
+			return 0;
+		default:
+			break;
+		}
+	}
+	return 1;
+}
+
 void log_unmap(struct tally_log *log)
 {
 	if (log->base)

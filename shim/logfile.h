@@ -59,6 +59,11 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s);
  * a child about to exec that would leave only an empty log behind. */
 int log_is_idle_child(const struct tally_log *log);
 
+/* True when nothing about sockets was recorded: no socket made or
+ * inherited, no failed socket call, no close of an fd that was not open,
+ * no event lost.  Reads the events (at exit or exec only). */
+int log_is_empty(const struct tally_log *log);
+
 /* Unmaps.  Used by tests and when creation fails half way. */
 void log_unmap(struct tally_log *log);
 

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Under tally run, a script's processes that never touch a socket leave no
+# log behind (each is allocated in full); those that do, and the process
+# tally run started, keep theirs.
+. "$(dirname "$0")/lib.sh"
+
+t_prog fd_mix
+mkdir -p "$T_TMP/logs"
+"$TALLY" run --log "$T_TMP/logs/s.%e.%p" -- \
+	sh -c "/bin/true; /bin/true; x=\$(echo hi); '$T_BIN'; exit 0" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 0 "tally run"
+left=$(for f in "$T_TMP"/logs/*; do
+	"$TALLY" report --json "$f" | jq -r '.process.exe | split("/") | last'
+done | sort | paste -sd, -)
+if [ "$left" = "dash,fd_mix" ] || [ "$left" = "bash,fd_mix" ]; then
+	t_pass
+else
+	t_fail "logs left: expected the shell's and fd_mix's, got: $left"
+fi
+t_done
