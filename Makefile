@@ -45,7 +45,7 @@ $(BUILD)/analyzer/%.o: analyzer/%.c $(wildcard analyzer/*.h shim/*.h) include/ta
 	@mkdir -p $(dir $@)
 	$(CC) $(ANALYZER_CFLAGS) -c $< -o $@
 
-$(BUILD)/tally: $(ANALYZER_OBJ) $(BUILD)/shim/procinfo.o $(BUILD)/shim/real.o
+$(BUILD)/tally: $(ANALYZER_OBJ) $(BUILD)/shim/procinfo.o $(BUILD)/shim/real.o $(BUILD)/shim/settings.o
 	$(CC) -o $@ $^ $(ANALYZER_LIBS) -ldl
 
 -include examples/build.mk

@@ -2,6 +2,8 @@
  * cli — parse `tally` arguments.
  */
 #include "cli.h"
+#include "settings.h"
+#include "tally/format.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,8 +11,8 @@
 
 const char cli_usage[] =
 	"usage: tally run [--log PATH] [--check] [--json] [--depth N] [--log-size SIZE]\n"
-	"                 [--port-range LO-HI[/tcp]] -- COMMAND [ARGS...]\n"
-	"       tally report [--json] [--all] [--port-range LO-HI[/tcp]] LOG\n"
+	"                 [--port-range LO-HI[/udp|/tcp]] -- COMMAND [ARGS...]\n"
+	"       tally report [--json] [--all] [--port-range LO-HI[/udp|/tcp]] LOG\n"
 	"       tally help | --version\n"
 	"\n"
 	"run     runs COMMAND with libtally.so preloaded, forwards signals to it, then\n"
@@ -18,9 +20,12 @@ const char cli_usage[] =
 	"        or with --check 1 when it left sockets open (and exited 0).\n"
 	"report  reads a log (also of a running process) and reports open sockets\n"
 	"        grouped by creation stack, failed calls and anomalies.\n"
-	"--port-range LO-HI[/tcp]  the (UDP, or TCP) port range the program allocates\n"
-	"        from: the report says how much of it open sockets hold and when it runs out.\n"
-	"exit status: 0 ok, 1 leaks found (--check), 2 bad usage or unreadable log.\n";
+	"--port-range LO-HI[/udp|/tcp]  the port range (UDP by default) the program takes\n"
+	"        ports from: the report says how much of it open sockets hold and when it\n"
+	"        runs out.\n"
+	"exit status: report: 0, or 2 for bad usage or a log it cannot read.\n"
+	"        run: COMMAND's status (128+N if killed by signal N, 127 if it could not\n"
+	"        start), 1 with --check when sockets were left open, 2 for bad usage.\n";
 
 static int bad(char *err, unsigned errsz, const char *fmt, const char *what)
 {
@@ -77,12 +82,22 @@ static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned e
 		} else if (strcmp(a, "--log") == 0) {
 			if (value(argc, argv, &i, &c->log, err, errsz))
 				return -1;
+			if (!*c->log)
+				return bad(err, errsz, "%s", "--log wants a path or pattern, got \"\"");
 		} else if (strcmp(a, "--depth") == 0) {
+			uint64_t v;
 			if (value(argc, argv, &i, &c->depth, err, errsz))
 				return -1;
+			if (settings_parse_uint(c->depth, 1, TALLY_DEPTH_MAX, &v) != 0)
+				return bad(err, errsz, "--depth wants 1 to 64 frames, got %s", c->depth);
 		} else if (strcmp(a, "--log-size") == 0) {
+			uint64_t v;
 			if (value(argc, argv, &i, &c->log_size, err, errsz))
 				return -1;
+			if (settings_parse_size(c->log_size, &v) != 0 || v < (1u << 20) ||
+			    v > (64ull << 30))
+				return bad(err, errsz, "--log-size wants 1M to 64G (e.g. 256M), got %s",
+				           c->log_size);
 		} else if (strcmp(a, "--port-range") == 0) {
 			const char *v;
 			if (value(argc, argv, &i, &v, err, errsz) || port_range(v, c, err, errsz))
@@ -120,7 +135,7 @@ static int parse_report(int argc, char **argv, struct cli *c, char *err, unsigne
 			c->log = a;
 	}
 	if (!c->log)
-		return bad(err, errsz, "%s", "report needs a log: tally report [--json] LOG");
+		return bad(err, errsz, "%s", "report needs a log: tally report [OPTIONS] LOG");
 	return 0;
 }
 
@@ -146,5 +161,5 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
 		c->command = CLI_REPORT;
 		return parse_report(argc, argv, c, err, errsz);
 	}
-	return bad(err, errsz, "unknown command: %s (try: tally help)", cmd);
+	return bad(err, errsz, "unknown command: %s", cmd);
 }

@@ -141,7 +141,7 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 		const struct site *s = a->groups->pdata[i];
 
 		if (o->max_groups && i == o->max_groups) {
-			fprintf(out, "... %u more groups not shown (of %u)\n",
+			fprintf(out, "... %u more groups not shown (of %u; --all shows them)\n",
 			        a->groups->len - i, a->groups->len);
 			break;
 		}
@@ -214,8 +214,12 @@ static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logr
 		if (f->function) {
 			text_string(out, f->function);
 		} else {
+			/* As in the full stacks: by function start where known. */
 			text_string_n(out, module_base(f->module), TALLY_PATH_MAX);
-			fprintf(out, "+0x%" PRIx64, f->offset);
+			if (f->func_start)
+				fprintf(out, "!fn@0x%" PRIx64, f->func_start);
+			else
+				fprintf(out, "+0x%" PRIx64, f->offset);
 		}
 		if (f->file) {
 			const char *base = strrchr(f->file, '/');

@@ -31,6 +31,15 @@ t_rc $? 0 "--check without leaks"
 "$TALLY" run -- "$T_TMP/nonexistent" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 127 "missing command"
 [ "$(wc -l <"$T_ERR")" -eq 1 ] || t_fail "missing command: $(wc -l <"$T_ERR") lines: $(cat "$T_ERR")"
+# Bad values of run's options: one line and 2, the command never runs.
+for opt in "--depth 0" "--depth abc" "--log-size 512K" "--log-size xyz" "--port-range 9-1"; do
+	# shellcheck disable=SC2086
+	"$TALLY" run $opt -- touch "$T_TMP/ran" >"$T_OUT" 2>"$T_ERR"
+	t_rc $? 2 "run $opt"
+	[ "$(wc -l <"$T_ERR")" -eq 1 ] || t_fail "run $opt: $(cat "$T_ERR")"
+	[ ! -e "$T_TMP/ran" ] || t_fail "run $opt ran the command"
+done
+
 # _exit and _Exit skip the destructors: still "exited", not "killed or crashed".
 t_prog fd_uexit
 for args in "" "x"; do
