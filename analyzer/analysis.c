@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -31,6 +32,7 @@ static void site_free(gpointer p)
 	struct site *s = p;
 	g_array_free(s->ports, TRUE);
 	g_array_free(s->fds, TRUE);
+	g_ptr_array_free(s->peers, TRUE);
 	g_free(s);
 }
 
@@ -83,6 +85,7 @@ static struct site *site_get(struct analysis *a, GHashTable *by_stack, GHashTabl
 		s->stack_id = stack_id;
 		s->ports = g_array_new(FALSE, FALSE, sizeof(uint16_t));
 		s->fds = g_array_new(FALSE, FALSE, sizeof(int));
+		s->peers = g_ptr_array_new_with_free_func(g_free);
 		s->first_ns = INT64_MAX;
 		s->last_ns = INT64_MIN;
 		g_hash_table_insert(by_key, key, s);
@@ -111,6 +114,44 @@ static void collect_sites(struct analysis *a, GHashTable *by_stack, GHashTable *
 	}
 }
 
+/* "127.0.0.1:5060", "[::1]:443", "unix:/run/x" (first 16 bytes kept). */
+static char *addr_text(const struct tally_addr *a)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (a->family == AF_INET && inet_ntop(AF_INET, a->addr, ip, sizeof(ip)))
+		return g_strdup_printf("%s:%u", ip, a->port);
+	if (a->family == AF_INET6 && inet_ntop(AF_INET6, a->addr, ip, sizeof(ip)))
+		return g_strdup_printf("[%s]:%u", ip, a->port);
+	if (a->family == AF_UNIX)
+		return g_strdup_printf("unix:%.*s", (int)strnlen((const char *)a->addr,
+		                                                sizeof(a->addr)), a->addr);
+	return NULL;
+}
+
+static void note_kind(struct site *s, const struct tally_fd_slot *slot)
+{
+	s->listening += !!(slot->flags & TALLY_FD_LISTENING);
+	s->accepted += !!(slot->flags & TALLY_FD_ACCEPTED);
+	s->dups += !!(slot->flags & TALLY_FD_DUP);
+	s->inherited += !!(slot->flags & TALLY_FD_INHERITED);
+	if (!(slot->flags & TALLY_FD_CONNECTED))
+		return;
+	s->connected++;
+	char *peer = addr_text(&slot->peer);
+	if (!peer)
+		return;
+	for (guint i = 0; i < s->peers->len; i++)
+		if (strcmp(s->peers->pdata[i], peer) == 0) {
+			g_free(peer);
+			return;
+		}
+	if (s->peers->len < 16)
+		g_ptr_array_add(s->peers, peer);
+	else
+		g_free(peer);
+}
+
 static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *by_key)
 {
 	const struct logread *lr = a->lr;
@@ -131,6 +172,7 @@ static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *b
 		g_array_append_val(s->fds, ifd);
 		if (slot.flags & TALLY_FD_BOUND && slot.local.port)
 			g_array_append_val(s->ports, slot.local.port);
+		note_kind(s, &slot);
 		if (slot.time_ns < s->first_ns)
 			s->first_ns = slot.time_ns;
 		if (slot.time_ns > s->last_ns)

@@ -26,6 +26,10 @@ struct site {
 	GArray *ports;                 /* uint16_t local ports of open sockets */
 	GArray *fds;                   /* int: the open fds */
 	int64_t first_ns, last_ns;     /* creation times of open ones (mono) */
+	/* What the open ones are: listening, accepted connections, connected
+	 * (peer known), dups of another fd, inherited at start or fork. */
+	unsigned listening, accepted, connected, dups, inherited;
+	GPtrArray *peers;              /* char *, distinct "addr:port", at most 16 */
 };
 
 /* Failed calls of one kind, errno and stack. */

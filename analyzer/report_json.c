@@ -131,6 +131,14 @@ static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sy
 		json_ports(out, s->ports);
 		fputs(",\"fds\":", out);
 		json_ints(out, s->fds);
+		fprintf(out, ",\"listening\":%u,\"accepted\":%u,\"connected\":%u,\"dups\":%u,"
+		        "\"inherited\":%u,\"peers\":[", s->listening, s->accepted, s->connected,
+		        s->dups, s->inherited);
+		for (guint i = 0; i < s->peers->len; i++) {
+			fputs(i ? "," : "", out);
+			json_string(out, s->peers->pdata[i]);
+		}
+		fputs("]", out);
 		fputs(",\"first\":", out);
 		json_time(out, a->lr, s->first_ns);
 		fputs(",\"last\":", out);
@@ -180,6 +188,18 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	json_string(out, report_process_state(a));
 	fputs(",\"started\":", out);
 	json_time(out, lr, h->start_mono_ns);
+	fputs(",\"cmdline\":[", out);
+	uint32_t len = h->cmdline_len < sizeof(h->cmdline) ? h->cmdline_len : sizeof(h->cmdline);
+	for (uint32_t at = 0, n = 0; at < len; n++) {
+		size_t arg = strnlen(h->cmdline + at, len - at);
+		fputs(n ? "," : "", out);
+		json_string_n(out, h->cmdline + at, arg);
+		at += (uint32_t)arg + 1;
+	}
+	fputs("],\"run_id\":", out);
+	json_string_n(out, h->run_id, sizeof(h->run_id));
+	fputs(",\"parent_log\":", out);
+	json_string_n(out, h->parent_log, sizeof(h->parent_log));
 	fputs("}", out);
 
 	fprintf(out, ",\"sockets\":{\"created\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"open\":%" PRIu64

@@ -132,6 +132,24 @@ static void text_ports(FILE *out, const GArray *ports)
 	g_free(ranges);
 }
 
+/* "; 1 listening, 2 accepted, connected to 127.0.0.1:5060". */
+static void text_kinds(FILE *out, const struct site *s)
+{
+	static const char *const names[] = { "listening", "accepted", "dup", "inherited" };
+	const unsigned counts[] = { s->listening, s->accepted, s->dups, s->inherited };
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(counts); i++)
+		if (counts[i])
+			fprintf(out, "; %u %s", counts[i], names[i]);
+	if (s->connected) {
+		fprintf(out, "; %u connected", s->connected);
+		for (guint i = 0; i < s->peers->len && i < 4; i++)
+			fprintf(out, "%s%s", i ? ", " : " to ", (const char *)s->peers->pdata[i]);
+		if (s->peers->len > 4)
+			fputs(", ...", out);
+	}
+}
+
 static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *sym,
                         const struct report_opts *o)
 {
@@ -158,6 +176,7 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 			fprintf(out, " (created here %" PRIu64 ", closed %" PRIu64 "), ", s->created,
 			        s->closed);
 		text_ports(out, s->ports);
+		text_kinds(out, s);
 		fprintf(out, "\n  created %s .. %s", first, last);
 		double rate = analysis_per_hour(s->open, s->first_ns, a->end_ns);
 		if (rate > 0) {

@@ -164,6 +164,13 @@ static void record_accept(int listener, int fd, int err, struct sockaddr *addr,
 		                                                 : sizeof(struct sockaddr_storage);
 		if (((uintptr_t)addr & 4095) + n <= 4096 || memcheck_range(addr, n))
 			track_addr(addr, (socklen_t)n, &r.ev.u.net);
+	} else if (fd >= 0) {
+		/* The program did not ask who connected; the report should say.
+		 * One syscall per accepted connection, far below accept's own. */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+			track_addr((struct sockaddr *)&ss, sl, &r.ev.u.net);
 	}
 	if (flags & SOCK_CLOEXEC)
 		r.ev.flags |= TALLY_EVF_CLOEXEC;

@@ -227,8 +227,9 @@ static struct logread *hostile_log(const char *exe, size_t exe_len)
 
 	assert_true(exe_len <= sizeof(lr->hdr.exe));
 	memcpy(lr->hdr.exe, exe, exe_len);
+	/* cmdline_len follows exe directly; the command line itself is
+	 * reported (JSON process.cmdline), so it is no marker. */
 	memcpy(&lr->hdr.cmdline_len, "AAAA", 4);
-	memcpy(lr->hdr.cmdline, "BBBB", 4);
 	memcpy(lr->hdr.magic, TALLY_MAGIC, 8);
 	lr->hdr.pid = 42;
 	lr->hdr.exit_state = TALLY_EXITED;
@@ -302,7 +303,6 @@ static void expect_exe(const char *exe, size_t exe_len, enum report_kind kind,
 	if (strstr(out, w) == NULL)
 		fail_msg("report lacks\n  %s\nit was:\n%s", w, out);
 	assert_null(strstr(out, "AAAA"));
-	assert_null(strstr(out, "BBBB"));
 	g_free(w);
 	g_free(out);
 	g_free(lr);
