@@ -155,7 +155,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
  * vector forms, as glibc builds them: count with a copy of the va_list,
  * then an array of exactly that many on the stack (no fixed limit, no
  * 32 KiB frame on a small thread stack). */
-#define EXECL_BODY(first, arg, call_with_argv)                                   \
+#define EXECL_BODY(arg, call_with_argv)                                   \
 	do {                                                                     \
 		va_list ap, count_ap;                                            \
 		size_t argc = 1;                                                 \
@@ -173,18 +173,18 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 EXPORT int execl(const char *path, const char *arg, ...)
 {
-	EXECL_BODY(path, arg, { va_end(ap); return execv(path, argv); });
+	EXECL_BODY(arg, { va_end(ap); return execv(path, argv); });
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	EXECL_BODY(file, arg, { va_end(ap); return execvp(file, argv); });
+	EXECL_BODY(arg, { va_end(ap); return execvp(file, argv); });
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {
 	/* The environment follows the NULL that ends the arguments. */
-	EXECL_BODY(path, arg, {
+	EXECL_BODY(arg, {
 		char *const *envp = va_arg(ap, char *const *);
 		va_end(ap);
 		return execve(path, argv, envp);

@@ -29,15 +29,16 @@ void track_addr(const struct sockaddr *sa, socklen_t len, struct tally_addr *out
 	}
 }
 
-static void note_stale(int fd, uint64_t stale, const struct rec *cause)
+/* Records that the socket `serial` at fd ended without a close the shim
+ * could see (its number came back from another call). */
+static void note_unseen_close(int fd, uint64_t serial)
 {
 	struct rec r;
 
 	if (!rec_begin(&r, TALLY_EV_REUSE, fd, fd, 0))
 		return;
-	r.ev.time_ns = cause->ev.time_ns;
 	r.ev.flags = TALLY_EVF_SOCKET_FD | TALLY_EVF_IMPLICIT;
-	r.ev.u.close.serial = stale;
+	r.ev.u.close.serial = serial & ~TALLY_SERIAL_CLOSING;
 	rec_commit(&r);
 	rec_end(&r);
 }
@@ -66,7 +67,7 @@ uint64_t track_open(struct rec *r, int fd, int domain, int type, int protocol,
 	s.tid = r->ev.tid;
 	stale = fdstate_open(&g_shim.log, fd, &s);
 	if (stale)
-		note_stale(fd, stale, r);
+		note_unseen_close(fd, stale);
 	return s.serial;
 }
 
@@ -90,15 +91,14 @@ uint64_t track_snapshot(int fd, struct tally_fd_slot *out)
 
 void track_reused(int fd)
 {
-	uint64_t serial = fdstate_serial(&g_shim.log, fd);
-	struct rec r;
+	struct tally_log *log = &g_shim.log;
+	uint64_t serial = fdstate_serial(log, fd);
 
-	if (!serial || !fdstate_close(&g_shim.log, fd, serial))
+	if (!serial || !fdstate_close(log, fd, serial))
 		return;
-	if (!rec_begin(&r, TALLY_EV_REUSE, fd, fd, 0))
+	/* A close() or close_range() under way in another thread freed the
+	 * number: seen after all, as in fdstate_open. */
+	if (serial & TALLY_SERIAL_CLOSING || __atomic_load_n(&log->closing_ranges, __ATOMIC_ACQUIRE))
 		return;
-	r.ev.flags = TALLY_EVF_SOCKET_FD | TALLY_EVF_IMPLICIT;
-	r.ev.u.close.serial = serial;
-	rec_commit(&r);
-	rec_end(&r);
+	note_unseen_close(fd, serial);
 }
