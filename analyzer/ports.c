@@ -15,6 +15,8 @@ size_t ports_to_ranges(uint16_t *ports, size_t n, struct port_range *out)
 {
 	size_t count = 0;
 
+	if (n == 0)
+		return 0;   /* ports may be NULL then, which qsort must not get */
 	qsort(ports, n, sizeof(*ports), cmp_port);
 	for (size_t i = 0; i < n; i++) {
 		uint16_t p = ports[i];
