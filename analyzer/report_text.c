@@ -235,8 +235,9 @@ static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logr
 		} else {
 			/* As in the full stacks: by function start where known. */
 			text_string_n(out, module_base(f->module), TALLY_PATH_MAX);
+			/* the offset too: two call sites in one function differ there */
 			if (f->func_start)
-				fprintf(out, "!fn@0x%" PRIx64, f->func_start);
+				fprintf(out, "!fn@0x%" PRIx64 " (+0x%" PRIx64 ")", f->func_start, f->offset);
 			else
 				fprintf(out, "+0x%" PRIx64, f->offset);
 		}
