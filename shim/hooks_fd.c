@@ -37,23 +37,21 @@ EXPORT int close(int fd)
 	/* Linux frees the fd whatever close returns (EBADF: it was not open). */
 	if (serial)
 		fdstate_close(&g_shim.log, fd, serial);
+	/* A socket, or closing what is not open: worth a stack.  Other closes
+	 * are recorded cheaply, to follow fd reuse. */
 	if (rec_begin(&r, TALLY_EV_CLOSE, fd, ret, errno)) {
+		int not_open = ret < 0 && saved_errno__ == EBADF, keep = 1;
 		if (serial) {
 			r.ev.flags |= TALLY_EVF_SOCKET_FD;
 			r.ev.u.close.serial = serial & ~TALLY_SERIAL_CLOSING;
-		}
-		/* A socket, or closing what is not open: worth a stack.  Other
-		 * closes are recorded cheaply, to follow fd reuse. */
-		if (serial) {
 			rec_stack(&r);
-		} else if (ret < 0 && saved_errno__ == EBADF && !record_not_open()) {
-			rec_end(&r);   /* counted only */
-			RESTORE_ERRNO;
-			return ret;
-		} else if (ret < 0 && saved_errno__ == EBADF) {
-			rec_stack(&r);
+		} else if (not_open) {
+			keep = record_not_open();   /* past the first 1024: counted only */
+			if (keep)
+				rec_stack(&r);
 		}
-		rec_commit(&r);
+		if (keep)
+			rec_commit(&r);
 		rec_end(&r);
 	}
 	RESTORE_ERRNO;
