@@ -168,6 +168,7 @@ static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *b
 			s->mixed = true;
 		}
 		a->open++;
+		a->inherited_open += !!(slot.flags & TALLY_FD_INHERITED);
 		int ifd = (int)fd;
 		g_array_append_val(s->fds, ifd);
 		if (slot.flags & TALLY_FD_BOUND && slot.local.port)

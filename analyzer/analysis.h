@@ -57,6 +57,8 @@ struct analysis {
 	const struct logread *lr;
 	bool running;
 	uint64_t created, closed, open;
+	uint64_t inherited_open;       /* of open: inherited (at start or fork),
+	                                * not made by this process: no leak of it */
 	GPtrArray *groups;             /* struct site *, open > 0, most first */
 	GPtrArray *sites;              /* struct site *, every creation site */
 	GPtrArray *failures;           /* struct failure * */

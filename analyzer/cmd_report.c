@@ -35,7 +35,7 @@ int cmd_report(const char *path, const struct report_request *rq, FILE *out,
 	}
 	fflush(out);
 	if (open_sockets)
-		*open_sockets = a.open;
+		*open_sockets = a.open - a.inherited_open;   /* its own, for --check */
 	analysis_free(&a);
 	symbolizer_free(sym);
 	logread_close(&lr);

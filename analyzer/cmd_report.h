@@ -18,7 +18,8 @@ struct report_request {
 
 /* Writes the report of the log at path to out.  Returns 0, or 2 after
  * printing one error line to stderr.  *open_sockets receives the number of
- * sockets open at the end of the log (may be NULL). */
+ * sockets the process made and left open at the end of the log, inherited
+ * ones not counted (may be NULL). */
 int cmd_report(const char *path, const struct report_request *rq, FILE *out,
                uint64_t *open_sockets);
 

@@ -154,7 +154,8 @@ static bool is_last_image(GPtrArray *logs, guint i)
 	return true;
 }
 
-/* Sockets open at the end of a log; 0 when it cannot be read. */
+/* Sockets a process made and left open at the end of its log (inherited
+ * ones are not its leaks); 0 when it cannot be read. */
 static uint64_t open_in_log(const char *path)
 {
 	struct logread lr;
@@ -165,10 +166,83 @@ static uint64_t open_in_log(const char *path)
 		return 0;
 	for (uint32_t fd = 0; fd < lr.hdr.max_fds; fd++) {
 		struct tally_fd_slot slot;
-		open += logread_slot(&lr, fd, &slot);
+		open += logread_slot(&lr, fd, &slot) && !(slot.flags & TALLY_FD_INHERITED);
 	}
 	logread_close(&lr);
 	return open;
+}
+
+/* Sockets the image before an exec made and left open, that the image
+ * after it (last) still had open at its end: a leak across exec, counted
+ * for the process although the last image did not make them. */
+static uint64_t carried_over(const char *before, const char *last)
+{
+	struct logread a, b;
+	char err[512];
+	uint64_t n = 0;
+
+	if (logread_open(&a, before, err, sizeof(err)) != 0)
+		return 0;
+	if (logread_open(&b, last, err, sizeof(err)) != 0) {
+		logread_close(&a);
+		return 0;
+	}
+	for (uint32_t fd = 0; fd < a.hdr.max_fds && fd < b.hdr.max_fds; fd++) {
+		struct tally_fd_slot sa, sb;
+		n += logread_slot(&a, fd, &sa) && !(sa.flags & TALLY_FD_INHERITED) &&
+		     logread_slot(&b, fd, &sb) && sb.stack_id == TALLY_STACK_INHERITED;
+	}
+	logread_close(&a);
+	logread_close(&b);
+	return n;
+}
+
+/* The log of the image pid ran before logs[i], or NULL. */
+static const struct found_log *image_before(GPtrArray *logs, guint i)
+{
+	const struct found_log *f = logs->pdata[i];
+
+	for (guint j = i; j-- > 0;)
+		if (((const struct found_log *)logs->pdata[j])->hdr.pid == f->hdr.pid)
+			return logs->pdata[j];
+	return NULL;
+}
+
+/* What the process whose last image is logs[i] left open: its own
+ * sockets, and those its previous image leaked into it across exec. */
+static uint64_t left_open(GPtrArray *logs, guint i)
+{
+	const struct found_log *f = logs->pdata[i], *before = image_before(logs, i);
+
+	return open_in_log(f->path) + (before ? carried_over(before->path, f->path) : 0);
+}
+
+/* Whether a log recorded nothing about sockets: none made, no socket call
+ * (failed or not), no close of an fd that was not open, nothing lost.
+ * Sockets found open at start (inherited) do not count. */
+static bool log_is_empty(const char *path)
+{
+	struct logread lr;
+	char err[512];
+	bool empty;
+
+	if (logread_open(&lr, path, err, sizeof(err)) != 0)
+		return false;
+	const struct tally_header *h = &lr.hdr;
+	empty = h->sockets_created == h->sockets_inherited && !h->closes_not_open &&
+	        h->events_claimed <= h->max_events;
+	for (uint64_t seq = 0; empty && seq < lr.events_readable; seq++) {
+		struct tally_event ev;
+		if (!logread_event(&lr, seq, &ev))
+			continue;
+		if (ev.kind == TALLY_EV_SOCKET && ev.flags & TALLY_EVF_IMPLICIT)
+			continue;   /* found open at start */
+		if (ev.flags & TALLY_EVF_SOCKET_FD || ev.kind == TALLY_EV_REUSE ||
+		    (ev.kind >= TALLY_EV_SOCKET && ev.kind <= TALLY_EV_ACCEPT))
+			empty = false;
+	}
+	logread_close(&lr);
+	return empty;
 }
 
 static char *log_dir(const char *pattern)
@@ -252,6 +326,16 @@ int cmd_run(const struct cli *c)
 	uint64_t open_sockets = 0;
 	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
 	int rc = cmd_report(main_log->path, &rq, stdout, &open_sockets);
+	guint main_index = 0;
+	for (guint i = 0; i < logs->len; i++)
+		if (logs->pdata[i] == main_log)
+			main_index = i;
+	const struct found_log *main_before = image_before(logs, main_index);
+	uint64_t carried = main_before ? carried_over(main_before->path, main_log->path) : 0;
+	if (carried)
+		fprintf(stderr, "tally: %llu socket%s leaked across exec by the image before (%s)\n",
+		        (unsigned long long)carried, carried == 1 ? "" : "s", main_before->path);
+	open_sockets += carried;
 	/* Every other process of the run, by the last image it ran: its
 	 * sockets left open count for --check too. */
 	uint64_t elsewhere = 0;
@@ -259,12 +343,21 @@ int cmd_run(const struct cli *c)
 		struct found_log *f = logs->pdata[i];
 		if (f == main_log || f->hdr.pid == pid || !is_last_image(logs, i))
 			continue;
-		uint64_t open = open_in_log(f->path);
+		uint64_t open = left_open(logs, i);
 		if (open)
 			fprintf(stderr, "tally: pid %d (%.*s) left %llu socket%s open: tally report %s\n",
 			        f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
 			        (unsigned long long)open, open == 1 ? "" : "s", f->path);
 		elsewhere += open;
+	}
+	/* A script's processes that never touched a socket each left a log
+	 * allocated in full: remove those, not the one reported. */
+	for (guint i = 0; i < logs->len; i++) {
+		struct found_log *f = logs->pdata[i];
+		const struct found_log *before = image_before(logs, i);
+		if (f != main_log && log_is_empty(f->path) &&
+		    !(before && carried_over(before->path, f->path)))
+			unlink(f->path);
 	}
 	g_ptr_array_free(logs, TRUE);
 	g_free(dir);

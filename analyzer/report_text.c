@@ -320,12 +320,16 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	text_string_n(out, h->exe, sizeof(h->exe));
 	fprintf(out, "), %s; started %s\n", report_process_state(a), started);
 	const char *verdict = "";
-	if (a->open)
+	uint64_t own = a->open - a->inherited_open;
+	if (own)
 		verdict = h->exit_state == TALLY_EXECED
 		          ? " when it exec'd (kept by the new program unless close-on-exec)"
 		          : a->running ? " (process still running)" : " at the end: LEAKED";
 	fprintf(out, "sockets: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " open%s\n",
-	        a->created, a->closed, a->open, verdict);
+	        a->created, a->closed, own, verdict);
+	if (a->inherited_open)
+		fprintf(out, "  and %" PRIu64 " open that it inherited (at start or from its parent): "
+		        "not its leaks\n", a->inherited_open);
 	if (h->dropped[TALLY_DROP_STATE_FULL])
 		fprintf(out, "  and %" PRIu64 " more socket fds above TALLY_MAX_FDS=%u, not in these "
 		        "numbers (raise TALLY_MAX_FDS)\n", h->dropped[TALLY_DROP_STATE_FULL], h->max_fds);

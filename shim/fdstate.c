@@ -31,15 +31,13 @@ uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot 
 	st = depot_entry(log, init->stack_id);
 	if (st)
 		__atomic_fetch_add(&st->created, 1, __ATOMIC_RELAXED);
-	/* Empty the slot first so a live reader never mixes two sockets.  The
-	 * common case finds it empty already: no locked instruction then (a
-	 * closer of the previous socket at fd has finished with the slot, or
-	 * the kernel would not have handed the number out again). */
-	stale = __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
+	/* Empty the slot first so a live reader never mixes two sockets.  An
+	 * exchange, not a load: with a double close in the program, two
+	 * threads can publish at the same fd, and each socket they replace
+	 * must be counted closed exactly once. */
+	stale = __atomic_exchange_n(&s->serial, 0, __ATOMIC_ACQ_REL);
 	if (stale) {
-		stale = __atomic_exchange_n(&s->serial, 0, __ATOMIC_ACQ_REL);
-		if (stale)
-			count_closed(log, s->stack_id);
+		count_closed(log, s->stack_id);
 		/* A close() or close_range() still under way freed the number:
 		 * its close, finished here, is no unseen one. */
 		if (stale & TALLY_SERIAL_CLOSING ||

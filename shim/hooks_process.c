@@ -27,29 +27,26 @@
  * the program, in the child and in the parent.  x86-64 only; elsewhere
  * vfork is not interposed. */
 #if defined(__x86_64__)
-/* libc's vfork once resolved; fork before (POSIX lets vfork be fork). */
-static pid_t vfork_as_fork(void)
-{
-	return REAL(fork)();
-}
-__attribute__((used)) void *tally_vfork_target = (void *)vfork_as_fork;
-
 void hooks_vfork_init(void)
 {
-	if (real.vfork)
-		tally_vfork_target = (void *)real.vfork;
 }
 
-__asm__(".text\n"
+/* glibc exports its vfork also as __vfork, which the shim does not
+ * interpose: the jump goes there through the PLT, no frame, no resolver. */
+__asm__(".pushsection .text\n"
         ".globl vfork\n"
         ".type vfork, @function\n"
         "vfork:\n"
         "\t.cfi_startproc\n"
+#ifdef __CET__
+        "\tendbr64\n"
+#endif
         "\tmovq vfork_pending@gottpoff(%rip), %rax\n"
         "\tmovl $1, %fs:(%rax)\n"
-        "\tjmp *tally_vfork_target(%rip)\n"
+        "\tjmp __vfork@PLT\n"
         "\t.cfi_endproc\n"
-        ".size vfork, .-vfork\n");
+        ".size vfork, .-vfork\n"
+        ".popsection\n");
 #else
 void hooks_vfork_init(void)
 {
@@ -89,13 +86,6 @@ static void before_exec(void)
 	rec_end(&r);
 	g_shim.log.hdr->exit_mono_ns = rec_now();
 	__atomic_store_n(&g_shim.log.hdr->exit_state, TALLY_EXECED, __ATOMIC_RELEASE);
-	/* fork + exec of a helper: the child made no socket, and the new image
-	 * writes a log of its own.  Leaving a log per helper would fill
-	 * /dev/shm over weeks; the parent's log has the fork and its stack. */
-	if (log_is_idle_child(&g_shim.log))
-		unlink(g_shim.log.path);
-	else
-		shim_drop_empty_log(1);
 }
 
 /* exec returned: it failed, and this image goes on. */
@@ -201,7 +191,6 @@ static void mark_exit(void)
 		return;
 	hdr->exit_mono_ns = rec_now();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
-	shim_drop_empty_log(0);
 }
 
 EXPORT void _exit(int status)

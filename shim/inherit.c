@@ -30,9 +30,14 @@ static int note_inherited(int fd)
 	struct rec r;
 
 	/* Already in the books: made by a library constructor that ran
-	 * before the shim's, recorded through an early start. */
-	if (fdstate_serial(&g_shim.log, fd) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+	 * before the shim's, recorded through an early start.  A socket is
+	 * what answers SO_TYPE (an O_PATH fd of a socket file is S_ISSOCK
+	 * but no socket). */
+	(void)st;
+	len = sizeof(type);
+	if (fdstate_serial(&g_shim.log, fd) || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
 		return 0;
+	len = sizeof(int);
 	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
 	len = sizeof(int);
 	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);

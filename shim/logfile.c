@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -272,12 +273,17 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 			continue;
 		*slot = *from;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		int type;
+		socklen_t len = sizeof(type);
+		/* getsockopt, not S_ISSOCK: an O_PATH fd of a socket file is none */
+		(void)st;
 		if (__atomic_load_n(&from->serial, __ATOMIC_RELAXED) != serial ||
-		    fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		    getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
 			memset(slot, 0, sizeof(*slot));
 			continue;
 		}
-		slot->serial = serial;
+		/* a close cancelled in the parent is no close under way here */
+		slot->serial = serial & ~TALLY_SERIAL_CLOSING;
 		inherited++;
 		slot->flags |= TALLY_FD_INHERITED;
 		/* Serials are per log; mark the parent's so they never
@@ -296,6 +302,7 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	memset(h->dropped, 0, sizeof(h->dropped));
 	h->exit_state = TALLY_RUNNING;
 	h->exit_mono_ns = 0;
+	h->closes_not_open = 0;
 	h->sockets_created = inherited;   /* the child starts with these open */
 	h->sockets_inherited = inherited;
 	h->max_events = child_events;
@@ -306,37 +313,6 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	munmap(parent.base, parent.size);
 	*log = child;
 	return 0;
-}
-
-int log_is_idle_child(const struct tally_log *log)
-{
-	const struct tally_header *h = log->hdr;
-
-	return h && h->parent_log[0] &&
-	       __atomic_load_n(&h->sockets_created, __ATOMIC_ACQUIRE) == h->sockets_inherited;
-}
-
-int log_is_empty(const struct tally_log *log)
-{
-	const struct tally_header *h = log->hdr;
-	uint64_t n = __atomic_load_n(&h->events_claimed, __ATOMIC_ACQUIRE);
-
-	if (!h || h->sockets_created || h->closes_not_open || n > h->max_events)
-		return 0;
-	for (uint64_t i = 0; i < n; i++) {
-		const struct tally_event *ev = &log->events[i];
-		if (ev->flags & TALLY_EVF_SOCKET_FD)
-			return 0;
-		switch (ev->kind) {
-		case TALLY_EV_SOCKET: case TALLY_EV_SOCKETPAIR: case TALLY_EV_BIND:
-		case TALLY_EV_CONNECT: case TALLY_EV_LISTEN: case TALLY_EV_ACCEPT:
-		case TALLY_EV_REUSE:
-			return 0;
-		default:
-			break;
-		}
-	}
-	return 1;
 }
 
 void log_unmap(struct tally_log *log)

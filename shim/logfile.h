@@ -55,15 +55,6 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
  * Returns 0 or -errno; on failure `log` is left unmapped (inactive). */
 int log_fork_child(struct tally_log *log, const struct tally_settings *s);
 
-/* True for the log of a forked child that has made no socket of its own:
- * a child about to exec that would leave only an empty log behind. */
-int log_is_idle_child(const struct tally_log *log);
-
-/* True when nothing about sockets was recorded: no socket made or
- * inherited, no failed socket call, no close of an fd that was not open,
- * no event lost.  Reads the events (at exit or exec only). */
-int log_is_empty(const struct tally_log *log);
-
 /* Unmaps.  Used by tests and when creation fails half way. */
 void log_unmap(struct tally_log *log);
 

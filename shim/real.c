@@ -31,7 +31,6 @@ void real_resolve(void)
 	RESOLVE(fcntl);
 	RESOLVE(fcntl64);
 	RESOLVE(fork);
-	RESOLVE(vfork);
 	RESOLVE(_exit);
 	RESOLVE(execve);
 	RESOLVE(execv);

@@ -54,11 +54,6 @@ __attribute__((weak)) int shim_start_early(void)
 	return 0;
 }
 
-__attribute__((weak)) void shim_drop_empty_log(int at_exec)
-{
-	(void)at_exec;
-}
-
 uint32_t rec_tid_slow(void)
 {
 	/* One syscall per thread, the first time it records. */

@@ -55,10 +55,6 @@ uint32_t rec_tid_slow(void);
  * the log belongs to (the parent, resumed); returns whether it is. */
 int rec_vfork_settle(void);
 
-/* At exit or exec: removes this process's log if it recorded nothing
- * about sockets and is not the one `tally run` will report (shim.c). */
-void shim_drop_empty_log(int at_exec);
-
 /* Whether this thread may touch the log now. */
 static inline int rec_on(void)
 {

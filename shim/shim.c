@@ -126,18 +126,5 @@ __attribute__((destructor(101))) static void tally_stop(void)
 		return;
 	hdr->exit_mono_ns = rec_now();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
-	shim_drop_empty_log(0);
 }
 
-void shim_drop_empty_log(int at_exec)
-{
-	/* Under `tally run`, every process of a script writes a log of its
-	 * own, allocated in full: the ones that never touched a socket are
-	 * removed when they end or exec, except the process tally run started
-	 * (it reports that one, and what it execs may write no log). */
-	(void)at_exec;
-	if (!g_shim.settings.run_id[0] || getppid() == g_shim.settings.run_pid)
-		return;
-	if (log_is_empty(&g_shim.log))
-		unlink(g_shim.log.path);
-}
