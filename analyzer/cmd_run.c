@@ -78,9 +78,6 @@ static void set_env(const struct cli *c, const char *shim, const char *run_id,
 
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("TALLY_RUN_ID", run_id, 1);
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%d", (int)getppid());   /* tally run: our parent now */
-	setenv("TALLY_RUN_PID", pid, 1);
 	setenv("TALLY_LOG", pattern, 1);
 	if (c->depth)
 		setenv("TALLY_DEPTH", c->depth, 1);

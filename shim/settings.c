@@ -108,8 +108,6 @@ int settings_read(struct tally_settings *out, const char *(*get)(const char *),
 	text = get("TALLY_RUN_ID");
 	if (text)
 		snprintf(out->run_id, sizeof(out->run_id), "%s", text);
-	text = get("TALLY_RUN_PID");
-	out->run_pid = text ? atoi(text) : 0;
 
 	read_uint(get, warn, &count, "TALLY_DEPTH", 1, 64, &out->depth, TALLY_DEFAULT_DEPTH);
 	read_uint(get, warn, &count, "TALLY_MAX_FDS", 64, 1u << 24, &out->max_fds,

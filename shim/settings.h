@@ -20,7 +20,6 @@
 struct tally_settings {
 	char log_pattern[256];     /* TALLY_LOG: path or pattern (%p %e %%) */
 	char run_id[40];           /* TALLY_RUN_ID: set by `tally run` */
-	int run_pid;               /* TALLY_RUN_PID: the `tally run` process */
 	uint32_t depth;            /* TALLY_DEPTH: frames per stack, 1..64 */
 	uint64_t log_size;         /* TALLY_LOG_SIZE: bytes, K/M/G suffix */
 	uint32_t max_fds;          /* TALLY_MAX_FDS: state table slots */
