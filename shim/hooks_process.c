@@ -27,10 +27,6 @@
  * the program, in the child and in the parent.  x86-64 only; elsewhere
  * vfork is not interposed. */
 #if defined(__x86_64__)
-void hooks_vfork_init(void)
-{
-}
-
 /* glibc exports its vfork also as __vfork, which the shim does not
  * interpose: the jump goes there through the PLT, no frame, no resolver. */
 __asm__(".pushsection .text\n"
@@ -47,10 +43,6 @@ __asm__(".pushsection .text\n"
         "\t.cfi_endproc\n"
         ".size vfork, .-vfork\n"
         ".popsection\n");
-#else
-void hooks_vfork_init(void)
-{
-}
 #endif
 
 EXPORT pid_t fork(void)

@@ -45,9 +45,6 @@ extern struct real_fns real;
  * the constructor and, lazily, from any wrapper that runs before it. */
 void real_resolve(void);
 
-/* Points the vfork wrapper at libc's vfork (hooks_process.c). */
-void hooks_vfork_init(void);
-
 /* Convenience for the shim's own file handling. */
 int real_open(const char *path, int flags, int mode);
 int real_close(int fd);

@@ -71,7 +71,6 @@ static void start_recording(void)
 	int err;
 
 	real_resolve();
-	hooks_vfork_init();
 	if (__atomic_exchange_n(&g_shim.started, 1, __ATOMIC_ACQ_REL))
 		return;   /* already done, or being done by another thread */
 	settings_read(&g_shim.settings, env_get, warn_line);
