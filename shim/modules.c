@@ -65,7 +65,7 @@ struct scan {
 	int changed;
 };
 
-static void describe(struct dl_phdr_info *info, struct tally_module *m)
+void modules_describe(struct dl_phdr_info *info, struct tally_module *m)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
 
@@ -101,7 +101,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 	uint32_t used = hdr->modules_used;
 
 	(void)size;
-	describe(info, &m);
+	modules_describe(info, &m);
 	if (m.hi == 0)
 		return 0;
 	for (uint32_t i = 0; i < used && i < hdr->max_modules; i++) {

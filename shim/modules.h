@@ -25,6 +25,11 @@ int modules_try_rescan(struct tally_log *log);
 /* True when every frame lies in a module the table holds as loaded. */
 int modules_cover(struct tally_log *log, const uint64_t *frames, unsigned n);
 
+/* One loaded object as the table records it (not yet committed): bias,
+ * PT_LOAD range, build-id, path (/proc/self/exe for the main program). */
+struct dl_phdr_info;
+void modules_describe(struct dl_phdr_info *info, struct tally_module *m);
+
 /* Parses an NT_GNU_BUILD_ID note out of a PT_NOTE segment in memory.
  * Returns its length (0 when absent). */
 unsigned modules_build_id(const void *note, size_t size, uint8_t *out, unsigned max);

@@ -6,7 +6,7 @@
 # the linker lays out .text in command-line order, which puts exported
 # functions just below the static one, the trap the test needs.
 
-SYMBOLIZE_CFLAGS = -O2 -g -Wall -Wextra -Werror -Iinclude -Ianalyzer
+SYMBOLIZE_CFLAGS = -O2 -g -Wall -Wextra -Werror -Iinclude -Ianalyzer -Ishim
 SYMBOLIZE_PKGS = glib-2.0 libdw
 STRIP ?= strip
 
@@ -28,13 +28,14 @@ build/unit/libsymfix_vaddr.so: $(SYMFIX_SRCS) tests/unit/symfixture/symfix.h
 	$(CC) $(SYMFIX_CFLAGS) -Wl,-Ttext-segment=0x10000000 -o $@ $(SYMFIX_SRCS)
 
 build/unit/test_symbolize: tests/unit/test_symbolize.c build/analyzer/symbolize.o build/analyzer/modmatch.o \
+		build/shim/modules.o build/shim/procinfo.o build/shim/real.o \
 		tests/unit/symfixture/symfix.h analyzer/symbolize.h \
 		| build/unit/libsymfix_debug.so build/unit/libsymfix_stripped.so \
 		  build/unit/libsymfix_vaddr.so
 	@mkdir -p $(@D)
 	$(CC) $(SYMBOLIZE_CFLAGS) $(shell pkg-config --cflags $(SYMBOLIZE_PKGS) cmocka) \
 		-o $@ $(filter %.c %.o,$^) \
-		$(shell pkg-config --libs $(SYMBOLIZE_PKGS) cmocka) -lstdc++ -ldl
+		$(shell pkg-config --libs $(SYMBOLIZE_PKGS) cmocka) -lstdc++ -ldl -pthread
 
 .PHONY: test-symbolize
 test-symbolize: build/unit/test_symbolize build/unit/libsymfix_debug.so \

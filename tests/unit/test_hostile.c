@@ -27,6 +27,7 @@
 #include "memlog.h"
 #include "report.h"
 #include "symbolize.h"
+#include "modules.h"
 
 /* cmocka 1.1's assert_string_equal crashes on NULL: fail cleanly instead. */
 #define assert_str(a, b) do { assert_non_null(a); assert_string_equal(a, b); } while (0)
@@ -158,27 +159,14 @@ static void test_module_missing(void **state)
 	expect_module_only(path);
 }
 
-/* The main program's entry, as the shim would record it. */
+/* The main program's entry, as the shim records it. */
 static int main_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct tally_module *m = arg;
-	uint64_t lo = UINT64_MAX, hi = 0;
 
 	(void)size;
-	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	memset(m, 0, sizeof(*m));
+	modules_describe(info, m);
 	m->committed = 1;
-	m->bias = info->dlpi_addr;
-	m->lo = lo;
-	m->hi = hi;
 	return 1;  /* the first entry is the program */
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "symbolize.h"
+#include "modules.h"
 #include "symfixture/symfix.h"
 
 /* cmocka 1.1's assert_string_equal crashes on NULL: fail cleanly instead. */
@@ -61,57 +62,18 @@ struct phdr_query {
 	int found;
 };
 
-/* Copies the NT_GNU_BUILD_ID note of a PT_NOTE segment, if it has one. */
-static void read_build_id(const struct dl_phdr_info *info, const ElfW(Phdr) *ph,
-                          struct tally_module *m)
-{
-	size_t align = ph->p_align == 8 ? 8 : 4;
-	const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-	const char *end = p + ph->p_memsz;
-
-	while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
-		const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-		const char *name = p + sizeof *n;
-		const char *desc = name + ((n->n_namesz + align - 1) & ~(align - 1));
-		if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4
-		    && memcmp(name, "GNU", 4) == 0 && n->n_descsz <= TALLY_BUILD_ID_MAX) {
-			m->build_id_len = n->n_descsz;
-			memcpy(m->build_id, desc, n->n_descsz);
-			return;
-		}
-		p = desc + ((n->n_descsz + align - 1) & ~(align - 1));
-	}
-}
-
+/* The entry the shim records for the object holding q->addr. */
 static int module_from_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct phdr_query *q = arg;
-	uint64_t lo = UINT64_MAX, hi = 0;
+	struct tally_module m;
 	(void)size;
 
-	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uint64_t a = info->dlpi_addr + ph->p_vaddr;
-		if (a < lo)
-			lo = a;
-		if (a + ph->p_memsz > hi)
-			hi = a + ph->p_memsz;
-	}
-	if (q->addr < lo || q->addr >= hi)
+	modules_describe(info, &m);
+	if (q->addr < m.lo || q->addr >= m.hi)
 		return 0;
-
-	struct tally_module *m = q->out;
-	memset(m, 0, sizeof *m);
-	m->committed = 1;
-	m->bias = info->dlpi_addr;
-	m->lo = lo;
-	m->hi = hi;
-	snprintf(m->path, sizeof m->path, "%s", info->dlpi_name);
-	for (unsigned i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_NOTE)
-			read_build_id(info, &info->dlpi_phdr[i], m);
+	m.committed = 1;
+	*q->out = m;
 	q->found = 1;
 	return 1;
 }
