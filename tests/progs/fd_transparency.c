@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 	int gone = OK("socket to close twice", socket(AF_INET, SOCK_DGRAM, 0));
 	OK("close once", close(gone));
 	FAIL("close twice", EBADF, close(gone));
+	out("closed twice: fd %d; never open: fd %d\n", gone, s1 + 100);
 	FAIL("dup(-1)", EBADF, dup(-1));
 	FAIL("dup2(-1, 40)", EBADF, dup2(-1, 40));
 	FAIL("dup2(socket, -1)", EBADF, dup2(s4, -1));
