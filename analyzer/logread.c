@@ -46,13 +46,19 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 		return fail(err, errsz, path, "truncated tally log (shorter than its header says)");
 	if (h->max_stacks == 0 || h->stack_buckets == 0 ||
 	    (h->stack_buckets & (h->stack_buckets - 1)) || h->depth == 0 ||
-	    h->depth > TALLY_DEPTH_MAX)
+	    h->depth > TALLY_DEPTH_MAX || h->max_objects == 0 ||
+	    (h->max_objects & (h->max_objects - 1)) || h->rules_used > h->max_rules ||
+	    h->types_used > h->max_types || h->max_types > 65536 || h->max_rules > 65536)
 		return fail(err, errsz, path, "corrupt tally log (settings)");
 	if (!section_ok(lr, h->modules_off, h->max_modules, sizeof(struct tally_module)) ||
 	    !section_ok(lr, h->stacks_off, h->max_stacks, sizeof(struct tally_stack)) ||
 	    !section_ok(lr, h->index_off, h->stack_buckets, sizeof(uint32_t)) ||
 	    !section_ok(lr, h->frames_off, h->max_frames, sizeof(uint64_t)) ||
 	    !section_ok(lr, h->state_off, h->max_fds, sizeof(struct tally_fd_slot)) ||
+	    !section_ok(lr, h->rules_off, h->max_rules, sizeof(struct tally_rule)) ||
+	    !section_ok(lr, h->types_off, h->max_types, sizeof(struct tally_type)) ||
+	    !section_ok(lr, h->objkeys_off, h->max_objects, sizeof(uint64_t)) ||
+	    !section_ok(lr, h->objects_off, h->max_objects, sizeof(struct tally_object)) ||
 	    !section_ok(lr, h->events_off, h->max_events, sizeof(struct tally_event)))
 		return fail(err, errsz, path, "corrupt tally log (a section lies outside the file)");
 	return 0;
@@ -106,6 +112,10 @@ int logread_open(struct logread *lr, const char *path, char *err, size_t errsz)
 	lr->stacks = (const void *)(lr->base + h->stacks_off);
 	lr->frames = (const void *)(lr->base + h->frames_off);
 	lr->state = (const void *)(lr->base + h->state_off);
+	lr->rules = (const void *)(lr->base + h->rules_off);
+	lr->types = (const void *)(lr->base + h->types_off);
+	lr->objkeys = (const void *)(lr->base + h->objkeys_off);
+	lr->objects = (const void *)(lr->base + h->objects_off);
 	lr->events = (const void *)(lr->base + h->events_off);
 	lr->events_readable = h->events_claimed < h->max_events ? h->events_claimed : h->max_events;
 	return 0;

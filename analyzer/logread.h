@@ -25,6 +25,10 @@ struct logread {
 	const struct tally_stack *stacks;
 	const uint64_t *frames;
 	const struct tally_fd_slot *state;
+	const struct tally_rule *rules;      /* [hdr.max_rules], used: rules_used */
+	const struct tally_type *types;      /* [hdr.max_types], used: types_used */
+	const uint64_t *objkeys;             /* [hdr.max_objects] */
+	const struct tally_object *objects;  /* [hdr.max_objects] */
 	const struct tally_event *events;
 	uint64_t events_readable;      /* min(events_claimed, max_events) */
 	char path[4096];

@@ -54,6 +54,18 @@ uint64_t log_layout(const struct tally_settings *s, struct tally_header *hdr)
 	off = round_page(off + (uint64_t)hdr->max_frames * sizeof(uint64_t));
 	hdr->state_off = off;
 	off = round_page(off + (uint64_t)hdr->max_fds * sizeof(struct tally_fd_slot));
+	hdr->max_rules = TALLY_MAX_RULES;
+	hdr->max_types = TALLY_MAX_TYPES;
+	hdr->max_objects = s->max_objects;
+	hdr->enforce = s->enforce;
+	hdr->rules_off = off;
+	off = round_page(off + (uint64_t)hdr->max_rules * sizeof(struct tally_rule));
+	hdr->types_off = off;
+	off = round_page(off + (uint64_t)hdr->max_types * sizeof(struct tally_type));
+	hdr->objkeys_off = off;
+	off = round_page(off + (uint64_t)hdr->max_objects * sizeof(uint64_t));
+	hdr->objects_off = off;
+	off = round_page(off + (uint64_t)hdr->max_objects * sizeof(struct tally_object));
 	hdr->events_off = off;
 
 	size = s->log_size > off ? s->log_size : off;
@@ -78,6 +90,10 @@ void log_view(struct tally_log *log, void *base, size_t size)
 	log->index = (uint32_t *)(b + hdr->index_off);
 	log->frames = (uint64_t *)(b + hdr->frames_off);
 	log->state = (struct tally_fd_slot *)(b + hdr->state_off);
+	log->rules = (struct tally_rule *)(b + hdr->rules_off);
+	log->types = (struct tally_type *)(b + hdr->types_off);
+	log->objkeys = (uint64_t *)(b + hdr->objkeys_off);
+	log->objects = (struct tally_object *)(b + hdr->objects_off);
 	log->events = (struct tally_event *)(b + hdr->events_off);
 }
 
@@ -292,6 +308,33 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 		if (slot->stack_id && slot->stack_id <= ph->max_stacks)
 			child.stacks[slot->stack_id - 1].created++;
 	}
+
+	/* Rules and types as set up at start; the object books of the objects
+	 * alive now, which the child holds references to as much as the
+	 * parent.  A claim under way in another parent thread is not copied. */
+	memcpy(child.rules, parent.rules, (size_t)ph->max_rules * sizeof(*child.rules));
+	for (uint32_t i = 0; i < ph->max_rules; i++)
+		child.rules[i].calls = 0;
+	for (uint32_t i = 0; i < ph->max_types; i++) {
+		memset(&child.types[i], 0, sizeof(child.types[i]));
+		memcpy(child.types[i].name, parent.types[i].name, sizeof(child.types[i].name));
+		child.types[i].flags = parent.types[i].flags;
+	}
+	uint64_t live = 0;
+	for (uint32_t i = 0; i < ph->max_objects; i++) {
+		const struct tally_object *from = &parent.objects[i];
+		if (__atomic_load_n(&from->state, __ATOMIC_ACQUIRE) != TALLY_OBJ_LIVE)
+			continue;
+		child.objects[i] = *from;
+		child.objkeys[i] = __atomic_load_n(&parent.objkeys[i], __ATOMIC_RELAXED);
+		child.objects[i].flags |= TALLY_OBJF_INHERITED;
+		child.objects[i].serial |= TALLY_SERIAL_INHERITED;
+		live++;
+	}
+	h->objects_live = live;
+	h->objects_untracked = 0;
+	h->violations = 0;
+	h->object_lock = 0;
 
 	/* The cursors of what was copied, not of the parent's header when it
 	 * was copied: entries claimed since must not be handed out twice. */

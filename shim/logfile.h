@@ -27,6 +27,10 @@ struct tally_log {
 	uint32_t *index;
 	uint64_t *frames;
 	struct tally_fd_slot *state;
+	struct tally_rule *rules;
+	struct tally_type *types;
+	uint64_t *objkeys;
+	struct tally_object *objects;
 	struct tally_event *events;
 	char path[TALLY_PATH_MAX];
 	int closing_ranges;            /* close_range calls under way */

@@ -4,6 +4,7 @@
  * preloaded library, before the program's own allocator may be usable.
  */
 #include "settings.h"
+#include "tally/format.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -116,6 +117,25 @@ int settings_read(struct tally_settings *out, const char *(*get)(const char *),
 	          TALLY_DEFAULT_MAX_STACKS);
 	read_uint(get, warn, &count, "TALLY_MAX_MODULES", 16, 65536, &out->max_modules,
 	          TALLY_DEFAULT_MAX_MODULES);
+
+	read_uint(get, warn, &count, "TALLY_MAX_OBJECTS", 64, 1u << 24, &out->max_objects,
+	          TALLY_DEFAULT_MAX_OBJECTS);
+	while (out->max_objects & (out->max_objects - 1))   /* round up to 2^k */
+		out->max_objects = (out->max_objects | (out->max_objects - 1)) + 1;
+
+	text = get("TALLY_ENFORCE");
+	out->enforce = TALLY_ENFORCE_LOG;
+	if (text && strcmp(text, "abort") == 0)
+		out->enforce = TALLY_ENFORCE_ABORT;
+	else if (text && *text && strcmp(text, "log") != 0)
+		reject(warn, &count, "TALLY_ENFORCE", text, "log or abort", "log");
+
+	text = get("TALLY_HOOK");
+	out->hook_mode = TALLY_HOOK_ENTRY;
+	if (text && strcmp(text, "got") == 0)
+		out->hook_mode = TALLY_HOOK_GOT;
+	else if (text && *text && strcmp(text, "entry") != 0)
+		reject(warn, &count, "TALLY_HOOK", text, "entry or got", "entry");
 
 	out->log_size = TALLY_DEFAULT_LOG_SIZE;
 	text = get("TALLY_LOG_SIZE");

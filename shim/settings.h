@@ -16,6 +16,17 @@
 #define TALLY_DEFAULT_MAX_FDS 65536u
 #define TALLY_DEFAULT_MAX_STACKS 16384u
 #define TALLY_DEFAULT_MAX_MODULES 512u
+#define TALLY_DEFAULT_MAX_OBJECTS 65536u
+#define TALLY_MAX_RULES 256u
+#define TALLY_MAX_TYPES 64u
+
+/* TALLY_HOOK: how reference functions are intercepted. */
+enum tally_hook_mode {
+	TALLY_HOOK_ENTRY = 0,  /* patch the function's entry (sees every call);
+	                        * GOT where an entry cannot be patched */
+	TALLY_HOOK_GOT = 1,    /* redirect GOT entries only (calls between
+	                        * modules and function pointers taken there) */
+};
 
 struct tally_settings {
 	char log_pattern[256];     /* TALLY_LOG: path or pattern (%p %e %%) */
@@ -25,6 +36,9 @@ struct tally_settings {
 	uint32_t max_fds;          /* TALLY_MAX_FDS: state table slots */
 	uint32_t max_stacks;       /* TALLY_MAX_STACKS: distinct stacks */
 	uint32_t max_modules;      /* TALLY_MAX_MODULES */
+	uint32_t max_objects;      /* TALLY_MAX_OBJECTS: object books, power of 2 */
+	uint32_t enforce;          /* TALLY_ENFORCE: enum tally_enforce */
+	uint32_t hook_mode;        /* TALLY_HOOK: enum tally_hook_mode */
 	int disabled;              /* TALLY_DISABLE=1: pass everything through */
 };
 

@@ -13,6 +13,11 @@
  *   index    uint32_t             [stack_buckets] open-addressing hash of stacks
  *   frames   uint64_t             [max_frames]    frame pool the stacks point into
  *   state    struct tally_fd_slot [max_fds]       currently open socket fds
+ *   rules    struct tally_rule    [max_rules]     reference functions (v2)
+ *   types    struct tally_type    [max_types]     object types and their
+ *                                                 blind-spot counters (v2)
+ *   objkeys  uint64_t             [max_objects]   address of each object slot
+ *   objects  struct tally_object  [max_objects]   per-object books (v2)
  *   events   struct tally_event   [max_events]    event records, in claim order
  *
  * Readers must check magic, version, header_size and that every section lies
@@ -27,7 +32,7 @@
 #include <stdint.h>
 
 #define TALLY_MAGIC "TALLYLOG"          /* 8 bytes, no terminator stored */
-#define TALLY_FORMAT_VERSION 1u
+#define TALLY_FORMAT_VERSION 2u
 #define TALLY_PAGE 4096u
 
 #define TALLY_EXE_MAX 256
@@ -111,7 +116,24 @@ struct tally_header {
 	uint64_t sockets_closed;     /* of those, closed, exact (atomic) */
 	uint64_t closes_not_open;    /* close() failing with EBADF, all of them */
 	uint64_t sockets_inherited;  /* of sockets_created, open at fork */
-	uint64_t reserved[28];       /* zero; room for reference-count books */
+
+	/* reference-count books (version 2) */
+	uint64_t rules_off;
+	uint64_t types_off;
+	uint64_t objkeys_off;
+	uint64_t objects_off;
+	uint32_t max_rules;
+	uint32_t rules_used;         /* rule entries written (at start-up) */
+	uint32_t max_types;
+	uint32_t types_used;
+	uint32_t max_objects;        /* power of two */
+	uint32_t enforce;            /* enum tally_enforce */
+	uint64_t objects_live;       /* object slots in state LIVE (atomic) */
+	uint64_t objects_untracked;  /* objects not tracked: no free slot */
+	uint64_t violations;         /* enforcement violations seen (atomic) */
+	uint32_t object_lock;        /* tid holding the slot-claim lock, or 0 */
+	uint32_t pad1;
+	uint64_t reserved[17];       /* zero */
 };
 
 /* ---- modules ----------------------------------------------------------- */
@@ -196,6 +218,123 @@ struct tally_fd_slot {
 	uint8_t pad[40];
 };
 
+/* ---- reference-count books (version 2) --------------------------------- */
+
+/* What a rule's function does to the object it is given or returns. */
+enum tally_role {
+	TALLY_ROLE_NEW = 1,  /* returns a new object holding one reference */
+	TALLY_ROLE_INC,      /* adds a reference to argument `arg` */
+	TALLY_ROLE_DEC,      /* drops one reference of argument `arg` */
+	TALLY_ROLE_FREE,     /* destroys argument `arg` whatever its count */
+	TALLY_ROLE_SINK,     /* g_object_ref_sink: takes over the floating
+	                      * reference if there is one, else adds one */
+	TALLY_ROLE_TAKE,     /* g_object_take_ref: takes over a reference,
+	                      * no change to the count */
+	TALLY_ROLE_MAX
+};
+
+enum tally_enforce {
+	TALLY_ENFORCE_LOG = 0,   /* record violations (default) */
+	TALLY_ENFORCE_ABORT = 1, /* record, then abort() when certain */
+};
+
+/* How a rule is applied, tally_rule.flags. */
+enum tally_rule_flags {
+	TALLY_RULEF_FOUND = 1u << 0,      /* the function exists in the process */
+	TALLY_RULEF_ENTRY_FAILED = 1u << 1, /* its entry could not be patched */
+};
+
+/* One rule, written at start-up.  The analyzer and `tally run` read the
+ * coverage counters to say how much of each rule was hooked. */
+struct tally_rule {
+	char function[64];           /* symbol name, NUL-terminated */
+	char floating[48];           /* SINK: function telling whether the
+	                              * object is floating, or "" */
+	uint8_t role;                /* enum tally_role */
+	uint8_t arg;                 /* argument index of the object */
+	uint16_t type;               /* index into the type table */
+	uint32_t flags;              /* enum tally_rule_flags */
+	uint32_t got_sites;          /* GOT entries redirected (atomic) */
+	uint32_t entries;            /* function entries patched */
+	uint64_t calls;              /* calls seen (atomic) */
+};
+
+enum tally_type_flags {
+	TALLY_TYPEF_RESURRECTS = 1u << 0, /* may be referenced again after its
+	                                   * count reached 0 (GstMiniObject
+	                                   * pools): not a violation */
+};
+
+/* An object type: the objects the rules with this type name handle.  The
+ * counters say how far its books can be trusted. */
+struct tally_type {
+	char name[40];
+	uint32_t flags;              /* enum tally_type_flags */
+	uint32_t pad;
+	uint64_t created;            /* objects opened by a NEW rule */
+	uint64_t first_seen_inc;     /* objects first seen by an increment:
+	                              * their creation was not seen */
+	uint64_t freed;              /* closed: FREE rule, or count back to 0 */
+	uint64_t balanced;           /* first-seen objects back to net 0 */
+	uint64_t dec_unknown;        /* decrements of objects not in the books */
+	uint64_t underflow;          /* decrements below zero */
+	uint64_t after_release;      /* references to an object after its close */
+	uint64_t untracked;          /* objects not tracked: no free slot */
+	uint64_t unstacked;          /* references booked without their stack:
+	                              * every cell of the object in use */
+	uint64_t nested;             /* events lost inside the shim */
+	uint64_t reserved[2];
+};
+
+enum tally_object_state {
+	TALLY_OBJ_EMPTY = 0,     /* never used, or first-seen and balanced */
+	TALLY_OBJ_LIVE = 1,      /* books open */
+	TALLY_OBJ_RELEASED = 2,  /* freed or back to count 0: kept to tell a
+	                          * reference after release; reusable */
+	TALLY_OBJ_OPENING = 3,   /* being claimed (under the claim lock) */
+};
+
+enum tally_object_flags {
+	TALLY_OBJF_CREATED = 1u << 0,  /* opened by a NEW rule: complete books */
+	TALLY_OBJF_FLOATING = 1u << 1, /* its creation reference is floating */
+	TALLY_OBJF_FREED = 1u << 2,    /* RELEASED by a FREE rule */
+	TALLY_OBJF_INHERITED = 1u << 3, /* copied from the parent at fork */
+};
+
+#define TALLY_OBJ_CELLS 10
+
+/* A cell: the net references one call stack holds on one object.  Low 32
+ * bits: stack id (0 = free cell); high 32 bits: net count (int32). */
+#define TALLY_CELL(stack, net) ((uint64_t)(uint32_t)(stack) | ((uint64_t)(uint32_t)(net) << 32))
+#define TALLY_CELL_STACK(c) ((uint32_t)(c))
+#define TALLY_CELL_NET(c) ((int32_t)(uint32_t)((c) >> 32))
+
+/* The books of one object, 128 bytes.  Slot i belongs to objkeys[i], the
+ * object's address.  An object's slot lies in the window of
+ * TALLY_OBJ_WINDOW slots from tally_object_hash(addr) (wrapping). */
+struct tally_object {
+	uint64_t serial;             /* seq of the opening event + 1 */
+	int64_t time_ns;             /* opened, CLOCK_MONOTONIC */
+	uint32_t create_stack;       /* stack of the NEW (or first increment) */
+	uint32_t tid;                /* thread that opened it */
+	int32_t net;                 /* references held per the books (atomic) */
+	uint16_t type;               /* index into the type table */
+	uint8_t state;               /* enum tally_object_state */
+	uint8_t flags;               /* enum tally_object_flags */
+	uint32_t close_stack;        /* RELEASED: where */
+	int32_t unstacked;           /* net of references that found no cell */
+	int64_t close_ns;            /* RELEASED: when */
+	uint64_t cells[TALLY_OBJ_CELLS];
+};
+
+#define TALLY_OBJ_WINDOW 16u
+
+static inline uint32_t tally_object_hash(uint64_t addr, uint32_t max_objects)
+{
+	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & (max_objects - 1);
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 enum tally_event_kind {
@@ -214,7 +353,33 @@ enum tally_event_kind {
 	TALLY_EV_REUSE,          /* fd came back from a non-socket call while
 	                          * the state said socket: closed unseen */
 	TALLY_EV_DLOPEN,         /* module table changed; arg = generation */
+	TALLY_EV_OBJ,            /* a reference function was called: fd = -1,
+	                          * arg = enum tally_role, u.obj */
+	TALLY_EV_VIOLATION,      /* enforcement: arg = enum tally_violation,
+	                          * u.obj (for double-close: fd) */
 	TALLY_EV_KIND_MAX
+};
+
+/* TALLY_EV_VIOLATION: what was violated. */
+enum tally_violation {
+	TALLY_VIOL_UNDERFLOW = 1,    /* decrement of an object whose books hold
+	                              * no reference */
+	TALLY_VIOL_AFTER_RELEASE,    /* increment or decrement of an object
+	                              * after it was freed or reached 0 */
+	TALLY_VIOL_DOUBLE_CLOSE,     /* close of a socket fd already closed */
+	TALLY_VIOL_MAX
+};
+
+/* TALLY_EV_OBJ / TALLY_EV_VIOLATION: how the books took the event. */
+enum tally_obj_detail {
+	TALLY_OBJD_BOOKED = 0,       /* booked on a live object */
+	TALLY_OBJD_OPENED,           /* opened the object's books */
+	TALLY_OBJD_CLOSED,           /* closed them (freed / back to 0) */
+	TALLY_OBJD_UNKNOWN,          /* the object is not in the books */
+	TALLY_OBJD_UNTRACKED,        /* no slot free: not booked */
+	TALLY_OBJD_SUNK,             /* SINK of a floating reference */
+	TALLY_OBJD_CERTAIN = 1u << 8,  /* VIOLATION: books complete, so it is
+	                                * certain (TALLY_ENFORCE=abort aborts) */
 };
 
 enum tally_event_flags {
@@ -242,6 +407,13 @@ struct tally_event {
 		struct { int32_t type, protocol; } sock;
 		struct tally_addr net;
 		struct { uint64_t serial; } close;
+		struct {
+			uint64_t addr;      /* the object */
+			uint16_t rule;      /* index into the rule table */
+			uint16_t type;      /* index into the type table */
+			int32_t net;        /* object's net after the event */
+			uint32_t detail;    /* enum tally_obj_detail */
+		} obj;
 		uint8_t raw[20];
 	} u;
 };
@@ -253,6 +425,9 @@ _Static_assert(sizeof(struct tally_fd_slot) == 128, "fd slot is 128 bytes");
 _Static_assert(sizeof(struct tally_stack) == 32, "stack entry is 32 bytes");
 _Static_assert(sizeof(struct tally_module) == 328, "module entry size");
 _Static_assert(sizeof(struct tally_header) <= TALLY_PAGE, "header fits a page");
+_Static_assert(sizeof(struct tally_object) == 128, "object slot is 128 bytes");
+_Static_assert(sizeof(struct tally_type) == 144, "type entry size");
+_Static_assert(sizeof(struct tally_rule) == 136, "rule entry size");
 
 /* The event check word: a 32-bit mix of bytes 4..63 and the sequence
  * number, never 0.  Mixing in the sequence makes a stale record from an
