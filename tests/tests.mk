@@ -25,7 +25,7 @@ PROG_C := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cc)
 PROG_BINS := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) $(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%)
 
-$(BUILD)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) | deps
+$(BUILD)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) include/tally/format.h | deps
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -ldl
 
