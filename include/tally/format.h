@@ -170,6 +170,8 @@ struct tally_stack {
 	uint32_t frames_index;
 	uint64_t created;            /* sockets created here (atomic) */
 	uint64_t closed;             /* of those, closed (atomic) */
+	uint64_t obj_created;        /* objects whose books opened here (atomic) */
+	uint64_t obj_closed;         /* of those, closed: freed or back to 0 */
 };
 
 /* ---- current state: open socket fds ------------------------------------ */
@@ -422,7 +424,7 @@ _Static_assert(sizeof(struct tally_event) == 64, "event is 64 bytes");
 _Static_assert(offsetof(struct tally_event, time_ns) == 8, "event layout");
 _Static_assert(offsetof(struct tally_event, u) == 40, "event layout");
 _Static_assert(sizeof(struct tally_fd_slot) == 128, "fd slot is 128 bytes");
-_Static_assert(sizeof(struct tally_stack) == 32, "stack entry is 32 bytes");
+_Static_assert(sizeof(struct tally_stack) == 48, "stack entry is 48 bytes");
 _Static_assert(sizeof(struct tally_module) == 328, "module entry size");
 _Static_assert(sizeof(struct tally_header) <= TALLY_PAGE, "header fits a page");
 _Static_assert(sizeof(struct tally_object) == 128, "object slot is 128 bytes");

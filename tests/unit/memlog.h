@@ -30,6 +30,7 @@ static inline struct tally_settings memlog_settings(uint32_t max_stacks, uint32_
 	s.max_stacks = max_stacks;
 	s.max_fds = 64;
 	s.max_modules = 16;
+	s.max_objects = 64;
 	s.log_size = log_size;
 	return s;
 }

@@ -53,6 +53,7 @@ static struct tally_settings small(void)
 	s.max_fds = 64;
 	s.max_stacks = 64;
 	s.max_modules = 16;
+	s.max_objects = 64;
 	s.depth = 8;
 	s.log_size = 1u << 20;
 	return s;
@@ -107,19 +108,24 @@ static void assert_layout_sound(const struct tally_settings *s)
 	assert_int_equal(size, h.file_size);
 	assert_int_equal(size % TALLY_PAGE, 0);
 	const uint64_t off[] = { h.modules_off, h.stacks_off, h.index_off, h.frames_off,
-	                         h.state_off, h.events_off };
+	                         h.state_off, h.rules_off, h.types_off, h.objkeys_off,
+	                         h.objects_off, h.events_off };
 	const uint64_t len[] = {
 		(uint64_t)h.max_modules * sizeof(struct tally_module),
 		(uint64_t)h.max_stacks * sizeof(struct tally_stack),
 		(uint64_t)h.stack_buckets * sizeof(uint32_t),
 		(uint64_t)h.max_frames * sizeof(uint64_t),
 		(uint64_t)h.max_fds * sizeof(struct tally_fd_slot),
+		(uint64_t)h.max_rules * sizeof(struct tally_rule),
+		(uint64_t)h.max_types * sizeof(struct tally_type),
+		(uint64_t)h.max_objects * sizeof(uint64_t),
+		(uint64_t)h.max_objects * sizeof(struct tally_object),
 		h.max_events * sizeof(struct tally_event),
 	};
 	assert_int_equal(off[0], TALLY_PAGE);   /* the header has the first page */
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 10; i++) {
 		assert_int_equal(off[i] % TALLY_PAGE, 0);
-		if (i < 5)
+		if (i < 9)
 			assert_true(off[i] + len[i] <= off[i + 1]);
 		else
 			assert_true(off[i] + len[i] <= h.file_size);
@@ -133,6 +139,7 @@ static void assert_layout_sound(const struct tally_settings *s)
 	assert_int_equal(h.max_fds, s->max_fds);
 	assert_int_equal(h.max_stacks, s->max_stacks);
 	assert_int_equal(h.max_modules, s->max_modules);
+	assert_int_equal(h.max_objects, s->max_objects);
 	assert_true(h.stack_buckets >= 2 * s->max_stacks);
 	assert_int_equal(h.stack_buckets & (h.stack_buckets - 1), 0);
 }
@@ -146,13 +153,17 @@ static void default_layout_known_offsets(void **state)
 	assert_int_equal(log_layout(&s, &h), 64ull << 20);
 	assert_int_equal(h.modules_off, 4096);
 	assert_int_equal(h.stacks_off, 172032);     /* 4096 + 512 * 328 */
-	assert_int_equal(h.index_off, 696320);      /* + 16384 * 32 */
+	assert_int_equal(h.index_off, 958464);      /* + 16384 * 48 */
 	assert_int_equal(h.stack_buckets, 32768);
-	assert_int_equal(h.frames_off, 827392);     /* + 32768 * 4 */
+	assert_int_equal(h.frames_off, 1089536);    /* + 32768 * 4 */
 	assert_int_equal(h.max_frames, 524288);     /* 16384 stacks * depth 32 */
-	assert_int_equal(h.state_off, 5021696);     /* + 524288 * 8 */
-	assert_int_equal(h.events_off, 13410304);   /* + 65536 * 128 */
-	assert_int_equal(h.max_events, 839040);     /* (64M - events_off) / 64 */
+	assert_int_equal(h.state_off, 5283840);     /* + 524288 * 8 */
+	assert_int_equal(h.rules_off, 13672448);    /* + 65536 * 128 */
+	assert_int_equal(h.types_off, 13709312);    /* + 256 * 136, page rounded */
+	assert_int_equal(h.objkeys_off, 13721600);  /* + 64 * 144, page rounded */
+	assert_int_equal(h.objects_off, 14245888);  /* + 65536 * 8 */
+	assert_int_equal(h.events_off, 22634496);   /* + 65536 * 128 */
+	assert_int_equal(h.max_events, 694912);     /* (64M - events_off) / 64 */
 	assert_layout_sound(&s);
 }
 
@@ -188,11 +199,15 @@ static void small_tables_known_offsets(void **state)
 	assert_int_equal(h.frames_off, 20480);
 	assert_int_equal(h.max_frames, 512);        /* 64 stacks * depth 8 */
 	assert_int_equal(h.state_off, 24576);
-	assert_int_equal(h.events_off, 32768);
-	assert_int_equal(h.max_events, 15872);
+	assert_int_equal(h.rules_off, 32768);       /* + 64 * 128 */
+	assert_int_equal(h.types_off, 69632);       /* + 256 * 136, page rounded */
+	assert_int_equal(h.objkeys_off, 81920);     /* + 64 * 144, page rounded */
+	assert_int_equal(h.objects_off, 86016);     /* + 64 * 8, page rounded */
+	assert_int_equal(h.events_off, 94208);      /* + 64 * 128 */
+	assert_int_equal(h.max_events, 14912);
 }
 
-/* TALLY_LOG_SIZE=1M with the default tables: the tables alone are 12.8M,
+/* TALLY_LOG_SIZE=1M with the default tables: the tables alone are 21.6M,
  * so the file grows to hold 1024 events. */
 static void tiny_log_size_still_holds_1024_events(void **state)
 {
@@ -201,7 +216,7 @@ static void tiny_log_size_still_holds_1024_events(void **state)
 	memset(&h, 0, sizeof(h));
 
 	s.log_size = 1u << 20;
-	assert_int_equal(log_layout(&s, &h), 13410304 + 1024 * 64);
+	assert_int_equal(log_layout(&s, &h), 22634496 + 1024 * 64);
 	assert_int_equal(h.max_events, 1024);
 	assert_layout_sound(&s);
 }
@@ -313,7 +328,7 @@ static void a_new_log_is_private_allocated_and_stamped(void **state)
 	assert_string_equal(h->run_id, "run-7");
 	assert_int_equal(h->depth, 8);
 	assert_int_equal(h->max_fds, 64);
-	assert_int_equal(h->events_off, 32768);
+	assert_int_equal(h->events_off, 94208);
 	assert_int_equal(h->events_claimed, 0);
 	assert_int_equal(h->exit_state, TALLY_RUNNING);
 	assert_ptr_equal(log.events, (char *)log.base + h->events_off);
