@@ -16,7 +16,8 @@ PKGLIBS = $(shell pkg-config --libs $(1) 2>/dev/null)
 # The shim: no GLib, no libunwind link (it is dlopen'ed; see shim/unwind.h),
 # only the interposed names exported.
 SHIM_SRC := $(wildcard shim/*.c)
-SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/%.o)
+SHIM_ASM := $(wildcard shim/*.S)
+SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(SHIM_ASM:%.S=$(BUILD)/%.o)
 SHIM_CFLAGS = $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -pthread \
 	-fno-strict-aliasing -fasynchronous-unwind-tables $(call PKG,libunwind)
 
@@ -35,6 +36,10 @@ deps-test:
 	@scripts/ensure-deps.sh test
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/tally/format.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+
+$(BUILD)/shim/%.o: shim/%.S | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 

@@ -5,8 +5,11 @@
 # Usage: scripts/ensure-deps.sh build|test
 set -u
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev libunwind8 libglib2.0-dev libcmocka-dev libdw-dev libelf-dev uthash-dev"
-test_pkgs="jq janus curl iproute2 procps"
+# libzydis-dev: the instruction decoder's headers for shim/entryhook.c
+# (libzydis4.0 is dlopen'ed at run time, never linked).  libgstreamer1.0-0:
+# the entry-hook unit test hooks gst_mini_object_ref/unref for real.
+build_pkgs="gcc g++ make pkg-config libunwind-dev libunwind8 libglib2.0-dev libcmocka-dev libdw-dev libelf-dev uthash-dev libzydis-dev libzydis4.0"
+test_pkgs="jq janus curl iproute2 procps libgstreamer1.0-0"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

@@ -3,7 +3,9 @@
  * the log, scan the modules, warm the unwinder, and switch recording on;
  * hand a forked child a log of its own; mark a normal exit.
  */
+#include "books.h"
 #include "inherit.h"
+#include "refhooks.h"
 #include "logfile.h"
 #include "modules.h"
 #include "real.h"
@@ -55,6 +57,7 @@ static void atfork_child(void)
 	int saved = errno;
 
 	modules_reset_lock_in_child();
+	books_reset_lock(&g_shim.log);
 	rec_tid = 0;
 	if (g_shim.active) {
 		g_shim.active = 0;
@@ -110,8 +113,14 @@ __attribute__((constructor(101))) static void tally_start(void)
 	start_recording();
 	/* Here, not in start_recording: started early from an intercepted
 	 * call, the scan would find that call's own new socket. */
-	if (rec_on())
+	if (rec_on()) {
 		inherit_scan();
+		/* Rules last: the recording path they lead to is ready. */
+		if (refhooks_load_rules(&g_shim.log)) {
+			refhooks_scan(&g_shim.log);
+			refhooks_warn_missing(&g_shim.log);
+		}
+	}
 	errno = saved;
 }
 

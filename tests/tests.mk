@@ -8,7 +8,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%) $(BUILD)/unit/test_symbo
 
 # Everything but the interposing wrappers and the constructor: a unit test
 # must not have its own socket() calls recorded.
-UNIT_SHIM_OBJ := $(filter-out $(BUILD)/shim/hooks_%.o $(BUILD)/shim/shim.o,$(SHIM_OBJ))
+UNIT_SHIM_OBJ := $(filter-out $(BUILD)/shim/hooks_%.o $(BUILD)/shim/shim.o $(BUILD)/shim/refhooks.o,$(SHIM_OBJ))
 UNIT_ANALYZER_OBJ := $(filter-out $(BUILD)/analyzer/main.o,$(ANALYZER_OBJ))
 UNIT_CFLAGS = $(CFLAGS_COMMON) -Ishim -Ianalyzer -Wno-unused-parameter \
 	$(call PKG,glib-2.0 libdw cmocka)

@@ -244,6 +244,7 @@ enum tally_enforce {
 enum tally_rule_flags {
 	TALLY_RULEF_FOUND = 1u << 0,      /* the function exists in the process */
 	TALLY_RULEF_ENTRY_FAILED = 1u << 1, /* its entry could not be patched */
+	TALLY_RULEF_PRESET = 1u << 2,     /* came from a preset */
 };
 
 /* One rule, written at start-up.  The analyzer and `tally run` read the

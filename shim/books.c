@@ -1,0 +1,376 @@
+/*
+ * books — the per-object reference books.  See books.h for the contract
+ * and docs/DESIGN.md ("Reference books") for why they look like this.
+ */
+#include "books.h"
+
+#include <sched.h>
+#include <string.h>
+
+#define A_RELAXED __ATOMIC_RELAXED
+#define A_ACQUIRE __ATOMIC_ACQUIRE
+#define A_RELEASE __ATOMIC_RELEASE
+
+static inline uint32_t slot_at(const struct tally_log *log, uint64_t addr, uint32_t i)
+{
+	return (tally_object_hash(addr, log->hdr->max_objects) + i) & (log->hdr->max_objects - 1);
+}
+
+int books_find(const struct tally_log *log, uint64_t addr)
+{
+	for (uint32_t i = 0; i < TALLY_OBJ_WINDOW && i < log->hdr->max_objects; i++) {
+		uint32_t s = slot_at(log, addr, i);
+		if (__atomic_load_n(&log->objkeys[s], A_ACQUIRE) != addr)
+			continue;
+		uint8_t st = __atomic_load_n(&log->objects[s].state, A_ACQUIRE);
+		if (st == TALLY_OBJ_LIVE || st == TALLY_OBJ_RELEASED)
+			return (int)s;
+	}
+	return -1;
+}
+
+void books_reset_lock(struct tally_log *log)
+{
+	if (log->hdr)
+		__atomic_store_n(&log->hdr->object_lock, 0, A_RELEASE);
+}
+
+/* ---- the claim lock -------------------------------------------------------- */
+
+/* Returns 1 when taken, 0 when this thread already holds it (re-entered
+ * from a signal handler): the caller then books nothing. */
+static int claim_lock(struct tally_log *log, uint32_t tid)
+{
+	uint32_t *lock = &log->hdr->object_lock;
+
+	for (unsigned spins = 0;; spins++) {
+		uint32_t free_ = 0;
+		if (__atomic_compare_exchange_n(lock, &free_, tid, 0, A_ACQUIRE, A_RELAXED))
+			return 1;
+		if (free_ == tid)
+			return 0;
+		if (spins > 64)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+}
+
+static void claim_unlock(struct tally_log *log)
+{
+	__atomic_store_n(&log->hdr->object_lock, 0, A_RELEASE);
+}
+
+/* ---- counters -------------------------------------------------------------- */
+
+static inline void count(uint64_t *counter)
+{
+	__atomic_fetch_add(counter, 1, A_RELAXED);
+}
+
+static struct tally_type *type_of(const struct tally_log *log, uint16_t type)
+{
+	return type < log->hdr->max_types ? &log->types[type] : &log->types[0];
+}
+
+static void count_stack(const struct tally_log *log, uint32_t stack, int closed)
+{
+	if (stack == 0 || stack > log->hdr->max_stacks)
+		return;
+	count(closed ? &log->stacks[stack - 1].obj_closed : &log->stacks[stack - 1].obj_created);
+}
+
+int books_type_complete(const struct tally_log *log, uint16_t type)
+{
+	const struct tally_type *t = type_of(log, type);
+
+	return !(t->flags & TALLY_TYPEF_RESURRECTS) &&
+	       !__atomic_load_n(&t->first_seen_inc, A_RELAXED) &&
+	       !__atomic_load_n(&t->dec_unknown, A_RELAXED) &&
+	       !__atomic_load_n(&t->untracked, A_RELAXED) &&
+	       !__atomic_load_n(&t->unstacked, A_RELAXED) &&
+	       !__atomic_load_n(&t->nested, A_RELAXED);
+}
+
+/* ---- cells ----------------------------------------------------------------- */
+
+/* Adds `delta` references at `stack` to the object's cells: the stack's own
+ * cell, else a free one, else one whose net is back to 0, else the
+ * unstacked remainder. */
+static void book_cell(struct tally_log *log, struct tally_object *o, uint32_t stack, int32_t delta)
+{
+	for (int pass = 0; pass < 3; pass++) {
+		for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
+			uint64_t c = __atomic_load_n(&o->cells[i], A_RELAXED);
+			uint32_t s = TALLY_CELL_STACK(c);
+			int32_t net = TALLY_CELL_NET(c);
+
+			if (pass == 0 && s != stack)
+				continue;
+			if (pass == 1 && s != 0)
+				continue;
+			if (pass == 2 && net != 0)
+				continue;
+			uint64_t want = TALLY_CELL(stack, (pass == 0 ? net : 0) + delta);
+			if (__atomic_compare_exchange_n(&o->cells[i], &c, want, 0, A_RELAXED, A_RELAXED))
+				return;
+			/* Changed under us: look at this cell again. */
+			i--;
+		}
+	}
+	__atomic_fetch_add(&o->unstacked, delta, A_RELAXED);
+	count(&type_of(log, o->type)->unstacked);
+}
+
+/* ---- open and close (under the claim lock) ------------------------------- */
+
+/* Picks the slot for a new object at `addr`: an empty one in the window,
+ * else the one released longest ago.  -1 when every slot is live. */
+static int pick_slot(struct tally_log *log, uint64_t addr)
+{
+	int best = -1;
+	int64_t oldest = INT64_MAX;
+
+	for (uint32_t i = 0; i < TALLY_OBJ_WINDOW && i < log->hdr->max_objects; i++) {
+		uint32_t s = slot_at(log, addr, i);
+		struct tally_object *o = &log->objects[s];
+		uint8_t st = __atomic_load_n(&o->state, A_ACQUIRE);
+
+		if (st == TALLY_OBJ_EMPTY)
+			return (int)s;
+		if (st == TALLY_OBJ_RELEASED && o->close_ns < oldest) {
+			oldest = o->close_ns;
+			best = (int)s;
+		}
+	}
+	return best;
+}
+
+static void open_slot(struct tally_log *log, int s, const struct book_op *op, uint16_t type,
+                      int32_t refs, uint8_t flags)
+{
+	struct tally_object *o = &log->objects[s];
+
+	__atomic_store_n(&o->state, TALLY_OBJ_OPENING, A_RELEASE);
+	__atomic_store_n(&log->objkeys[s], op->addr, A_RELEASE);
+	memset(o->cells, 0, sizeof(o->cells));
+	o->serial = op->serial;
+	o->time_ns = op->now_ns;
+	o->create_stack = op->stack;
+	o->tid = op->tid;
+	o->type = type;
+	o->flags = flags;
+	o->close_stack = 0;
+	o->close_ns = 0;
+	o->unstacked = 0;
+	o->cells[0] = TALLY_CELL(op->stack, refs);
+	__atomic_store_n(&o->net, refs, A_RELAXED);
+	__atomic_store_n(&o->state, TALLY_OBJ_LIVE, A_RELEASE);
+	__atomic_fetch_add(&log->hdr->objects_live, 1, A_RELAXED);
+	count_stack(log, op->stack, 0);
+}
+
+/* Closes a live slot.  `released`: keep it as RELEASED (its address then
+ * tells a later reference after release), else EMPTY. */
+static void close_slot(struct tally_log *log, int s, const struct book_op *op, int released,
+                       uint8_t flags)
+{
+	struct tally_object *o = &log->objects[s];
+
+	o->close_stack = op->stack;
+	o->close_ns = op->now_ns;
+	o->flags |= flags;
+	__atomic_store_n(&o->state, released ? TALLY_OBJ_RELEASED : TALLY_OBJ_EMPTY, A_RELEASE);
+	__atomic_fetch_sub(&log->hdr->objects_live, 1, A_RELAXED);
+	count_stack(log, o->create_stack, 1);
+}
+
+/* Opens books for op->addr (NEW, or an object first seen by an increment).
+ * Returns the slot, or -1 (untracked / nested).  Under the lock it looks
+ * again: another thread may have opened the same object meanwhile. */
+static int open_books(struct tally_log *log, const struct book_op *op, uint16_t type,
+                      int32_t refs, uint8_t flags, struct book_result *res)
+{
+	if (!claim_lock(log, op->tid)) {
+		count(&type_of(log, type)->nested);
+		res->detail = TALLY_OBJD_UNTRACKED;
+		return -1;
+	}
+	int s = books_find(log, op->addr);
+	if (s >= 0 && log->objects[s].state == TALLY_OBJ_LIVE) {
+		if (!(flags & TALLY_OBJF_CREATED)) {
+			/* Opened by another thread meanwhile: book on it. */
+			claim_unlock(log);
+			book_cell(log, &log->objects[s], op->stack, refs);
+			res->net = __atomic_add_fetch(&log->objects[s].net, refs, A_RELAXED);
+			res->type = log->objects[s].type;
+			return s;
+		}
+		/* A new object where books are open: the old one died unseen. */
+		count(&type_of(log, log->objects[s].type)->dec_unknown);
+		close_slot(log, s, op, 0, 0);
+	}
+	if (s < 0 || log->objects[s].state != TALLY_OBJ_RELEASED)
+		s = pick_slot(log, op->addr);
+	if (s < 0) {
+		claim_unlock(log);
+		count(&type_of(log, type)->untracked);
+		__atomic_fetch_add(&log->hdr->objects_untracked, 1, A_RELAXED);
+		res->detail = TALLY_OBJD_UNTRACKED;
+		return -1;
+	}
+	open_slot(log, s, op, type, refs, flags);
+	claim_unlock(log);
+	res->detail = TALLY_OBJD_OPENED;
+	res->net = refs;
+	res->type = type;
+	return s;
+}
+
+/* Closes the books of slot s if its net is still `expect_zero_or_free`. */
+static void close_books(struct tally_log *log, int s, const struct book_op *op, int freed,
+                        struct book_result *res)
+{
+	struct tally_object *o = &log->objects[s];
+
+	if (!claim_lock(log, op->tid)) {
+		count(&type_of(log, o->type)->nested);
+		return;
+	}
+	if (o->state == TALLY_OBJ_LIVE && (freed || __atomic_load_n(&o->net, A_RELAXED) <= 0)) {
+		int complete = o->flags & TALLY_OBJF_CREATED;
+		struct tally_type *t = type_of(log, o->type);
+		/* Only an object whose creation was seen is known to be gone at
+		 * 0; one first seen by an increment is back where it started. */
+		count(complete || freed ? &t->freed : &t->balanced);
+		close_slot(log, s, op, complete || freed, freed ? TALLY_OBJF_FREED : 0);
+		res->detail = TALLY_OBJD_CLOSED;
+	}
+	claim_unlock(log);
+}
+
+/* ---- the operations ------------------------------------------------------- */
+
+static void violation(const struct tally_log *log, struct book_result *res, uint8_t kind,
+                      uint16_t type, int created)
+{
+	res->violation = kind;
+	res->certain = created && books_type_complete(log, type);
+	__atomic_fetch_add(&log->hdr->violations, 1, A_RELAXED);
+}
+
+static void book_increment(struct tally_log *log, const struct book_op *op, int s,
+                           struct book_result *res)
+{
+	if (s < 0) {
+		count(&type_of(log, op->type)->first_seen_inc);
+		open_books(log, op, op->type, 1, 0, res);
+		return;
+	}
+	struct tally_object *o = &log->objects[s];
+	res->type = o->type;
+	if (o->state == TALLY_OBJ_RELEASED) {
+		/* A reference to an object after its count reached 0: a bug,
+		 * unless the type comes back from a pool. */
+		struct tally_type *t = type_of(log, o->type);
+		if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED))
+			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type,
+			          o->flags & TALLY_OBJF_CREATED);
+		open_books(log, op, o->type, 1, 0, res);
+		return;
+	}
+	book_cell(log, o, op->stack, 1);
+	res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
+}
+
+static void book_decrement(struct tally_log *log, const struct book_op *op, int s,
+                           struct book_result *res)
+{
+	if (s < 0) {
+		count(&type_of(log, op->type)->dec_unknown);
+		res->detail = TALLY_OBJD_UNKNOWN;
+		return;
+	}
+	struct tally_object *o = &log->objects[s];
+	res->type = o->type;
+	if (o->state == TALLY_OBJ_RELEASED) {
+		struct tally_type *t = type_of(log, o->type);
+		if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED))
+			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type,
+			          o->flags & TALLY_OBJF_CREATED);
+		else
+			count(&t->dec_unknown);
+		res->detail = TALLY_OBJD_UNKNOWN;
+		return;
+	}
+	book_cell(log, o, op->stack, -1);
+	res->net = __atomic_sub_fetch(&o->net, 1, A_RELAXED);
+	if (res->net < 0 && (o->flags & TALLY_OBJF_CREATED))
+		violation(log, res, TALLY_VIOL_UNDERFLOW, o->type, 1);
+	if (res->net <= 0)
+		close_books(log, s, op, 0, res);
+}
+
+void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res)
+{
+	int s = books_find(log, op->addr);
+
+	memset(res, 0, sizeof(*res));
+	res->type = op->type;
+	switch (op->role) {
+	case TALLY_ROLE_NEW:
+		if (s >= 0 && log->objects[s].state == TALLY_OBJ_LIVE &&
+		    (log->objects[s].flags & TALLY_OBJF_CREATED) && log->objects[s].tid == op->tid &&
+		    log->objects[s].serial > op->call_seq) {
+			/* Booked by a creator this one called (g_object_new ->
+			 * g_object_new_valist): one object, one creation. */
+			res->net = log->objects[s].net;
+			res->type = log->objects[s].type;
+			return;
+		}
+		count(&type_of(log, op->type)->created);
+		open_books(log, op, op->type, op->refs > 0 ? op->refs : 1, TALLY_OBJF_CREATED, res);
+		return;
+	case TALLY_ROLE_INC:
+		book_increment(log, op, s, res);
+		return;
+	case TALLY_ROLE_SINK:
+		if (!op->floating) {
+			book_increment(log, op, s, res);
+			return;
+		}
+		/* the floating reference changes hands */
+		__attribute__((fallthrough));
+	case TALLY_ROLE_TAKE:
+		if (s >= 0 && log->objects[s].state == TALLY_OBJ_LIVE) {
+			log->objects[s].flags &= (uint8_t)~TALLY_OBJF_FLOATING;
+			res->net = log->objects[s].net;
+			res->type = log->objects[s].type;
+			res->detail = TALLY_OBJD_SUNK;
+			return;
+		}
+		/* Created unseen: the reference taken over is booked here. */
+		book_increment(log, op, s, res);
+		return;
+	case TALLY_ROLE_DEC:
+		book_decrement(log, op, s, res);
+		return;
+	case TALLY_ROLE_FREE:
+		if (s < 0) {
+			count(&type_of(log, op->type)->dec_unknown);
+			res->detail = TALLY_OBJD_UNKNOWN;
+			return;
+		}
+		res->type = log->objects[s].type;
+		if (log->objects[s].state == TALLY_OBJ_RELEASED) {
+			violation(log, res, TALLY_VIOL_AFTER_RELEASE, log->objects[s].type,
+			          log->objects[s].flags & TALLY_OBJF_CREATED);
+			return;
+		}
+		res->net = log->objects[s].net;
+		close_books(log, s, op, 1, res);
+		return;
+	default:
+		return;
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * books — per-object reference books in the log (format.h, "reference-count
+ * books").
+ *
+ * Every live object has a slot: its type, where it was created, and per
+ * call stack the net references taken there (ten cells, then an unstacked
+ * remainder).  A slot is found by scanning the TALLY_OBJ_WINDOW keys from
+ * the address's hash, so a lookup reads two cache lines of keys.
+ *
+ * Concurrency: counts change with atomic operations on a live slot, with no
+ * lock, from any number of threads.  Opening and closing a slot (rare: once
+ * per object) take the header's claim lock, a spin lock held for a few
+ * hundred nanoseconds; a thread that already holds it (a signal handler
+ * that interrupted it) does not wait but books nothing and counts the event
+ * as nested.  Memory: 136 bytes per object slot (key + books), bounded by
+ * TALLY_MAX_OBJECTS, plus the shared stack depot.
+ */
+#ifndef TALLY_BOOKS_H
+#define TALLY_BOOKS_H
+
+#include <stdint.h>
+
+#include "logfile.h"
+
+/* One reference-function call, as the books see it. */
+struct book_op {
+	uint64_t addr;         /* the object */
+	uint8_t role;          /* enum tally_role */
+	uint8_t floating;      /* SINK: the object was floating before the call */
+	uint16_t type;         /* the rule's type: used when the object is new to the books */
+	int32_t refs;          /* NEW: references the object starts with */
+	uint32_t stack;        /* stack id of the call */
+	uint32_t tid;
+	int64_t now_ns;
+	uint64_t serial;       /* sequence of the call's event + 1 */
+	uint64_t call_seq;     /* NEW: events_claimed when the call began, to
+	                        * tell a creation already booked by a nested
+	                        * creator on this thread */
+};
+
+struct book_result {
+	int32_t net;           /* the object's net after the call */
+	uint32_t detail;       /* enum tally_obj_detail */
+	uint16_t type;         /* the object's type (its own when it has books) */
+	uint8_t violation;     /* enum tally_violation, or 0 */
+	uint8_t certain;       /* the violation is certain: the type's books
+	                        * are complete */
+};
+
+/* Applies `op` to the books of `log`.  Never blocks for long, never
+ * allocates, never makes a syscall except sched_yield under contention. */
+void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res);
+
+/* Whether the books of `type` have been complete so far: every object's
+ * creation and every decrement seen, nothing lost. */
+int books_type_complete(const struct tally_log *log, uint16_t type);
+
+/* The slot holding `addr` (live or released), or -1.  For tests and the
+ * SINK hook. */
+int books_find(const struct tally_log *log, uint64_t addr);
+
+/* After fork, in the child: the parent thread that held the claim lock
+ * does not exist here. */
+void books_reset_lock(struct tally_log *log);
+
+#endif

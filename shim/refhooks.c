@@ -1,0 +1,380 @@
+/*
+ * refhooks — applying the rules to the loaded modules: finding each rule's
+ * function, patching its entry or the GOT entries that lead to it, and the
+ * stubs in between.  See refhooks.h.
+ *
+ * Runs at start-up and after dlopen, never on the recording path: it may
+ * take a mutex, mmap and mprotect.
+ */
+#include "refhooks.h"
+#include "elfdyn.h"
+#include "entryhook.h"
+#include "rules.h"
+#include "settings.h"
+#include "record.h"
+#include "unwind.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MAX_HOOKS 1024
+#define MAX_MODULES 2048
+#define STUB_SIZE 24
+#define RULES_FILE_MAX (64 * 1024)
+
+extern char tally_ref_trampoline[];
+
+static struct ref_hook hooks[MAX_HOOKS];
+static unsigned nhooks;
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Stubs of the current scan go into a writable page that becomes
+ * executable (and never writable again) when the scan ends. */
+static uint8_t *stub_page;
+static size_t stub_used;
+
+static void warn_line(const char *line)
+{
+	char buf[600];
+	int n = snprintf(buf, sizeof(buf), "%s\n", line);
+	if (n > 0)
+		(void)!write(2, buf, (size_t)(n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1));
+}
+
+/* ---- rules ------------------------------------------------------------------ */
+
+unsigned refhooks_load_rules(struct tally_log *log)
+{
+	struct rule_tables t = {
+		.rules = log->rules, .max_rules = log->hdr->max_rules,
+		.types = log->types, .max_types = log->hdr->max_types,
+	};
+	const char *text = getenv("TALLY_RULES");
+	const char *file = getenv("TALLY_RULES_FILE");
+
+	if (text && *text)
+		rules_parse(&t, text, "TALLY_RULES", warn_line);
+	if (file && *file) {
+		static char buf[RULES_FILE_MAX + 1];
+		char line[512];
+		/* Read and closed at once: the program never sees the fd. */
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, RULES_FILE_MAX) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n < 0) {
+			snprintf(line, sizeof(line), "tally: cannot read TALLY_RULES_FILE %.300s: %m",
+			         file);
+			warn_line(line);
+		} else {
+			buf[n] = 0;
+			rules_parse(&t, buf, file, warn_line);
+		}
+	}
+	log->hdr->types_used = t.ntypes;
+	__atomic_store_n(&log->hdr->rules_used, t.nrules, __ATOMIC_RELEASE);
+	return t.nrules;
+}
+
+/* ---- stubs ----------------------------------------------------------------- */
+
+static void seal_stubs(void)
+{
+	if (stub_page && mprotect(stub_page, 4096, PROT_READ | PROT_EXEC) != 0)
+		warn_line("tally: cannot make hook stubs executable: reference hooks disabled");
+	stub_page = NULL;
+	stub_used = 0;
+}
+
+/* A stub that enters the trampoline with `hook` in r11, or NULL. */
+static void *make_stub(struct ref_hook *hook)
+{
+	if (!stub_page || stub_used + STUB_SIZE > 4096) {
+		seal_stubs();
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		stub_page = p;
+	}
+	uint8_t *s = stub_page + stub_used;
+	uint64_t h = (uint64_t)(uintptr_t)hook, t = (uint64_t)(uintptr_t)tally_ref_trampoline;
+	s[0] = 0x49, s[1] = 0xbb;                  /* movabs $hook, %r11 */
+	memcpy(s + 2, &h, 8);
+	s[10] = 0xff, s[11] = 0x25;                /* jmp *0(%rip) */
+	memset(s + 12, 0, 4);
+	memcpy(s + 16, &t, 8);
+	stub_used += STUB_SIZE;
+	return s;
+}
+
+/* ---- hooks ------------------------------------------------------------------ */
+
+struct hook_ref {
+	struct ref_hook *hook;
+	void *stub;
+};
+static void *stubs[MAX_HOOKS];
+
+static int is_stub(const void *p)
+{
+	for (unsigned i = 0; i < nhooks; i++)
+		if (stubs[i] == p)
+			return 1;
+	return 0;
+}
+
+/* The hook of rule r for function fn, made on first use. */
+static int hook_for(struct tally_log *log, unsigned r, void *fn, struct hook_ref *out)
+{
+	for (unsigned i = 0; i < nhooks; i++)
+		if (hooks[i].rule == r && hooks[i].function == fn) {
+			out->hook = &hooks[i], out->stub = stubs[i];
+			return 0;
+		}
+	if (nhooks >= MAX_HOOKS)
+		return -1;
+	struct ref_hook *h = &hooks[nhooks];
+	const struct tally_rule *rule = &log->rules[r];
+	memset(h, 0, sizeof(*h));
+	h->target = fn;
+	h->function = fn;
+	h->rule = (uint16_t)r;
+	h->role = rule->role;
+	h->arg = rule->role == TALLY_ROLE_NEW ? 0 : rule->arg;
+	h->refs = rule->role == TALLY_ROLE_NEW ? rule->arg : 1;
+	h->type = rule->type;
+	if (rule->role == TALLY_ROLE_SINK && rule->floating[0])
+		h->is_floating = (int (*)(void *))dlsym(RTLD_DEFAULT, rule->floating);
+	void *stub = make_stub(h);
+	if (!stub)
+		return -1;
+	stubs[nhooks++] = stub;
+	out->hook = h, out->stub = stub;
+	return 0;
+}
+
+/* ---- modules ----------------------------------------------------------------- */
+
+struct module {
+	struct dl_phdr_info info;
+};
+static struct module modules[MAX_MODULES];
+static unsigned nmodules;
+
+static int collect(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size, (void)arg;
+	if (nmodules < MAX_MODULES)
+		modules[nmodules++].info = *info;
+	return 0;
+}
+
+/* Whether the module is the shim itself: its own GOT must never be
+ * redirected into its own hooks. */
+static int is_self(const struct dl_phdr_info *info)
+{
+	uintptr_t lo = 0, hi = 0;
+	unwind_self_range(&lo, &hi);
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
+			uintptr_t a = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+			return a >= lo && a < hi;
+		}
+	return 0;
+}
+
+/* Entry hooks installed: a function stays hooked while its first byte is
+ * our jmp; a module loaded again at the same address is hooked anew. */
+static struct {
+	void *fn;
+	unsigned rule;
+} entries[MAX_HOOKS];
+static unsigned nentries;
+
+static int entry_hooked(void *fn, unsigned r)
+{
+	for (unsigned i = 0; i < nentries; i++)
+		if (entries[i].fn == fn && entries[i].rule == r)
+			return *(const uint8_t *)fn == 0xe9;
+	return 0;
+}
+
+static int entry_covers(void *fn)
+{
+	for (unsigned i = 0; i < nentries; i++)
+		if (entries[i].fn == fn && *(const uint8_t *)fn == 0xe9)
+			return 1;
+	return 0;
+}
+
+static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size)
+{
+	struct hook_ref h;
+	char why[160];
+	void *original;
+
+	if (entry_hooked(fn, r) || nentries >= MAX_HOOKS)
+		return;
+	if (hook_for(log, r, fn, &h) != 0)
+		return;
+	if (entryhook_install(fn, size, h.stub, &original, why, sizeof(why)) != 0) {
+		log->rules[r].flags |= TALLY_RULEF_ENTRY_FAILED;
+		if (getenv("TALLY_REPORT_HOOKS")) {
+			char line[400];
+			snprintf(line, sizeof(line),
+			         "tally: cannot patch the entry of %s (%s); hooking its GOT entries",
+			         log->rules[r].function, why);
+			warn_line(line);
+		}
+		return;
+	}
+	h.hook->target = original;
+	h.hook->entry = 1;
+	entries[nentries].fn = fn;
+	entries[nentries++].rule = r;
+	__atomic_fetch_add(&log->rules[r].entries, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- GOT entries ------------------------------------------------------------ */
+
+struct got_ctx {
+	struct tally_log *log;
+	const struct elfdyn *dyn;
+	uintptr_t lo, hi;      /* the module's own range: a lazy PLT slot points there */
+};
+
+static int set_slot(void **slot, void *value, const struct elfdyn *d)
+{
+	uintptr_t a = (uintptr_t)slot;
+	if (a >= d->relro_lo && a < d->relro_hi) {
+		uintptr_t page = a & ~(uintptr_t)4095;
+		if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE) != 0)
+			return -1;
+		__atomic_store_n(slot, value, __ATOMIC_RELEASE);
+		(void)mprotect((void *)page, 4096, PROT_READ);
+		return 0;
+	}
+	__atomic_store_n(slot, value, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int rule_index(const struct tally_log *log, const char *name)
+{
+	uint32_t n = log->hdr->rules_used;
+	for (uint32_t i = 0; i < n; i++)
+		if (log->rules[i].function[0] == name[0] && strcmp(log->rules[i].function, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void patch_got(void **slot, const char *name, void *arg)
+{
+	struct got_ctx *c = arg;
+	int r = rule_index(c->log, name);
+
+	if (r < 0)
+		return;
+	void *v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (is_stub(v))
+		return;
+	if (!v || ((uintptr_t)v >= c->lo && (uintptr_t)v < c->hi))
+		v = dlsym(RTLD_DEFAULT, name);   /* lazy binding: not resolved yet */
+	if (!v || entry_covers(v))
+		return;                          /* the entry hook sees these calls */
+	struct hook_ref h;
+	if (hook_for(c->log, (unsigned)r, v, &h) != 0)
+		return;
+	if (set_slot(slot, h.stub, c->dyn) == 0)
+		__atomic_fetch_add(&c->log->rules[r].got_sites, 1, __ATOMIC_RELAXED);
+}
+
+static void module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = UINTPTR_MAX, *hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < *lo)
+			*lo = a;
+		if (a + ph->p_memsz > *hi)
+			*hi = a + ph->p_memsz;
+	}
+}
+
+void refhooks_scan(struct tally_log *log)
+{
+	if (!log->hdr || !log->hdr->rules_used)
+		return;
+	pthread_mutex_lock(&scan_lock);
+	nmodules = 0;
+	dl_iterate_phdr(collect, NULL);
+
+	/* Entries first: a GOT entry leading to a patched entry needs nothing. */
+	uint32_t nrules = log->hdr->rules_used;
+	for (unsigned m = 0; m < nmodules; m++) {
+		struct elfdyn d;
+		if (is_self(&modules[m].info) || elfdyn_read(&modules[m].info, &d) != 0)
+			continue;
+		for (uint32_t r = 0; r < nrules; r++) {
+			size_t size = 0;
+			void *fn = elfdyn_lookup(&d, log->rules[r].function, &size);
+			if (!fn)
+				continue;
+			log->rules[r].flags |= TALLY_RULEF_FOUND;
+			if (g_shim.settings.hook_mode == TALLY_HOOK_ENTRY)
+				hook_entry(log, r, fn, size);
+		}
+	}
+	for (unsigned m = 0; m < nmodules; m++) {
+		struct elfdyn d;
+		if (is_self(&modules[m].info) || elfdyn_read(&modules[m].info, &d) != 0)
+			continue;
+		struct got_ctx c = { log, &d, 0, 0 };
+		module_range(&modules[m].info, &c.lo, &c.hi);
+		elfdyn_each_got(&d, patch_got, &c);
+	}
+	seal_stubs();
+	pthread_mutex_unlock(&scan_lock);
+}
+
+void refhooks_warn_missing(const struct tally_log *log)
+{
+	char line[300];
+	int verbose = getenv("TALLY_REPORT_HOOKS") != NULL;
+
+	unsigned preset_rules = 0, preset_found = 0;
+
+	for (uint32_t r = 0; r < log->hdr->rules_used; r++) {
+		const struct tally_rule *rule = &log->rules[r];
+		if (rule->flags & TALLY_RULEF_PRESET) {
+			/* A preset names many functions a program may not use:
+			 * only a preset that matches nothing is worth a line. */
+			preset_rules++;
+			preset_found += !!(rule->flags & TALLY_RULEF_FOUND);
+		}
+		if (!(rule->flags & TALLY_RULEF_FOUND) && !(rule->flags & TALLY_RULEF_PRESET)) {
+			snprintf(line, sizeof(line),
+			         "tally: rule %s (%s): no such function in the process (yet)",
+			         rule->function, rules_role_name(rule->role));
+			warn_line(line);
+		} else if (verbose) {
+			snprintf(line, sizeof(line), "tally: rule %s (%s, %s): %u entr%s, %u GOT site%s",
+			         rule->function, rules_role_name(rule->role),
+			         log->types[rule->type].name, rule->entries,
+			         rule->entries == 1 ? "y" : "ies", rule->got_sites,
+			         rule->got_sites == 1 ? "" : "s");
+			warn_line(line);
+		}
+	}
+	if (preset_rules && !preset_found)
+		warn_line("tally: no function named by the presets exists in the process (yet)");
+}

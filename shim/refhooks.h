@@ -1,0 +1,54 @@
+/*
+ * refhooks — interception of the program's reference functions, named by
+ * rules at run time.
+ *
+ * For each rule function found in a loaded module there is one struct
+ * ref_hook and a 24-byte stub that loads it into r11 and jumps to
+ * tally_ref_trampoline (hooks_tramp.S), which calls ref_hook_pre, the real
+ * function, then ref_hook_post.  Calls reach the stub
+ *   - through the function's entry, patched to jump there (TALLY_HOOK=entry,
+ *     the default: every call is seen, also a library's calls to its own
+ *     function), or
+ *   - through GOT entries (JUMP_SLOT, GLOB_DAT) of every module that were
+ *     pointing at the function (TALLY_HOOK=got, and for functions whose
+ *     entry cannot be patched).
+ * refhooks_scan() applies the rules to modules loaded since the last scan;
+ * it runs at start-up and after each dlopen.
+ */
+#ifndef TALLY_REFHOOKS_H
+#define TALLY_REFHOOKS_H
+
+#include <stdint.h>
+
+#include "logfile.h"
+
+struct ref_hook {
+	void *target;          /* what the trampoline calls: the function, or
+	                        * the entry hook's relocated original.  First:
+	                        * hooks_tramp.S reads it at offset 0. */
+	void *function;        /* the function's address */
+	int (*is_floating)(void *);  /* SINK: the floating check, or NULL */
+	uint16_t rule;         /* index into the log's rule table */
+	uint8_t role, arg;
+	uint16_t type;
+	int32_t refs;          /* NEW: references the object starts with */
+	int entry;             /* reached through the patched entry */
+};
+
+/* Reads the rules (TALLY_RULES, TALLY_RULES_FILE) into the log's tables,
+ * warning once per bad rule on stderr.  Returns the number of rules. */
+unsigned refhooks_load_rules(struct tally_log *log);
+
+/* Applies the rules to every module not hooked yet.  Safe to call again:
+ * a GOT entry already pointing at a stub, or a patched entry, is left. */
+void refhooks_scan(struct tally_log *log);
+
+/* One line per rule on stderr for rules whose function exists nowhere in
+ * the process (called once, at the end of start-up). */
+void refhooks_warn_missing(const struct tally_log *log);
+
+/* The recording halves, called from hooks_tramp.S. */
+void ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args);
+void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * rules — the rule parser and the presets.  See rules.h for the grammar.
+ */
+#include "rules.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The example gateway's publishers (examples/publisher.h). */
+static const char preset_gateway[] =
+	"gw_publisher: gw_publisher_new = new\n"
+	"gw_publisher: gw_publisher_ref = inc\n"
+	"gw_publisher: gw_publisher_unref = dec\n";
+
+/* GObject and everything derived from it.  g_object_new and the others all
+ * end in the same internal constructor; a creation seen twice on one
+ * thread within one call is booked once (books.c). */
+static const char preset_gobject[] =
+	"GObject: g_object_new = new\n"
+	"GObject: g_object_new_with_properties = new\n"
+	"GObject: g_object_newv = new\n"
+	"GObject: g_object_new_valist = new\n"
+	"GObject: g_object_ref = inc\n"
+	"GObject: g_object_unref = dec\n"
+	"GObject: g_object_ref_sink = sink(0, g_object_is_floating)\n"
+	"GObject: g_object_take_ref = take\n"
+	"GObject: g_object_add_toggle_ref = inc\n"
+	"GObject: g_object_remove_toggle_ref = dec\n";
+
+/* GStreamer: GstObject is a GObject (gst_object_ref calls g_object_ref;
+ * the nested call is booked once), mini objects have a count of their own
+ * and come back from pools after reaching 0. */
+static const char preset_gst[] =
+	"gobject\n"
+	"GObject: gst_object_ref = inc\n"
+	"GObject: gst_object_unref = dec\n"
+	"GObject: gst_object_ref_sink = sink(0, g_object_is_floating)\n"
+	"GstMiniObject: resurrects\n"
+	"GstMiniObject: gst_mini_object_ref = inc\n"
+	"GstMiniObject: gst_mini_object_unref = dec\n"
+	"GstMiniObject: gst_mini_object_copy = new\n"
+	"GstBuffer: resurrects\n"
+	"GstBuffer: gst_buffer_new = new\n"
+	"GstBuffer: gst_buffer_new_allocate = new\n"
+	"GstBuffer: gst_buffer_new_wrapped = new\n"
+	"GstBuffer: gst_buffer_new_wrapped_full = new\n"
+	"GstBuffer: gst_buffer_new_wrapped_bytes = new\n"
+	"GstBuffer: gst_buffer_new_memdup = new\n"
+	"GstBuffer: gst_buffer_copy_deep = new\n"
+	"GstBuffer: gst_buffer_copy_region = new\n"
+	"GstBufferList: gst_buffer_list_new = new\n"
+	"GstBufferList: gst_buffer_list_new_sized = new\n"
+	"GstEvent: gst_event_new_custom = new\n"
+	"GstMessage: gst_message_new_custom = new\n"
+	"GstQuery: gst_query_new_custom = new\n"
+	"GstCaps: gst_caps_new_empty = new\n"
+	"GstCaps: gst_caps_new_any = new\n"
+	"GstCaps: gst_caps_new_simple = new\n"
+	"GstCaps: gst_caps_new_full = new\n"
+	"GstCaps: gst_caps_from_string = new\n"
+	"GstSample: gst_sample_new = new\n";
+
+/* GLib's reference-counted types. */
+static const char preset_glib[] =
+	"GHashTable: g_hash_table_new = new\n"
+	"GHashTable: g_hash_table_new_full = new\n"
+	"GHashTable: g_hash_table_ref = inc\n"
+	"GHashTable: g_hash_table_unref = dec\n"
+	"GHashTable: g_hash_table_destroy = dec\n"
+	"GMainContext: g_main_context_new = new\n"
+	"GMainContext: g_main_context_new_with_flags = new\n"
+	"GMainContext: g_main_context_ref = inc\n"
+	"GMainContext: g_main_context_unref = dec\n"
+	"GMainLoop: g_main_loop_new = new\n"
+	"GMainLoop: g_main_loop_ref = inc\n"
+	"GMainLoop: g_main_loop_unref = dec\n"
+	"GSource: g_source_new = new\n"
+	"GSource: g_idle_source_new = new\n"
+	"GSource: g_timeout_source_new = new\n"
+	"GSource: g_timeout_source_new_seconds = new\n"
+	"GSource: g_child_watch_source_new = new\n"
+	"GSource: g_source_ref = inc\n"
+	"GSource: g_source_unref = dec\n"
+	"GBytes: g_bytes_new = new\n"
+	"GBytes: g_bytes_new_take = new\n"
+	"GBytes: g_bytes_new_static = new\n"
+	"GBytes: g_bytes_new_with_free_func = new\n"
+	"GBytes: g_bytes_new_from_bytes = new\n"
+	"GBytes: g_bytes_ref = inc\n"
+	"GBytes: g_bytes_unref = dec\n"
+	"GBytes: g_bytes_unref_to_data = dec\n"
+	"GBytes: g_bytes_unref_to_array = dec\n"
+	"GAsyncQueue: g_async_queue_new = new\n"
+	"GAsyncQueue: g_async_queue_new_full = new\n"
+	"GAsyncQueue: g_async_queue_ref = inc\n"
+	"GAsyncQueue: g_async_queue_unref = dec\n"
+	/* A new thread starts with two references: the caller's and its own,
+	 * dropped when it ends. */
+	"GThread: g_thread_new = new(2)\n"
+	"GThread: g_thread_try_new = new(2)\n"
+	"GThread: g_thread_ref = inc\n"
+	"GThread: g_thread_unref = dec\n"
+	"GThread: g_thread_join = dec\n"
+	"GVariant: g_variant_new = new\n"
+	"GVariant: g_variant_new_string = new\n"
+	"GVariant: g_variant_new_int32 = new\n"
+	"GVariant: g_variant_new_uint32 = new\n"
+	"GVariant: g_variant_new_boolean = new\n"
+	"GVariant: g_variant_new_tuple = new\n"
+	"GVariant: g_variant_ref = inc\n"
+	"GVariant: g_variant_unref = dec\n"
+	"GVariant: g_variant_ref_sink = sink(0, g_variant_is_floating)\n"
+	"GVariant: g_variant_take_ref = take\n"
+	"GArray: g_array_new = new\n"
+	"GArray: g_array_sized_new = new\n"
+	"GArray: g_array_ref = inc\n"
+	"GArray: g_array_unref = dec\n"
+	"GArray: g_array_free = free\n"
+	"GPtrArray: g_ptr_array_new = new\n"
+	"GPtrArray: g_ptr_array_new_with_free_func = new\n"
+	"GPtrArray: g_ptr_array_new_full = new\n"
+	"GPtrArray: g_ptr_array_sized_new = new\n"
+	"GPtrArray: g_ptr_array_ref = inc\n"
+	"GPtrArray: g_ptr_array_unref = dec\n"
+	"GPtrArray: g_ptr_array_free = free\n";
+
+static const struct {
+	const char *name, *text;
+} presets[] = {
+	{ "gateway", preset_gateway },
+	{ "gobject", preset_gobject },
+	{ "gst", preset_gst },
+	{ "glib", preset_glib },
+};
+
+static const char *const role_names[TALLY_ROLE_MAX] = {
+	[TALLY_ROLE_NEW] = "new",   [TALLY_ROLE_INC] = "inc",   [TALLY_ROLE_DEC] = "dec",
+	[TALLY_ROLE_FREE] = "free", [TALLY_ROLE_SINK] = "sink", [TALLY_ROLE_TAKE] = "take",
+};
+
+const char *rules_role_name(unsigned role)
+{
+	return role > 0 && role < TALLY_ROLE_MAX ? role_names[role] : "?";
+}
+
+const char *rules_preset(const char *name)
+{
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (strcmp(presets[i].name, name) == 0)
+			return presets[i].text;
+	return NULL;
+}
+
+int rules_find(const struct rule_tables *t, const char *function)
+{
+	for (uint32_t i = 0; i < t->nrules; i++)
+		if (strcmp(t->rules[i].function, function) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- lexing one item ----------------------------------------------------- */
+
+static int is_ident(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '@';
+}
+
+static const char *skip_blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Reads an identifier into out (NUL-terminated).  Returns the position after
+ * it, or NULL when there is none or it does not fit. */
+static const char *read_ident(const char *p, const char *end, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	p = skip_blank(p, end);
+	while (p < end && is_ident(*p)) {
+		if (n + 1 >= outsz)
+			return NULL;
+		out[n++] = *p++;
+	}
+	out[n] = 0;
+	return n ? p : NULL;
+}
+
+static const char *read_uint(const char *p, const char *end, unsigned *out)
+{
+	unsigned v = 0, digits = 0;
+
+	p = skip_blank(p, end);
+	while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
+		v = v * 10 + (unsigned)(*p++ - '0');
+		digits++;
+	}
+	*out = v;
+	return digits ? p : NULL;
+}
+
+/* ---- building the tables --------------------------------------------------- */
+
+static void warn_item(void (*warn)(const char *), const char *origin, unsigned line,
+                      const char *item, size_t len, const char *why)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "tally: %s line %u: ignoring rule \"%.*s\": %s", origin, line,
+	         (int)(len > 80 ? 80 : len), item, why);
+	warn(msg);
+}
+
+/* The index of type `name`, added when new; -1 when the table is full. */
+static int type_index(struct rule_tables *t, const char *name)
+{
+	for (uint32_t i = 0; i < t->ntypes; i++)
+		if (strcmp(t->types[i].name, name) == 0)
+			return (int)i;
+	if (t->ntypes >= t->max_types)
+		return -1;
+	struct tally_type *ty = &t->types[t->ntypes];
+	memset(ty, 0, sizeof(*ty));
+	snprintf(ty->name, sizeof(ty->name), "%s", name);
+	return (int)t->ntypes++;
+}
+
+/* The default type of a function: its name without the last "_word". */
+static void default_type(const char *function, char *out, size_t outsz)
+{
+	const char *us = strrchr(function, '_');
+	size_t n = us && us != function ? (size_t)(us - function) : strlen(function);
+
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, function, n);
+	out[n] = 0;
+}
+
+static int parse_role(const char *word, unsigned *role)
+{
+	for (unsigned r = 1; r < TALLY_ROLE_MAX; r++)
+		if (strcmp(word, role_names[r]) == 0) {
+			*role = r;
+			return 0;
+		}
+	return -1;
+}
+
+/* Parses one item [p, end).  Returns NULL when it applied, else the reason. */
+static const char *parse_item(struct rule_tables *t, const char *p, const char *end,
+                              void (*warn)(const char *), int depth, int *nwarn);
+
+static int rules_parse_depth(struct rule_tables *t, const char *text, const char *origin,
+                      void (*warn)(const char *), int depth);
+
+static const char *apply_preset(struct rule_tables *t, const char *name,
+                                void (*warn)(const char *), int depth, int *nwarn)
+{
+	const char *text = rules_preset(name);
+
+	if (!text)
+		return "unknown preset (presets: gobject, gst, glib, gateway)";
+	if (depth > 2)
+		return "presets nested too deep";
+	*nwarn += rules_parse_depth(t, text, name, warn, depth + 1);
+	return NULL;
+}
+
+static const char *parse_item(struct rule_tables *t, const char *p, const char *end,
+                              void (*warn)(const char *), int depth, int *nwarn)
+{
+	char first[64], function[64], word[16], floating[48] = "", type[40];
+	unsigned role = 0, arg = 0, refs = 1;
+	const char *q;
+
+	q = read_ident(p, end, first, sizeof(first));
+	if (!q)
+		return "expected a function, a type or a preset name (at most 63 characters)";
+	q = skip_blank(q, end);
+	if (q == end)
+		return apply_preset(t, first, warn, depth, nwarn);
+
+	if (*q == ':') {
+		if (strlen(first) >= sizeof(type))
+			return "type name longer than 39 characters";
+		strcpy(type, first);
+		q = read_ident(q + 1, end, function, sizeof(function));
+		if (!q)
+			return "expected a function name after the type";
+		q = skip_blank(q, end);
+		if (q == end && strcmp(function, "resurrects") == 0) {
+			int ti = type_index(t, type);
+			if (ti < 0)
+				return "too many types";
+			t->types[ti].flags |= TALLY_TYPEF_RESURRECTS;
+			return NULL;
+		}
+	} else {
+		strcpy(function, first);
+		default_type(function, type, sizeof(type));
+	}
+	if (q == end || *q != '=')
+		return "expected '=' and a role (new, inc, dec, free, sink, take)";
+	q = read_ident(q + 1, end, word, sizeof(word));
+	if (!q || parse_role(word, &role) != 0)
+		return "unknown role (new, inc, dec, free, sink, take)";
+	q = skip_blank(q, end);
+	if (role == TALLY_ROLE_SINK)
+		strcpy(floating, "g_object_is_floating");
+	if (q < end && *q == '(') {
+		unsigned n;
+		q = read_uint(q + 1, end, &n);
+		if (!q)
+			return "expected a number in parentheses";
+		if (role == TALLY_ROLE_NEW) {
+			if (n < 1 || n > 64)
+				return "a new object starts with 1 to 64 references";
+			refs = n;
+		} else {
+			if (n > 5)
+				return "the object must be one of the first 6 arguments (0-5)";
+			arg = n;
+		}
+		q = skip_blank(q, end);
+		if (q < end && *q == ',' && role == TALLY_ROLE_SINK) {
+			q = read_ident(q + 1, end, floating, sizeof(floating));
+			if (!q)
+				return "expected the floating-check function after ','";
+			q = skip_blank(q, end);
+		}
+		if (q == end || *q != ')')
+			return "expected ')'";
+		q = skip_blank(q + 1, end);
+	}
+	if (q != end)
+		return "unexpected text after the rule";
+
+	int ti = type_index(t, type);
+	if (ti < 0)
+		return "too many types";
+	int ri = rules_find(t, function);
+	if (ri < 0) {
+		if (t->nrules >= t->max_rules)
+			return "too many rules";
+		ri = (int)t->nrules++;
+	}
+	struct tally_rule *r = &t->rules[ri];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->function, sizeof(r->function), "%s", function);
+	snprintf(r->floating, sizeof(r->floating), "%s", floating);
+	r->role = (uint8_t)role;
+	/* For NEW the argument index is unused: it carries the start count. */
+	r->arg = (uint8_t)(role == TALLY_ROLE_NEW ? refs : arg);
+	r->type = (uint16_t)ti;
+	if (depth > 0)
+		r->flags |= TALLY_RULEF_PRESET;
+	return NULL;
+}
+
+static int rules_parse_depth(struct rule_tables *t, const char *text, const char *origin,
+                      void (*warn)(const char *), int depth)
+{
+	int nwarn = 0;
+	unsigned line = 1;
+	const char *p = text;
+
+	while (p && *p) {
+		/* An item ends at ';', a newline, a comment or the end. */
+		const char *end = p;
+		while (*end && *end != ';' && *end != '\n' && *end != '#')
+			end++;
+		const char *b = skip_blank(p, end), *e = end;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		if (b < e) {
+			const char *why = parse_item(t, b, e, warn, depth, &nwarn);
+			if (why) {
+				warn_item(warn, origin, line, b, (size_t)(e - b), why);
+				nwarn++;
+			}
+		}
+		if (*end == '#')
+			while (*end && *end != '\n')
+				end++;
+		if (*end == '\n')
+			line++;
+		p = *end ? end + 1 : end;
+	}
+	return nwarn;
+}
+
+int rules_parse(struct rule_tables *t, const char *text, const char *origin,
+                void (*warn)(const char *line))
+{
+	return rules_parse_depth(t, text, origin, warn, 0);
+}
