@@ -50,7 +50,8 @@ $(BUILD)/analyzer/%.o: analyzer/%.c $(wildcard analyzer/*.h shim/*.h) include/ta
 	@mkdir -p $(dir $@)
 	$(CC) $(ANALYZER_CFLAGS) -c $< -o $@
 
-$(BUILD)/tally: $(ANALYZER_OBJ) $(BUILD)/shim/procinfo.o $(BUILD)/shim/real.o $(BUILD)/shim/settings.o
+$(BUILD)/tally: $(ANALYZER_OBJ) $(BUILD)/shim/procinfo.o $(BUILD)/shim/real.o $(BUILD)/shim/settings.o \
+		$(BUILD)/shim/rules.o
 	$(CC) -o $@ $^ $(ANALYZER_LIBS) -ldl
 
 -include examples/build.mk

@@ -2,16 +2,19 @@
  * cli — parse `tally` arguments.
  */
 #include "cli.h"
+#include "rules.h"
 #include "settings.h"
 #include "tally/format.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 const char cli_usage[] =
 	"usage: tally run [--log PATH] [--check] [--json] [--depth N] [--log-size SIZE]\n"
-	"                 [--port-range LO-HI[/udp|/tcp]] -- COMMAND [ARGS...]\n"
+	"                 [--port-range LO-HI[/udp|/tcp]] [--rules RULES] [--rules-file FILE]\n"
+	"                 [--enforce log|abort] [--hook entry|got] -- COMMAND [ARGS...]\n"
 	"       tally report [--json] [--all] [--port-range LO-HI[/udp|/tcp]] LOG\n"
 	"       tally help | --version\n"
 	"\n"
@@ -20,6 +23,11 @@ const char cli_usage[] =
 	"        or with --check 1 when it left sockets open (and exited 0).\n"
 	"report  reads a log (also of a running process) and reports open sockets\n"
 	"        grouped by creation stack, failed calls and anomalies.\n"
+	"--rules RULES  reference functions to keep books on: presets (gobject, gst,\n"
+	"        glib, gateway) and rules like 'obj: obj_ref = inc' (README, Rules);\n"
+	"        may be given more than once.  --rules-file FILE reads them from FILE.\n"
+	"--enforce abort  abort the program at a certain reference violation (staging).\n"
+	"--hook got  redirect GOT entries only, instead of patching function entries.\n"
 	"--port-range LO-HI[/udp|/tcp]  the port range (UDP by default) the program takes\n"
 	"        ports from: the report says how much of it open sockets hold and when it\n"
 	"        runs out.\n"
@@ -65,6 +73,55 @@ static int value(int argc, char **argv, int *i, const char **out, char *err, uns
 	return 0;
 }
 
+/* Rules are parsed here too, so a wrong one stops `tally run` with one
+ * line before the program starts, rather than a warning among its output. */
+static char rule_error[512];
+static void keep_rule_error(const char *line)
+{
+	if (!rule_error[0])
+		snprintf(rule_error, sizeof(rule_error), "%s", line);
+}
+
+static int check_rules(const char *text, const char *origin, char *err, unsigned errsz)
+{
+	static struct tally_rule rules[TALLY_MAX_RULES];
+	static struct tally_type types[TALLY_MAX_TYPES];
+	struct rule_tables t = { rules, TALLY_MAX_RULES, 0, types, TALLY_MAX_TYPES, 0 };
+
+	rule_error[0] = 0;
+	if (rules_parse(&t, text, origin, keep_rule_error) == 0)
+		return 0;
+	/* The shim's warning says "tally: ORIGIN line N: ignoring rule ...":
+	 * here nothing is ignored, tally stops. */
+	char msg[512];
+	const char *from = strncmp(rule_error, "tally: ", 7) == 0 ? rule_error + 7 : rule_error;
+	const char *ign = strstr(from, "ignoring rule ");
+	if (ign)
+		snprintf(msg, sizeof(msg), "%.*sbad rule %s", (int)(ign - from), from, ign + 14);
+	else
+		snprintf(msg, sizeof(msg), "%s", from);
+	return bad(err, errsz, "%s", msg);
+}
+
+static int check_rules_file(const char *path, char *err, unsigned errsz)
+{
+	static char text[64 * 1024 + 1];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		char why[300];
+		snprintf(why, sizeof(why), "--rules-file %.250s: %s", path, strerror(errno));
+		return bad(err, errsz, "%s", why);
+	}
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	int big = !feof(f);
+	fclose(f);
+	if (big)
+		return bad(err, errsz, "--rules-file %s: larger than 64 KiB", path);
+	text[n] = 0;
+	return check_rules(text, path, err, errsz);
+}
+
 static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
 {
 	int i;
@@ -102,6 +159,28 @@ static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned e
 			const char *v;
 			if (value(argc, argv, &i, &v, err, errsz) || port_range(v, c, err, errsz))
 				return -1;
+		} else if (strcmp(a, "--rules") == 0) {
+			const char *v;
+			if (value(argc, argv, &i, &v, err, errsz) || check_rules(v, "--rules", err, errsz))
+				return -1;
+			size_t used = strlen(c->rules);
+			if (used + strlen(v) + 2 > sizeof(c->rules))
+				return bad(err, errsz, "%s", "--rules: more than 4 KiB of rules; use --rules-file");
+			snprintf(c->rules + used, sizeof(c->rules) - used, "%s%s", used ? ";" : "", v);
+		} else if (strcmp(a, "--rules-file") == 0) {
+			if (value(argc, argv, &i, &c->rules_file, err, errsz) ||
+			    check_rules_file(c->rules_file, err, errsz))
+				return -1;
+		} else if (strcmp(a, "--enforce") == 0) {
+			if (value(argc, argv, &i, &c->enforce, err, errsz))
+				return -1;
+			if (strcmp(c->enforce, "log") && strcmp(c->enforce, "abort"))
+				return bad(err, errsz, "--enforce wants log or abort, got %s", c->enforce);
+		} else if (strcmp(a, "--hook") == 0) {
+			if (value(argc, argv, &i, &c->hook, err, errsz))
+				return -1;
+			if (strcmp(c->hook, "entry") && strcmp(c->hook, "got"))
+				return bad(err, errsz, "--hook wants entry or got, got %s", c->hook);
 		} else if (a[0] == '-') {
 			return bad(err, errsz, "unknown option for run: %s", a);
 		} else {

@@ -18,6 +18,10 @@ struct cli {
 	bool full;                /* report --all: every group and frame */
 	const char *depth;        /* run --depth N (passed as TALLY_DEPTH) */
 	const char *log_size;     /* run --log-size SIZE (TALLY_LOG_SIZE) */
+	char rules[4096];         /* run --rules (TALLY_RULES), ';'-joined */
+	const char *rules_file;   /* run --rules-file (TALLY_RULES_FILE) */
+	const char *enforce;      /* run --enforce log|abort (TALLY_ENFORCE) */
+	const char *hook;         /* run --hook entry|got (TALLY_HOOK) */
 	char **argv;              /* run: the command and its arguments */
 	uint16_t range_lo, range_hi; /* --port-range LO-HI[/udp|/tcp] (0 = none) */
 	int range_type;           /* SOCK_DGRAM (udp, the default) or SOCK_STREAM */

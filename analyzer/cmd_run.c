@@ -83,6 +83,16 @@ static void set_env(const struct cli *c, const char *shim, const char *run_id,
 		setenv("TALLY_DEPTH", c->depth, 1);
 	if (c->log_size)
 		setenv("TALLY_LOG_SIZE", c->log_size, 1);
+	if (c->rules[0])
+		setenv("TALLY_RULES", c->rules, 1);
+	if (c->rules_file)
+		setenv("TALLY_RULES_FILE", c->rules_file, 1);
+	if (c->enforce)
+		setenv("TALLY_ENFORCE", c->enforce, 1);
+	if (c->hook)
+		setenv("TALLY_HOOK", c->hook, 1);
+	/* The shim says at start how many entries and GOT sites each rule got. */
+	setenv("TALLY_REPORT_HOOKS", "1", 1);
 	g_free(preload);
 }
 

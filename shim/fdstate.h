@@ -45,6 +45,15 @@ int fdstate_close(struct tally_log *log, int fd, uint64_t serial);
  * syscall leaves the socket open, as it is. */
 uint64_t fdstate_mark_closing(struct tally_log *log, int fd);
 
+/* Notes which socket was last closed at fd (0: the number was used for
+ * something else since), to tell a later double close. */
+static inline void fdstate_set_closed(struct tally_log *log, int fd, uint64_t serial)
+{
+	struct tally_fd_slot *s = fdstate_slot(log, fd);
+	if (s && __atomic_load_n(&s->closed_serial, __ATOMIC_RELAXED) != serial)
+		__atomic_store_n(&s->closed_serial, serial, __ATOMIC_RELAXED);
+}
+
 /* Records the local or peer address of the socket at fd, if it still holds
  * `serial`. */
 void fdstate_set_addr(struct tally_log *log, int fd, uint64_t serial,

@@ -10,6 +10,7 @@
 #include "unwind.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +26,29 @@ static int record_not_open(void)
 	return n < NOT_OPEN_RECORDED;
 }
 
+/* A close failing with EBADF where the program closed a socket before,
+ * and nothing took the number since: a double close, which in a threaded
+ * program closes somebody else's fd the day the number is reused. */
+static void enforce_double_close(struct rec *cause, int fd)
+{
+	const struct tally_fd_slot *s = fdstate_slot(&g_shim.log, fd);
+
+	if (!s || !__atomic_load_n(&s->closed_serial, __ATOMIC_RELAXED))
+		return;
+	struct rec v = *cause;
+	v.ev.kind = TALLY_EV_VIOLATION;
+	v.ev.arg = TALLY_VIOL_DOUBLE_CLOSE;
+	v.ev.u.obj.addr = s->closed_serial;
+	v.ev.u.obj.detail = TALLY_OBJD_CERTAIN;
+	if (!v.ev.stack_id)
+		rec_stack(&v);
+	v.seq = UINT64_MAX;
+	rec_commit(&v);
+	__atomic_fetch_add(&g_shim.log.hdr->violations, 1, __ATOMIC_RELAXED);
+	if (g_shim.log.hdr->enforce == TALLY_ENFORCE_ABORT)
+		abort();   /* recorded first: the log says why */
+}
+
 EXPORT int close(int fd)
 {
 	/* Mark the socket before the fd is gone: once the kernel has freed the
@@ -36,8 +60,10 @@ EXPORT int close(int fd)
 	struct rec r;
 
 	/* Linux frees the fd whatever close returns (EBADF: it was not open). */
-	if (serial)
-		fdstate_close(&g_shim.log, fd, serial);
+	if (serial && fdstate_close(&g_shim.log, fd, serial))
+		fdstate_set_closed(&g_shim.log, fd, serial & ~TALLY_SERIAL_CLOSING);
+	else if (ret == 0 && !serial)
+		fdstate_set_closed(&g_shim.log, fd, 0);   /* the number held something else */
 	/* A socket, or closing what is not open: worth a stack.  Other closes
 	 * are recorded cheaply, to follow fd reuse. */
 	if (rec_begin(&r, TALLY_EV_CLOSE, fd, ret, errno)) {
@@ -53,6 +79,8 @@ EXPORT int close(int fd)
 		}
 		if (keep)
 			rec_commit(&r);
+		if (not_open && !serial)
+			enforce_double_close(&r, fd);
 		rec_end(&r);
 	}
 	RESTORE_ERRNO;
@@ -90,8 +118,12 @@ static void close_range_sockets(const struct rec *cause, unsigned first, unsigne
 		uint64_t serial = __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
 		struct rec r;
 
-		if (!serial || s->time_ns > started || !fdstate_close(log, (int)fd, serial))
+		if (!serial || s->time_ns > started || !fdstate_close(log, (int)fd, serial)) {
+			if (!serial)   /* whatever the number held is closed now */
+				fdstate_set_closed(log, (int)fd, 0);
 			continue;
+		}
+		fdstate_set_closed(log, (int)fd, serial & ~TALLY_SERIAL_CLOSING);
 		if (!rec_begin(&r, TALLY_EV_CLOSE, (int)fd, 0, 0))
 			continue;
 		r.ev.time_ns = cause->ev.time_ns;

@@ -45,12 +45,16 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uint64_t *f
 	while (skip < n && (uintptr_t)raw[skip] >= unwind_self_lo &&
 	       (uintptr_t)raw[skip] < unwind_self_hi)
 		skip++;
-	n -= skip;
-	if (n > max)
-		n = max;
-	for (unsigned i = 0; i < n; i++)
-		frames[i] = (uint64_t)(uintptr_t)raw[skip + i];
-	return n;
+	/* Further in, the shim's frames are the reference trampoline between a
+	 * hooked function and its caller: not part of the program's stack. */
+	unsigned out = 0;
+	for (unsigned i = skip; i < n && out < max; i++) {
+		uintptr_t pc = (uintptr_t)raw[i];
+		if (pc >= unwind_self_lo && pc < unwind_self_hi)
+			continue;
+		frames[out++] = (uint64_t)pc;
+	}
+	return out;
 }
 
 /* True when a pipe()/pipe2() call comes from libunwind's own code (its

@@ -217,7 +217,10 @@ struct tally_fd_slot {
 	uint64_t origin_serial;      /* for dups: the serial of the source */
 	struct tally_addr local;
 	struct tally_addr peer;
-	uint8_t pad[40];
+	uint64_t closed_serial;      /* while serial is 0: the socket last closed
+	                              * at this fd, until the number is used
+	                              * again (tells a double close) */
+	uint8_t pad[32];
 };
 
 /* ---- reference-count books (version 2) --------------------------------- */

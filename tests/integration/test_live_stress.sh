@@ -8,7 +8,12 @@ t_prog fd_threads
 "$TALLY" run --log "$T_TMP/live.log" -- "$T_BIN" 8 100000 3 >"$T_OUT" 2>"$T_ERR" &
 run=$!
 T_BG_PIDS="${T_BG_PIDS:-} $run"
-for _ in $(seq 100); do [ -f "$T_TMP/live.log" ] && break; sleep 0.05; done
+# The log is complete once its magic is written (last, after the file is
+# allocated and the header filled): a report of it before then is refused.
+for _ in $(seq 100); do
+	[ "$(head -c 8 "$T_TMP/live.log" 2>/dev/null)" = TALLYLOG ] && break
+	sleep 0.05
+done
 reads=0 bad=0
 while kill -0 "$run" 2>/dev/null && [ $reads -lt 40 ]; do
 	if "$TALLY" report --json "$T_TMP/live.log" >"$T_TMP/r.json" 2>"$T_TMP/r.err" &&
