@@ -63,7 +63,7 @@ examples: $(EXAMPLES_BINS)
 # The example gateway with its extra per-packet reference, under tally.
 demo: all
 	@echo "== the example gateway with --bug (5 add / RTP / remove cycles) under tally"
-	$(BUILD)/tally run --port-range 20000-20099 -- $(BUILD)/examples/gateway --bug --cycles 5 --packets 20
+	$(BUILD)/tally run --rules gateway --port-range 20000-20099 -- $(BUILD)/examples/gateway --bug --cycles 5 --packets 20
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/tally
