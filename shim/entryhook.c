@@ -55,8 +55,23 @@ int entryhook_install(void *fn, size_t size, void *dest, void **original, char *
  * module's own data, which the relocated RIP-relative operands address. */
 #define REACH (1ul << 30)
 
-/* Serialises installs: the decoder state, the stub pages and the patching. */
+/* Serialises installs: the decoder state, the stub pages and the patching.
+ * Held across fork (see lock_across_fork), so a child never inherits it
+ * locked by a thread that does not exist there. */
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void lock_install(void) { pthread_mutex_lock(&install_lock); }
+static void unlock_install(void) { pthread_mutex_unlock(&install_lock); }
+
+/* An install takes ~30 µs: fork waits for one under way rather than leave
+ * the child a lock it could never take (it may dlopen and install). */
+static void lock_across_fork(void)
+{
+	/* Without the handlers (ENOMEM) a fork during an install can leave the
+	 * child unable to install; nothing else is at stake. */
+	(void)pthread_atfork(lock_install, unlock_install, unlock_install);
+}
 
 /* ------------------------------------------------------------------ */
 /* The decoder                                                          */
@@ -212,8 +227,9 @@ static uint8_t *page_map_near(uintptr_t fn, char *why, size_t whysz)
 			}
 			/* Kernels before 4.17 take the flag as a mere hint. */
 			if ((uintptr_t)p != hint && !page_reaches((uintptr_t)p, fn)) {
-				if (munmap(p, pagesz) != 0)
-					last_errno = errno;   /* a stray page; nothing to do */
+				/* Cannot fail for a page just mapped; if it did, one
+				 * page would be lost, nothing more. */
+				(void)munmap(p, pagesz);
 				continue;
 			}
 			return p;
@@ -326,7 +342,8 @@ static int plan_prologue(const uint8_t *fn, size_t size, struct plan *pl, char *
 {
 	memset(pl, 0, sizeof *pl);
 	if (size != 0 && size < JMP_LEN) {
-		say(why, whysz, "the function is %zu bytes, shorter than the 5-byte jmp", size);
+		say(why, whysz, "the function is %zu byte%s, shorter than the 5-byte jmp", size,
+		    size == 1 ? "" : "s");
 		return -1;
 	}
 	while (pl->len < JMP_LEN) {
@@ -612,13 +629,14 @@ int entryhook_install(void *fn, size_t size, void *dest, void **original, char *
 		say(why, whysz, "no function, destination or place for the original");
 		return -1;
 	}
-	pthread_mutex_lock(&install_lock);
+	(void)pthread_once(&atfork_once, lock_across_fork);
+	lock_install();
 	if (!pagesz) {
 		long p = sysconf(_SC_PAGESIZE);
 		pagesz = p > 0 ? (size_t)p : 4096;
 	}
 	rc = install_locked(fn, size, dest, original, why, whysz);
-	pthread_mutex_unlock(&install_lock);
+	unlock_install();
 	return rc;
 }
 

@@ -218,13 +218,14 @@ static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size)
 {
 	struct hook_ref h;
 	char why[160];
-	void *original;
 
 	if (entry_hooked(fn, r) || nentries >= MAX_HOOKS)
 		return;
 	if (hook_for(log, r, fn, &h) != 0)
 		return;
-	if (entryhook_install(fn, size, h.stub, &original, why, sizeof(why)) != 0) {
+	/* The original is stored into the hook before the jump goes live: a
+	 * call arriving at once must find where to go. */
+	if (entryhook_install(fn, size, h.stub, &h.hook->target, why, sizeof(why)) != 0) {
 		log->rules[r].flags |= TALLY_RULEF_ENTRY_FAILED;
 		if (getenv("TALLY_REPORT_HOOKS")) {
 			char line[400];
@@ -235,7 +236,6 @@ static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size)
 		}
 		return;
 	}
-	h.hook->target = original;
 	h.hook->entry = 1;
 	entries[nentries].fn = fn;
 	entries[nentries++].rule = r;

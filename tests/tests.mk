@@ -19,6 +19,7 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(UNIT_SHIM
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) $(UNIT_LIBS)
 
 -include tests/unit/symbolize.mk
+-include tests/unit/entryhook.mk
 
 # Helper programs the integration tests run (C and C++).
 PROG_C := $(wildcard tests/progs/*.c)
@@ -37,6 +38,8 @@ $(BUILD)/progs/%_plugin: tests/progs/%_plugin.cc $(wildcard tests/progs/*.h) | d
 $(BUILD)/progs/%: tests/progs/%.cc $(wildcard tests/progs/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -ldl
+
+-include tests/progs/refprogs.mk
 
 unit: $(UNIT_BINS) $(BUILD)/unit/libsymfix_debug.so $(BUILD)/unit/libsymfix_stripped.so \
 	$(BUILD)/unit/libsymfix_vaddr.so
