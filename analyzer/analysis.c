@@ -43,10 +43,7 @@ static void anomaly_free(gpointer p)
 	g_free(an);
 }
 
-/* What a stack's frames resolve to: module path + offset for each frame.
- * The same call site captured in two module generations (a dlopen in
- * between) has two stack ids but one key, and is one site. */
-static char *site_key(const struct logread *lr, uint32_t stack_id)
+char *analysis_stack_key(const struct logread *lr, uint32_t stack_id)
 {
 	const uint64_t *frames;
 	const struct tally_stack *st = logread_stack(lr, stack_id, &frames);
@@ -78,7 +75,8 @@ static struct site *site_get(struct analysis *a, GHashTable *by_stack, GHashTabl
 	struct site *s = g_hash_table_lookup(by_stack, GUINT_TO_POINTER(stack_id));
 	if (s)
 		return s;
-	char *key = site_key(a->lr, stack_id);
+	/* one site per key: a call site seen in two module generations */
+	char *key = analysis_stack_key(a->lr, stack_id);
 	s = g_hash_table_lookup(by_key, key);
 	if (!s) {
 		s = g_new0(struct site, 1);

@@ -16,6 +16,8 @@
 
 #include "logread.h"
 
+struct books;
+
 /* Sockets made at one call stack. */
 struct site {
 	uint32_t stack_id;
@@ -71,6 +73,9 @@ struct analysis {
 	int64_t end_ns;                /* the log's "now": exit, the present for
 	                                * a running process, else the last thing
 	                                * recorded (mono) */
+	const struct books *books;     /* the reference-count part (refbooks.h), set
+	                                * by the caller once built; NULL: none to
+	                                * report */
 };
 
 /* count things over [first_ns, end_ns), per hour; 0 when that is under a
@@ -99,6 +104,11 @@ void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi, in
 /* Builds the analysis of an open log. */
 void analysis_build(struct analysis *a, const struct logread *lr);
 void analysis_free(struct analysis *a);
+
+/* What stack `id`'s frames resolve to (module path + offset of each), as
+ * a key: one call site captured in two module generations (a dlopen in
+ * between) has two stack ids but one key.  g_free it. */
+char *analysis_stack_key(const struct logread *lr, uint32_t id);
 
 /* "socket", "bind", ... for an event kind. */
 const char *analysis_call_name(uint16_t kind);

@@ -1,20 +1,26 @@
 /*
- * cmd_report — open, analyse, symbolize, print.
+ * cmd_report — open, analyse, keep the books, symbolize, print.
  */
 #include "cmd_report.h"
 #include "analysis.h"
+#include "refbooks.h"
 #include "logread.h"
 #include "report.h"
 #include "symbolize.h"
 
-int cmd_report(const char *path, const struct report_request *rq, FILE *out,
-               uint64_t *open_sockets)
+#include <string.h>
+
+int cmd_report_counts(const char *path, const struct report_request *rq, FILE *out,
+                      struct report_counts *counts)
 {
 	struct port_budget budget, *b = NULL;
 	struct logread lr;
 	struct analysis a;
+	struct books books;
 	char err[512];
 
+	if (counts)
+		memset(counts, 0, sizeof(*counts));
 	if (logread_open(&lr, path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tally: %s\n", err);
 		return 2;
@@ -23,6 +29,9 @@ int cmd_report(const char *path, const struct report_request *rq, FILE *out,
 	                                                         : lr.hdr.max_modules;
 	struct symbolizer *sym = symbolizer_new(lr.modules, nmod);
 	analysis_build(&a, &lr);
+	/* The books link leaked objects to open sockets: after the analysis. */
+	books_build(&books, &a, sym);
+	a.books = &books;
 	if (rq->range_lo) {
 		analysis_port_budget(&a, rq->range_lo, rq->range_hi, rq->range_type, &budget);
 		b = &budget;
@@ -34,10 +43,24 @@ int cmd_report(const char *path, const struct report_request *rq, FILE *out,
 		report_text(out, &a, sym, &o, b);
 	}
 	fflush(out);
-	if (open_sockets)
-		*open_sockets = a.open - a.inherited_open;   /* its own, for --check */
+	if (counts) {
+		counts->open_sockets = a.open - a.inherited_open;   /* its own, for --check */
+		books_check(&books, &counts->leaked_objects, &counts->violations);
+	}
+	books_free(&books);
 	analysis_free(&a);
 	symbolizer_free(sym);
 	logread_close(&lr);
 	return 0;
+}
+
+int cmd_report(const char *path, const struct report_request *rq, FILE *out,
+               uint64_t *open_sockets)
+{
+	struct report_counts counts;
+	int rc = cmd_report_counts(path, rq, out, &counts);
+
+	if (open_sockets)
+		*open_sockets = counts.open_sockets;
+	return rc;
 }

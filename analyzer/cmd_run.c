@@ -237,7 +237,11 @@ static bool log_is_empty(const char *path)
 		return false;
 	const struct tally_header *h = &lr.hdr;
 	empty = h->sockets_created == h->sockets_inherited && !h->closes_not_open &&
-	        h->events_claimed <= h->max_events;
+	        h->events_claimed <= h->max_events && !h->objects_live && !h->violations;
+	/* Object books opened here (some may be closed now): not empty. */
+	for (uint32_t i = 0; empty && i < h->types_used; i++)
+		if (lr.types[i].created || lr.types[i].first_seen_inc || lr.types[i].dec_unknown)
+			empty = false;
 	for (uint64_t seq = 0; empty && seq < lr.events_readable; seq++) {
 		struct tally_event ev;
 		if (!logread_event(&lr, seq, &ev))
@@ -245,6 +249,7 @@ static bool log_is_empty(const char *path)
 		if (ev.kind == TALLY_EV_SOCKET && ev.flags & TALLY_EVF_IMPLICIT)
 			continue;   /* found open at start */
 		if (ev.flags & TALLY_EVF_SOCKET_FD || ev.kind == TALLY_EV_REUSE ||
+		    ev.kind == TALLY_EV_OBJ || ev.kind == TALLY_EV_VIOLATION ||
 		    (ev.kind >= TALLY_EV_SOCKET && ev.kind <= TALLY_EV_ACCEPT))
 			empty = false;
 	}
@@ -330,9 +335,10 @@ int cmd_run(const struct cli *c)
 			fprintf(stderr, "tally: also: %s (pid %d%s)\n", f->path, f->hdr.pid,
 			        f->hdr.pid == pid ? ", before exec" : ", child process");
 	}
-	uint64_t open_sockets = 0;
+	struct report_counts counts = { 0, 0, 0 };
 	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
-	int rc = cmd_report(main_log->path, &rq, stdout, &open_sockets);
+	int rc = cmd_report_counts(main_log->path, &rq, stdout, &counts);
+	uint64_t open_sockets = counts.open_sockets;
 	guint main_index = 0;
 	for (guint i = 0; i < logs->len; i++)
 		if (logs->pdata[i] == main_log)
@@ -378,6 +384,15 @@ int cmd_run(const struct cli *c)
 		if (elsewhere)
 			fprintf(stderr, " (%llu by child processes)", (unsigned long long)elsewhere);
 		fputc('\n', stderr);
+		return 1;
+	}
+	/* The reference books: objects whose references were never given
+	 * back, and certain violations (an unref with no reference left, a
+	 * reference after release, a double close). */
+	if (c->check && code == 0 && (counts.leaked_objects || counts.violations)) {
+		fprintf(stderr, "tally: check failed: %u object%s leaked, %u certain violation%s\n",
+		        counts.leaked_objects, counts.leaked_objects == 1 ? "" : "s",
+		        counts.violations, counts.violations == 1 ? "" : "s");
 		return 1;
 	}
 	return code;

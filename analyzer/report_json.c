@@ -2,6 +2,7 @@
  * report_json — the machine-readable report (docs/REPORT.md).
  */
 #include "report.h"
+#include "refbooks.h"
 #include "ports.h"
 #include "stackfmt.h"
 
@@ -174,6 +175,258 @@ static void json_budget(FILE *out, const struct analysis *a, const struct port_b
 		fputs(",\"hours_to_exhaustion\":null}", out);
 }
 
+/* ---- reference counts ------------------------------------------------------ */
+
+/* The frame fields of a stack entry, for one symbolized frame (no braces). */
+static void json_frame_fields(FILE *out, const struct tally_frame_info *f)
+{
+	fputs("\"function\":", out);
+	json_string(out, f->function);
+	fputs(",\"file\":", out);
+	json_string(out, f->file);
+	if (f->line)
+		fprintf(out, ",\"line\":%d", f->line);
+	else
+		fputs(",\"line\":null", out);
+	fputs(",\"module\":", out);
+	json_string_n(out, f->module, TALLY_PATH_MAX);
+	fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", f->offset);
+	if (f->func_start)
+		fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"", f->func_start);
+	if (f->build_id_mismatch)
+		fputs(",\"build_id_mismatch\":true", out);
+}
+
+static bool verdict_has(const struct books *b, const struct book_group *g,
+                        const struct bal_node *n, bool stop)
+{
+	for (guint i = 0; i < b->verdicts->len; i++) {
+		const struct book_verdict *bv = b->verdicts->pdata[i];
+		if (bv->group != g)
+			continue;
+		if (stop && bv->v->stop == n)
+			return true;
+		for (guint k = 0; !stop && k < bv->v->candidates->len; k++)
+			if (bv->v->candidates->pdata[k] == n)
+				return true;
+	}
+	return false;
+}
+
+static void json_tree_node(FILE *out, const struct books *b, const struct book_group *g,
+                           struct symbolizer *sym, const struct bal_node *n)
+{
+	fputs("{", out);
+	if (!n->parent) {
+		fputs("\"root\":true", out);
+	} else {
+		const char *missing = books_node_missing(b->a->lr, n);
+		struct tally_frame_info fi;
+		books_node_frame(sym, n, &fi);
+		json_frame_fields(out, &fi);
+		symbolizer_frame_clear(&fi);
+		if (missing) {
+			fputs(",\"missing\":", out);
+			json_string(out, missing);
+		}
+	}
+	fprintf(out, ",\"net\":%" PRId64 ",\"self\":%" PRId64 ",\"objects\":%u", n->net, n->self,
+	        n->objects);
+	if (verdict_has(b, g, n, true))
+		fputs(",\"imbalance\":true", out);
+	if (verdict_has(b, g, n, false))
+		fputs(",\"candidate\":true", out);
+	fputs(",\"children\":[", out);
+	for (guint i = 0; n->children && i < n->children->len; i++) {
+		fputs(i ? "," : "", out);
+		json_tree_node(out, b, g, sym, n->children->pdata[i]);
+	}
+	fputs("]}", out);
+}
+
+static void json_group(FILE *out, const struct books *b, const struct book_group *g,
+                       struct symbolizer *sym)
+{
+	const struct logread *lr = b->a->lr;
+
+	fprintf(out, "{\"live\":%u,\"created\":%" PRIu64 ",\"freed\":%" PRIu64 ",\"leaked\":%u,"
+	        "\"owner_discounted\":%u,\"first\":", g->live, g->created, g->freed, g->leaked,
+	        g->owner_discounted);
+	json_time(out, lr, g->first_ns);
+	fputs(",\"last\":", out);
+	json_time(out, lr, g->last_ns);
+	fputs(",\"addresses\":[", out);
+	for (guint i = 0; i < g->objects->len && i < BOOKS_ADDRS_MAX; i++)
+		fprintf(out, "%s\"0x%" PRIx64 "\"", i ? "," : "",
+		        g_array_index(g->objects, struct book_object, i).addr);
+	fputs("],\"stack\":", out);
+	json_stack(out, sym, lr, g->stack_id);
+	fputs(",\"tree\":", out);
+	if (g->tree)
+		json_tree_node(out, b, g, sym, g->tree->root);
+	else
+		fputs("null", out);
+	fputs(",\"sockets\":[", out);
+	for (guint i = 0; i < g->links->len; i++) {
+		const struct book_link *l = g->links->pdata[i];
+		fprintf(out, "%s{\"group\":%u,\"fds\":", i ? "," : "", l->group);
+		json_ints(out, l->fds);
+		fputs(",\"ports\":", out);
+		json_ports(out, l->ports);
+		fputs(",\"reason\":", out);
+		json_string(out, l->reason);
+		fputs("}", out);
+	}
+	fputs("]}", out);
+}
+
+static void json_types(FILE *out, const struct books *b, struct symbolizer *sym)
+{
+	fprintf(out, ",\"objects\":{\"owner_policy\":");
+	json_string(out, books_policy(b));
+	fprintf(out, ",\"live\":%u,\"leaked\":%u,\"trees_skipped\":%u,\"cells_dropped\":%" PRIu64
+	        ",\"types\":[", b->live, b->leaked, b->trees_skipped, b->cells_dropped);
+	for (guint i = 0; i < b->types->len; i++) {
+		const struct book_type *t = b->types->pdata[i];
+		const struct tally_type *ty = &t->t;
+		char *trust = books_trust(t);
+		fputs(i ? ",{\"type\":" : "{\"type\":", out);
+		json_string_n(out, ty->name, sizeof(ty->name));
+		fprintf(out, ",\"created\":%" PRIu64 ",\"freed\":%" PRIu64 ",\"live\":%u,\"leaked\":%u,"
+		        "\"complete\":%s,\"trust\":", ty->created, ty->freed, t->live, t->leaked,
+		        t->complete ? "true" : "false");
+		json_string(out, trust);
+		g_free(trust);
+		fprintf(out, ",\"first_seen_inc\":%" PRIu64 ",\"balanced\":%" PRIu64
+		        ",\"dec_unknown\":%" PRIu64 ",\"underflow\":%" PRIu64 ",\"after_release\":%" PRIu64
+		        ",\"untracked\":%" PRIu64 ",\"unstacked\":%" PRIu64 ",\"nested\":%" PRIu64
+		        ",\"resurrects\":%s,\"groups\":[", ty->first_seen_inc, ty->balanced,
+		        ty->dec_unknown, ty->underflow, ty->after_release, ty->untracked, ty->unstacked,
+		        ty->nested, ty->flags & TALLY_TYPEF_RESURRECTS ? "true" : "false");
+		for (guint k = 0; k < t->groups->len; k++) {
+			fputs(k ? "," : "", out);
+			json_group(out, b, t->groups->pdata[k], sym);
+		}
+		fputs("]}", out);
+	}
+	fputs("]}", out);
+}
+
+/* One entry per increment site of each verdict. */
+static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *sym)
+{
+	unsigned n = 0;
+
+	fputs(",\"verdicts\":[", out);
+	for (guint i = 0; i < b->verdicts->len; i++) {
+		const struct book_verdict *bv = b->verdicts->pdata[i];
+		const struct bal_verdict *v = bv->v;
+		const struct book_group *g = bv->group;
+		guint gi = 0;
+		g_ptr_array_find(g->type->groups, g, &gi);
+		for (guint k = 0; k < bv->candidates->len; k++) {
+			const struct tally_frame_info *c = &g_array_index(bv->candidates,
+			                                                  struct tally_frame_info, k);
+			const struct bal_node *cn = v->candidates->pdata[k];
+			fputs(n++ ? ",{\"type\":" : "{\"type\":", out);
+			json_string_n(out, g->type->t.name, sizeof(g->type->t.name));
+			fprintf(out, ",\"group\":%u,\"function\":", gi);
+			json_string(out, bv->function.function);
+			fputs(",\"file\":", out);
+			json_string(out, c->file);
+			if (c->line)
+				fprintf(out, ",\"line\":%d", c->line);
+			else
+				fputs(",\"line\":null", out);
+			fputs(",\"module\":", out);
+			json_string_n(out, c->module, TALLY_PATH_MAX);
+			fprintf(out, ",\"offset\":\"0x%" PRIx64 "\",\"net\":%" PRId64 ",\"objects\":%u,"
+			        "\"of\":%u,\"candidates\":%u,\"taken\":%" PRId64 ",\"site_taken\":%" PRId64
+			        ",\"dropped\":%" PRId64 ",\"dropped_by\":", c->offset, v->net, v->objects,
+			        g->live, bv->candidates->len, v->taken, cn->self, v->dropped);
+			json_string(out, bv->dropped_by);
+			fprintf(out, ",\"elsewhere\":%" PRId64 ",\"handed_to\":", v->elsewhere);
+			json_string(out, bv->handed_to);
+			fputs(",\"stack\":", out);
+			json_stack(out, sym, b->a->lr, cn->stack_id);
+			fputs("}", out);
+		}
+	}
+	fputs("]", out);
+}
+
+static void json_violations(FILE *out, const struct books *b, struct symbolizer *sym)
+{
+	const struct logread *lr = b->a->lr;
+
+	fputs(",\"violations\":[", out);
+	for (guint i = 0; i < b->violations->len; i++) {
+		const struct book_violation *v = b->violations->pdata[i];
+		fprintf(out, "%s{\"kind\":", i ? "," : "");
+		json_string(out, books_violation_name(v->kind));
+		fputs(",\"type\":", out);
+		if (v->type >= 0 && (unsigned)v->type < lr->hdr.types_used &&
+		    (unsigned)v->type < lr->hdr.max_types)
+			json_string_n(out, lr->types[v->type].name, sizeof(lr->types[0].name));
+		else
+			fputs("null", out);
+		fprintf(out, ",\"count\":%u,\"certain\":%s", v->count, v->certain ? "true" : "false");
+		if (v->kind == TALLY_VIOL_DOUBLE_CLOSE) {
+			fputs(",\"fds\":", out);
+			json_ints(out, v->fds);
+		}
+		fputs(",\"stack\":", out);
+		json_stack(out, sym, lr, v->stack_id);
+		fputs("}", out);
+	}
+	fprintf(out, "],\"violations_total\":%" PRIu64 ",\"enforce\":\"%s\"", b->violations_total,
+	        lr->hdr.enforce == TALLY_ENFORCE_ABORT ? "abort" : "log");
+}
+
+static void json_rules(FILE *out, const struct books *b)
+{
+	const struct logread *lr = b->a->lr;
+
+	fputs(",\"rules\":[", out);
+	for (guint i = 0; i < b->rules->len; i++) {
+		const struct tally_rule *r = &g_array_index(b->rules, struct tally_rule, i);
+		fprintf(out, "%s{\"function\":", i ? "," : "");
+		json_string_n(out, r->function, sizeof(r->function));
+		fputs(",\"role\":", out);
+		json_string(out, books_role_name(r->role));
+		fputs(",\"type\":", out);
+		if (r->type < lr->hdr.types_used && r->type < lr->hdr.max_types)
+			json_string_n(out, lr->types[r->type].name, sizeof(lr->types[0].name));
+		else
+			fputs("null", out);
+		fprintf(out, ",\"arg\":%u,\"floating\":", r->arg);
+		json_string_n(out, r->floating, sizeof(r->floating));
+		fprintf(out, ",\"found\":%s,\"entry_failed\":%s,\"got_sites\":%u,\"entries\":%u,"
+		        "\"calls\":%" PRIu64 "}", r->flags & TALLY_RULEF_FOUND ? "true" : "false",
+		        r->flags & TALLY_RULEF_ENTRY_FAILED ? "true" : "false", r->got_sites,
+		        r->entries, r->calls);
+	}
+	fputs("]", out);
+}
+
+/* The reference-count part; empty lists when the log has none. */
+static void json_books(FILE *out, const struct analysis *a, struct symbolizer *sym)
+{
+	const struct books *b = a->books;
+
+	if (!b || !books_any(b)) {
+		fputs(",\"objects\":{\"types\":[]},\"verdicts\":[]", out);
+		fprintf(out, ",\"violations\":[],\"violations_total\":0,\"enforce\":\"%s\"",
+		        a->lr->hdr.enforce == TALLY_ENFORCE_ABORT ? "abort" : "log");
+		fputs(",\"rules\":[]", out);
+		return;
+	}
+	json_types(out, b, sym);
+	json_verdicts(out, b, sym);
+	json_violations(out, b, sym);
+	json_rules(out, b);
+}
+
 void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
                  const struct port_budget *budget)
 {
@@ -243,7 +496,9 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		json_stack(out, sym, lr, an->stack_id);
 		fputs("}", out);
 	}
-	fprintf(out, "],\"closes_not_open\":%" PRIu64, h->closes_not_open);
+	fputs("]", out);
+	json_books(out, a, sym);
+	fprintf(out, ",\"closes_not_open\":%" PRIu64, h->closes_not_open);
 	if (budget)
 		json_budget(out, a, budget);
 	fprintf(out, ",\"dropped\":%" PRIu64, a->dropped);

@@ -3,6 +3,7 @@
  * it first, then failures, anomalies and how complete the record is.
  */
 #include "report.h"
+#include "refbooks.h"
 #include "ports.h"
 #include "stackfmt.h"
 
@@ -214,6 +215,28 @@ static void text_fds(FILE *out, const GArray *fds, unsigned total)
 	g_free(ranges);
 }
 
+/* One frame, short: "f (file.c:12)", "libx.so!fn@0x1230 (+0x1234)". */
+static void text_frame_short(FILE *out, const struct tally_frame_info *f)
+{
+	if (f->function) {
+		text_string(out, f->function);
+	} else {
+		/* As in the full stacks: by function start where known. */
+		text_string_n(out, module_base(f->module), TALLY_PATH_MAX);
+		/* the offset too: two call sites in one function differ there */
+		if (f->func_start)
+			fprintf(out, "!fn@0x%" PRIx64 " (+0x%" PRIx64 ")", f->func_start, f->offset);
+		else
+			fprintf(out, "+0x%" PRIx64, f->offset);
+	}
+	if (f->file) {
+		const char *base = strrchr(f->file, '/');
+		fputs(" (", out);
+		text_string(out, base ? base + 1 : f->file);
+		fprintf(out, ":%d)", f->line);
+	}
+}
+
 /* The innermost frames of a stack on one line: "f (file:line) < g < h". */
 static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logread *lr,
                             uint32_t id, unsigned frames_shown)
@@ -227,26 +250,8 @@ static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logr
 	}
 	frames = stackfmt_frames(sym, lr, id);
 	for (guint i = 0; i < frames->len && i < frames_shown; i++) {
-		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
-
 		fputs(i ? " < " : "", out);
-		if (f->function) {
-			text_string(out, f->function);
-		} else {
-			/* As in the full stacks: by function start where known. */
-			text_string_n(out, module_base(f->module), TALLY_PATH_MAX);
-			/* the offset too: two call sites in one function differ there */
-			if (f->func_start)
-				fprintf(out, "!fn@0x%" PRIx64 " (+0x%" PRIx64 ")", f->func_start, f->offset);
-			else
-				fprintf(out, "+0x%" PRIx64, f->offset);
-		}
-		if (f->file) {
-			const char *base = strrchr(f->file, '/');
-			fputs(" (", out);
-			text_string(out, base ? base + 1 : f->file);
-			fprintf(out, ":%d)", f->line);
-		}
+		text_frame_short(out, &g_array_index(frames, struct tally_frame_info, i));
 	}
 	stackfmt_frames_free(frames);
 }
@@ -306,6 +311,388 @@ static void text_budget(FILE *out, const struct analysis *a, const struct port_b
 	fputs("\n", out);
 }
 
+/* ---- reference counts ------------------------------------------------------ */
+
+/* A tree node or verdict function: its name, or why it has none. */
+static void text_node_name(FILE *out, const struct logread *lr, const struct bal_node *n,
+                           const struct tally_frame_info *f)
+{
+	const char *missing = books_node_missing(lr, n);
+
+	if (missing) {
+		fprintf(out, "(%s)", missing);
+	} else if (f->function) {
+		text_string(out, f->function);
+	} else {
+		text_string_n(out, module_base(f->module), TALLY_PATH_MAX);
+		if (f->func_start)
+			fprintf(out, "!fn@0x%" PRIx64, f->func_start);
+		else
+			fprintf(out, "+0x%" PRIx64, f->offset);
+	}
+}
+
+/* "examples/relay.c:66, :67": a verdict's increment sites, the file named
+ * once for a run of sites in it. */
+static void text_candidates(FILE *out, const struct book_verdict *bv)
+{
+	const char *file = NULL;
+	int line = 0;
+	unsigned shown = 0;
+
+	for (guint i = 0; i < bv->candidates->len; i++) {
+		const struct tally_frame_info *f = &g_array_index(bv->candidates,
+		                                                  struct tally_frame_info, i);
+		bool same = f->file && file && strcmp(f->file, file) == 0;
+		if (same && f->line == line)
+			continue;   /* two calls on one line */
+		if (shown == 8) {
+			fputs(", ...", out);
+			break;
+		}
+		fputs(shown++ ? ", " : "", out);
+		if (f->file) {
+			if (!same)
+				text_string(out, f->file);
+			fprintf(out, ":%d", f->line);
+		} else {
+			text_string_n(out, module_base(f->module), TALLY_PATH_MAX);
+			fprintf(out, "+0x%" PRIx64, f->offset);
+		}
+		file = f->file;
+		line = f->line;
+	}
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* "relay_packet_take_refs (examples/relay.c:66, :67) takes 2 references for
+ * each 1 dropped (relay_hand_on): +100 in 5 of 5 leaked gw_publisher". */
+static void text_verdict(FILE *out, const struct books *b, const struct book_verdict *bv)
+{
+	const struct bal_verdict *v = bv->v;
+	int64_t taken = v->taken, dropped = v->dropped;
+
+	fputs("  ", out);
+	text_node_name(out, b->a->lr, v->fn, &bv->function);
+	fputs(" (", out);
+	text_candidates(out, bv);
+	fputc(')', out);
+	if (!dropped) {
+		fprintf(out, " takes %" PRId64 " reference%s never given back", taken,
+		        taken == 1 ? "" : "s");
+	} else {
+		int64_t g = gcd64(taken, dropped);
+		if (g > 0 && taken / g <= 10 && dropped / g <= 10)
+			fprintf(out, " takes %" PRId64 " reference%s for each %" PRId64 " dropped (",
+			        taken / g, taken / g == 1 ? "" : "s", dropped / g);
+		else
+			fprintf(out, " takes %" PRId64 " references, %" PRId64 " dropped (", taken,
+			        dropped);
+		text_string(out, bv->dropped_by ? bv->dropped_by : "?");
+		fputc(')', out);
+	}
+	fprintf(out, ": %+" PRId64 " in %u of %u %s ", v->net, v->objects, bv->group->live,
+	        b->discount_owner ? "live" : "leaked");
+	text_string_n(out, bv->group->type->t.name, sizeof(bv->group->type->t.name));
+	if (v->elsewhere) {
+		fprintf(out, "; but %" PRId64 " are given back elsewhere with no increment there (",
+		        v->elsewhere);
+		text_string(out, bv->handed_to ? bv->handed_to : "?");
+		fputs("): maybe handed over, not leaked", out);
+	}
+	fputc('\n', out);
+}
+
+/* Printing one balance tree within a line budget. */
+struct tree_text {
+	FILE *out;
+	const struct books *b;
+	const struct book_group *g;
+	struct symbolizer *sym;
+	unsigned lines, max_lines;     /* printed; budget (0: all) */
+	unsigned hidden;               /* nodes past the budget */
+};
+
+static unsigned subtree_nodes(const struct bal_node *n)
+{
+	unsigned count = 1;
+
+	for (guint i = 0; n->children && i < n->children->len; i++)
+		count += subtree_nodes(n->children->pdata[i]);
+	return count;
+}
+
+/* What the verdicts of the group say of node n: where increments and
+ * decrements meet (n is a call: they meet in the function it called), or
+ * an increment site. */
+static void tree_mark(const struct tree_text *tt, const struct bal_node *n)
+{
+	for (guint i = 0; i < tt->b->verdicts->len; i++) {
+		const struct book_verdict *bv = tt->b->verdicts->pdata[i];
+		if (bv->group != tt->g)
+			continue;
+		if (bv->v->stop == n && n->children && bv->v->drops->len) {
+			const struct bal_node *in = n->children->pdata[0];
+			struct tally_frame_info fi;
+			books_node_frame(tt->sym, in, &fi);
+			fputs("  <== imbalance: increments and decrements meet in ", tt->out);
+			text_node_name(tt->out, tt->b->a->lr, in, &fi);
+			symbolizer_frame_clear(&fi);
+			return;
+		}
+		for (guint k = 0; k < bv->v->candidates->len; k++)
+			if (bv->v->candidates->pdata[k] == n) {
+				fputs("  <== increment not given back", tt->out);
+				return;
+			}
+	}
+}
+
+/* n and what lies under it.  A chain (one child) keeps its indent; the
+ * children of a fork go one step in. */
+static void text_tree_node(struct tree_text *tt, const struct bal_node *n, unsigned indent)
+{
+	struct tally_frame_info fi;
+
+	if (tt->max_lines && tt->lines >= tt->max_lines) {
+		tt->hidden += subtree_nodes(n);
+		return;
+	}
+	tt->lines++;
+	fprintf(tt->out, "      %+8" PRId64 " %5u  %*s", n->net, n->objects, (int)indent, "");
+	books_node_frame(tt->sym, n, &fi);
+	if (books_node_missing(tt->b->a->lr, n))
+		text_node_name(tt->out, tt->b->a->lr, n, &fi);
+	else
+		text_frame_short(tt->out, &fi);
+	symbolizer_frame_clear(&fi);
+	if (n->self && n->children)
+		fprintf(tt->out, " [%+" PRId64 " here]", n->self);
+	tree_mark(tt, n);
+	fputc('\n', tt->out);
+	unsigned step = n->children && n->children->len > 1 ? 2 : 0;
+	for (guint i = 0; n->children && i < n->children->len; i++)
+		text_tree_node(tt, n->children->pdata[i], indent + step);
+}
+
+static void text_tree(FILE *out, const struct books *b, const struct book_group *g,
+                      struct symbolizer *sym, const struct report_opts *o)
+{
+	struct tree_text tt = { out, b, g, sym, 0, o->max_frames ? 40 : 0, 0 };
+	const struct bal_node *n = g->tree->root;
+	unsigned chain = 0, skip = 0;
+
+	fputs("    references still held, merged from the outermost frame (net, objects):\n", out);
+	/* The frames every path shares (thread start, main loop) say little:
+	 * the last three of them are enough to place the rest. */
+	for (const struct bal_node *c = n; c->children && c->children->len == 1 && !c->self;
+	     c = c->children->pdata[0])
+		chain++;
+	if (o->max_frames && chain > 4)
+		skip = chain - 3;
+	if (skip)
+		fprintf(out, "      %+8" PRId64 " %5u  ... %u outer frames\n", n->net, n->objects, skip);
+	for (unsigned i = 0; i < skip; i++)
+		n = n->children->pdata[0];
+	for (guint i = 0; n->children && i < n->children->len; i++)
+		text_tree_node(&tt, n->children->pdata[i], n->children->len > 1 ? 2 : 0);
+	if (tt.hidden)
+		fprintf(out, "      ... %u more nodes (--all shows them)\n", tt.hidden);
+}
+
+static void text_links(FILE *out, const struct analysis *a, const struct book_group *g)
+{
+	for (guint i = 0; i < g->links->len; i++) {
+		const struct book_link *l = g->links->pdata[i];
+		const struct site *s = a->groups->pdata[l->group];
+
+		fprintf(out, "    probably held by %u of the %u open ", l->fds->len, s->open);
+		if (s->mixed)
+			fputs("sockets (of several kinds)", out);
+		else
+			fprintf(out, "%s %s sockets", stackfmt_family(s->domain), stackfmt_type(s->type));
+		fprintf(out, " of socket group %u (", l->group + 1);
+		text_fds(out, l->fds, l->fds->len);
+		fputs(", ", out);
+		text_ports(out, l->ports);
+		fputs("): ", out);
+		text_string(out, l->reason);
+		fputc('\n', out);
+	}
+}
+
+static void text_group(FILE *out, const struct books *b, const struct book_group *g,
+                       struct symbolizer *sym, const struct report_opts *o)
+{
+	const struct logread *lr = b->a->lr;
+	char first[64], last[64];
+
+	report_time(lr, g->first_ns, first, sizeof(first));
+	report_time(lr, g->last_ns, last, sizeof(last));
+	fprintf(out, "\n  %u alive (created here %" PRIu64 ", freed %" PRIu64 "), %u leaked; "
+	        "created %s .. %s\n", g->live, g->created, g->freed, g->leaked, first, last);
+	if (g->owner_discounted)
+		fprintf(out, "    the creation reference of %u of them discounted: presumed held by "
+		        "its owner\n", g->owner_discounted);
+	if (!g->leaked) {
+		fputs("    references balanced; created at ", out);
+		text_stack_line(out, sym, lr, g->stack_id, 3);
+		fputc('\n', out);
+		return;
+	}
+	text_stack(out, sym, lr, g->stack_id, o->max_frames, "      ");
+	if (g->tree)
+		text_tree(out, b, g, sym, o);
+	else
+		fputs("    (no balance tree: the report's node budget was spent on other groups)\n",
+		      out);
+	text_links(out, b->a, g);
+}
+
+static void text_types(FILE *out, const struct books *b, struct symbolizer *sym,
+                       const struct report_opts *o)
+{
+	unsigned shown = 0, total = 0;
+
+	for (guint i = 0; i < b->types->len; i++) {
+		const struct book_type *t = b->types->pdata[i];
+		char *trust = books_trust(t);
+
+		total += t->groups->len;
+		fputc('\n', out);
+		text_string_n(out, t->t.name, sizeof(t->t.name));
+		fprintf(out, ": %" PRIu64 " created, %" PRIu64 " freed, %u alive at the end, %u leaked; ",
+		        t->t.created, t->t.freed, t->live, t->leaked);
+		text_string(out, trust);
+		fputc('\n', out);
+		g_free(trust);
+		for (guint k = 0; k < t->groups->len; k++) {
+			if (o->max_groups && shown == o->max_groups)
+				break;
+			text_group(out, b, t->groups->pdata[k], sym, o);
+			shown++;
+		}
+	}
+	if (shown < total)
+		fprintf(out, "\n... %u more object groups not shown (of %u; --all shows them)\n",
+		        total - shown, total);
+}
+
+static void text_violations(FILE *out, const struct books *b, struct symbolizer *sym,
+                            const struct report_opts *o)
+{
+	unsigned recorded = 0;
+
+	if (!b->violations_total && !b->violations->len)
+		return;
+	for (guint i = 0; i < b->violations->len; i++)
+		recorded += ((const struct book_violation *)b->violations->pdata[i])->count;
+	fprintf(out, "\nreference violations: %" PRIu64 " in all (enforcement: %s)", b->violations_total,
+	        b->a->lr->hdr.enforce == TALLY_ENFORCE_ABORT ? "abort when certain" : "log");
+	if (recorded < b->violations_total)
+		fprintf(out, "; the %u recorded are shown", recorded);
+	fputs(":\n", out);
+	for (guint i = 0; i < b->violations->len; i++) {
+		const struct book_violation *v = b->violations->pdata[i];
+		fprintf(out, "  %u x %s", v->count, books_violation_name(v->kind));
+		if (v->type >= 0 && (unsigned)v->type < b->a->lr->hdr.types_used &&
+		    (unsigned)v->type < b->a->lr->hdr.max_types) {
+			fputs(" of ", out);
+			text_string_n(out, b->a->lr->types[v->type].name, sizeof(b->a->lr->types[0].name));
+		}
+		fputs(v->certain ? ", certain" : ", not certain (the type's books are incomplete)", out);
+		if (v->fds->len) {
+			fputs(", ", out);
+			text_fds(out, v->fds, v->count);
+		}
+		fputc('\n', out);
+		text_stack(out, sym, b->a->lr, v->stack_id, o->max_frames, "    ");
+	}
+}
+
+static void text_rules(FILE *out, const struct books *b)
+{
+	const struct logread *lr = b->a->lr;
+
+	if (!b->rules->len)
+		return;
+	fputs("\nreference rules (role, type: calls seen; GOT entries redirected, function entries "
+	      "patched):\n", out);
+	for (guint i = 0; i < b->rules->len; i++) {
+		const struct tally_rule *r = &g_array_index(b->rules, struct tally_rule, i);
+		const char *type = r->type < lr->hdr.types_used && r->type < lr->hdr.max_types
+		                   ? lr->types[r->type].name : "?";
+		fputs("  ", out);
+		text_string_n(out, r->function, sizeof(r->function));
+		fprintf(out, " (%s ", books_role_name(r->role));
+		text_string_n(out, type, sizeof(lr->types[0].name));
+		fprintf(out, "): %" PRIu64 " call%s; %u GOT entr%s, %u entr%s\n", r->calls,
+		        r->calls == 1 ? "" : "s", r->got_sites, r->got_sites == 1 ? "y" : "ies",
+		        r->entries, r->entries == 1 ? "y" : "ies");
+	}
+	for (guint i = 0; i < b->rules->len; i++) {
+		const struct tally_rule *r = &g_array_index(b->rules, struct tally_rule, i);
+		if (r->flags & TALLY_RULEF_FOUND && !(r->flags & TALLY_RULEF_ENTRY_FAILED))
+			continue;
+		fputs("  warning: ", out);
+		text_string_n(out, r->function, sizeof(r->function));
+		fputs(r->flags & TALLY_RULEF_FOUND
+		      ? ": its entry could not be patched: only calls through the GOT are seen\n"
+		      : ": not found in the process: its calls are not seen\n", out);
+	}
+}
+
+/* The objects: the policy, the verdicts, then each type and its groups. */
+static void text_objects(FILE *out, const struct books *b, struct symbolizer *sym,
+                         const struct report_opts *o)
+{
+	fprintf(out, "\nreference counts: %u object%s alive at the end, %u leaked (%s)\n", b->live,
+	        b->live == 1 ? "" : "s", b->leaked,
+	        b->discount_owner
+	        ? "the process did not exit normally: each live object's creation reference is "
+	          "presumed held by its owner and discounted"
+	        : "the process exited normally: every reference still held is a leak, the "
+	          "creation reference included");
+	if (b->verdicts->len)
+		fputs("\nleaks, largest first:\n", out);
+	for (guint i = 0; i < b->verdicts->len; i++) {
+		if (o->max_groups && i == o->max_groups) {
+			fprintf(out, "  ... %u more (--all shows them)\n", b->verdicts->len - i);
+			break;
+		}
+		text_verdict(out, b, b->verdicts->pdata[i]);
+	}
+	if (b->trees_skipped || b->cells_dropped)
+		fprintf(out, "  (incomplete: %u groups without a balance tree, %" PRIu64 " references "
+		        "not merged: the report's node budget was spent)\n", b->trees_skipped,
+		        b->cells_dropped);
+	text_types(out, b, sym, o);
+}
+
+/* The reference-count part: objects (when there are rules), violations,
+ * and how much each rule saw.  Nothing for a log without. */
+static void text_books(FILE *out, const struct analysis *a, struct symbolizer *sym,
+                       const struct report_opts *o)
+{
+	const struct books *b = a->books;
+
+	if (!b || !books_any(b))
+		return;
+	if (b->types->len)
+		text_objects(out, b, sym, o);
+	text_violations(out, b, sym, o);
+	text_rules(out, b);
+}
+
 void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
                  const struct report_opts *o, const struct port_budget *budget)
 {
@@ -337,6 +724,7 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		text_budget(out, a, budget);
 	text_groups(out, a, sym, o);
 	text_sites(out, a, sym, o->max_groups);
+	text_books(out, a, sym, o);
 
 	if (a->failures->len)
 		fputs("\nfailed calls:\n", out);

@@ -6,12 +6,15 @@
 #                                  libtally.so)
 #   build/bench/logstat            prints a log's header counters; knows only
 #                                  include/tally/format.h
+#   build/bench/libbenchref.so     a reference-counted object (br_new,
+#                                  br_ref, br_unref, ...) for the rules
+#   build/bench/bench_ref          times booked reference calls on it
 #
 # bench/run.sh does the measuring and prints the table; docs/BENCH.md holds
 # the figures of one run and says how they were taken.
 
 BENCH_BINS := $(BUILD)/bench/bench_socket $(BUILD)/bench/libcountmalloc.so \
-	$(BUILD)/bench/logstat
+	$(BUILD)/bench/logstat $(BUILD)/bench/libbenchref.so $(BUILD)/bench/bench_ref
 BENCH_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
 bench_saved_goal := $(.DEFAULT_GOAL)
@@ -25,6 +28,18 @@ bench: all $(BENCH_BINS)
 $(BUILD)/bench/bench_socket: bench/bench_socket.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -ldl
+
+# The library calls its own br_ref/br_unref directly, not through its PLT
+# (-fno-semantic-interposition), as GLib and GStreamer do: only an entry
+# hook sees those calls.
+$(BUILD)/bench/libbenchref.so: bench/libbenchref.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -fPIC -fno-semantic-interposition -shared -o $@ $<
+
+# Calls the library through its PLT; the same chain of frames as bench_socket.
+$(BUILD)/bench/bench_ref: bench/bench_ref.c $(BUILD)/bench/libbenchref.so
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -L$(@D) -lbenchref -Wl,-rpath,'$$ORIGIN' -ldl
 
 $(BUILD)/bench/libcountmalloc.so: bench/countmalloc.c
 	@mkdir -p $(@D)

@@ -13,9 +13,13 @@
 #      checked against real logs (build/bench/logstat)
 #   4. the analyzer's seconds per million events (tally report --json)
 #   5. mallocs and syscalls per event after warm-up (must both be 0)
+#   6. reference calls (build/bench/bench_ref on libbenchref.so): ns per
+#      booked br_ref+br_unref pair with the entry hook and the GOT hook, a
+#      pair nested in hooked calls for the same object, mallocs and
+#      syscalls per booked call, bytes per live object checked in a log
 #
 # Knobs (environment): BENCH_ROUNDS (11), BENCH_N (iterations per round,
-# 50000), BENCH_CHAIN (noinline frames above main, 12), BENCH_GEN (socket+
+# 50000), BENCH_REF_N (reference pairs per round, 50000), BENCH_CHAIN (noinline frames above main, 12), BENCH_GEN (socket+
 # close pairs for the analyzer's log, 500000), BENCH_PERF=1 (also `perf
 # record -g` the depth-16 run and print where the time goes), BENCH_RAW=1
 # (print every round).
@@ -25,6 +29,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-11}
 N=${BENCH_N:-50000}
 NF=$((N * 10))                  # fcntl is ~10x cheaper than socket+close
+RN=${BENCH_REF_N:-50000}        # reference pairs per round
 CHAIN=${BENCH_CHAIN:-12}
 DEEP=40                         # enough frames for 32 to be captured
 GEN=${BENCH_GEN:-500000}
@@ -35,12 +40,13 @@ SKIP_MAX=$(sed -n 's/^#define UNWIND_SKIP_MAX \([0-9]*\).*/\1/p' shim/unwind.h)
 SKIP_MAX=${SKIP_MAX:?cannot read UNWIND_SKIP_MAX from shim/unwind.h}
 
 PROG=build/bench/bench_socket
+REFPROG=build/bench/bench_ref
 LOGSTAT=build/bench/logstat
 TALLY=build/tally
 LIB=$PWD/build/libtally.so
 CM=$PWD/build/bench/libcountmalloc.so
 
-for f in "$PROG" "$LOGSTAT" "$TALLY" "$LIB" "$CM"; do
+for f in "$PROG" "$REFPROG" "$LOGSTAT" "$TALLY" "$LIB" "$CM"; do
 	[ -e "$f" ] || { echo "bench: $f missing; run make bench" >&2; exit 2; }
 done
 
@@ -92,6 +98,21 @@ CONFIGS=(
 	"fcntl|TALLY_DEPTH=32|fcntl $NF $CHAIN|1"
 	"insitu16|none|sockunwind $N $CHAIN $((16 + SKIP_MAX))|2|socket $N $CHAIN"
 )
+# Reference calls (bench_ref, libbenchref.so): one iteration is a pair of
+# calls on one live object, so figures are per pair ("calls" 1).  The rules
+# have no spaces: the configurations are split into words.
+RULES_PAIR='br:br_new=new;br:br_ref=inc;br:br_unref=dec'
+RULES_OUTER='br:br_new=new;br:br_hold=inc;br:br_release=dec'
+RULES_NESTED="$RULES_OUTER;br:br_ref=inc;br:br_unref=dec"
+REF_CONFIGS=(
+	"rnorules|TALLY_DEPTH=32|pair $RN $CHAIN|1"
+	"rgot32|TALLY_HOOK=got TALLY_DEPTH=32 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
+	"rgot16|TALLY_HOOK=got TALLY_DEPTH=16 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
+	"rent32|TALLY_HOOK=entry TALLY_DEPTH=32 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
+	"rent16|TALLY_HOOK=entry TALLY_DEPTH=16 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
+	"router32|TALLY_HOOK=entry TALLY_DEPTH=32 TALLY_RULES=$RULES_OUTER|nested $RN $CHAIN|1"
+	"rnest32|TALLY_HOOK=entry TALLY_DEPTH=32 TALLY_RULES=$RULES_NESTED|nested $RN $CHAIN|1"
+)
 # Without the shim: unw_backtrace alone, SIZE frames from the same place,
 # as many as a capture needs (depth + the shim's frames) and as many as
 # unwind_capture asks for (depth + SKIP_MAX).  name | mode count chain size
@@ -102,37 +123,54 @@ UNWIND=(
 	"u32ask|unwind $N $DEEP $((32 + SKIP_MAX))"
 )
 
-echo "tally bench: $ROUNDS interleaved rounds, $N iterations each ($NF for fcntl)," \
-     "chain $CHAIN (deep $DEEP), $(nproc) CPUs, $(uname -r)"
+# measure PROG CONFIG: one baseline run and one run of CONFIG (as in
+# CONFIGS), appended to the per-configuration files of $DIR.  A program that
+# prints refs= (bench_ref) must end with its object's count at 1.
+measure() {
+	local prog=$1 name envs args calls base w s wt wb st sb log out
+	IFS='|' read -r name envs args calls base <<<"$2"
+	# shellcheck disable=SC2086  # word splitting of envs and args is wanted
+	w=$("$prog" ${base:-$args})
+	if [ "$envs" = none ]; then
+		# shellcheck disable=SC2086
+		s=$("$prog" $args)
+	else
+		# shellcheck disable=SC2086
+		s=$(with_shim cur $envs "$prog" $args)
+	fi
+	for out in "$w" "$s"; do
+		case $out in
+		*refs=*) [ "$(field refs <<<"$out")" = 1 ] ||
+			{ echo "bench: $name: the object's count is not 1 after the loop: $out" >&2; exit 1; } ;;
+		esac
+	done
+	wt=$(field ns_per_iter <<<"$w") wb=$(field ns_batch_median <<<"$w")
+	st=$(field ns_per_iter <<<"$s") sb=$(field ns_batch_median <<<"$s")
+	awk -v a="$st" -v b="$wt" -v c="$calls" 'BEGIN { printf "%.2f\n", (a - b) / c }' >>"$DIR/$name.delta"
+	awk -v a="$sb" -v b="$wb" -v c="$calls" 'BEGIN { printf "%.2f\n", (a - b) / c }' >>"$DIR/$name.bdelta"
+	awk -v b="$wt" -v c="$calls" 'BEGIN { printf "%.2f\n", b / c }' >>"$DIR/$name.base"
+	echo "$st" >>"$DIR/$name.with"
+	if [ -n "${BENCH_RAW:-}" ]; then
+		echo "  round $round $name: without $wt with $st ns/iter"
+	fi
+	if [ "$envs" != none ]; then
+		log=$(log_of cur)
+		if ((round == ROUNDS)); then
+			mv "$log" "$DIR/keep.$name"
+		else
+			rm -f "$log"
+		fi
+	fi
+}
+
+echo "tally bench: $ROUNDS interleaved rounds, $N iterations each ($NF for fcntl," \
+     "$RN reference pairs), chain $CHAIN (deep $DEEP), $(nproc) CPUs, $(uname -r)"
 for ((round = 1; round <= ROUNDS; round++)); do
 	for c in "${CONFIGS[@]}"; do
-		IFS='|' read -r name envs args calls base <<<"$c"
-		# shellcheck disable=SC2086  # word splitting of envs and args is wanted
-		w=$("$PROG" ${base:-$args})
-		if [ "$envs" = none ]; then
-			# shellcheck disable=SC2086
-			s=$("$PROG" $args)
-		else
-			# shellcheck disable=SC2086
-			s=$(with_shim cur $envs "$PROG" $args)
-		fi
-		wt=$(field ns_per_iter <<<"$w") wb=$(field ns_batch_median <<<"$w")
-		st=$(field ns_per_iter <<<"$s") sb=$(field ns_batch_median <<<"$s")
-		awk -v a="$st" -v b="$wt" -v c="$calls" 'BEGIN { printf "%.2f\n", (a - b) / c }' >>"$DIR/$name.delta"
-		awk -v a="$sb" -v b="$wb" -v c="$calls" 'BEGIN { printf "%.2f\n", (a - b) / c }' >>"$DIR/$name.bdelta"
-		awk -v b="$wt" -v c="$calls" 'BEGIN { printf "%.2f\n", b / c }' >>"$DIR/$name.base"
-		echo "$st" >>"$DIR/$name.with"
-		if [ -n "${BENCH_RAW:-}" ]; then
-			echo "  round $round $name: without $wt with $st ns/iter"
-		fi
-		if [ "$envs" != none ]; then
-			log=$(log_of cur)
-			if ((round == ROUNDS)); then
-				mv "$log" "$DIR/keep.$name"
-			else
-				rm -f "$log"
-			fi
-		fi
+		measure "$PROG" "$c"
+	done
+	for c in "${REF_CONFIGS[@]}"; do
+		measure "$REFPROG" "$c"
 	done
 	for c in "${UNWIND[@]}"; do
 		IFS='|' read -r name args <<<"$c"
@@ -197,6 +235,52 @@ rm -f "$DIR"/tmp.*
 m_loop=$(field mallocs <<<"$m2")
 m_extra=$(awk -v a="$m2_total" -v b="$m1_total" -v n="$N" 'BEGIN { printf "%.3f", (a - b) / n / 2 }')
 
+# ---- 6: reference calls: syscalls, mallocs, memory, coverage -------------
+
+# Booked runs of bench_ref pair: rules on br_new/br_ref/br_unref; for the
+# malloc count, countmalloc after the shim (as in 5).
+for hook in entry got; do
+	renv=(env TALLY_LOG="$DIR/tmp.%p" TALLY_HOOK="$hook" TALLY_RULES="$RULES_PAIR")
+	r1=$(syscalls_of "${renv[@]}" LD_PRELOAD="$LIB" "$REFPROG" pair "$RN" "$CHAIN")
+	r2=$(syscalls_of "${renv[@]}" LD_PRELOAD="$LIB" "$REFPROG" pair $((2 * RN)) "$CHAIN")
+	rm -f "$DIR"/tmp.*
+	# RN more pairs are 2 RN more booked calls
+	awk -v a="$r2" -v b="$r1" -v n="$RN" 'BEGIN { printf "%.3f", (a - b) / n / 2 }' >"$DIR/rsys.$hook"
+	"${renv[@]}" LD_PRELOAD="$LIB $CM" "$REFPROG" pair "$RN" "$CHAIN" >/dev/null 2>"$DIR/cm.err"
+	rm1=$(sed -n 's/^countmalloc: calls=//p' "$DIR/cm.err")
+	rm2_out=$("${renv[@]}" LD_PRELOAD="$LIB $CM" "$REFPROG" pair $((2 * RN)) "$CHAIN" 2>"$DIR/cm.err")
+	rm2=$(sed -n 's/^countmalloc: calls=//p' "$DIR/cm.err")
+	rm -f "$DIR"/tmp.*
+	awk -v a="$rm2" -v b="$rm1" -v n="$RN" 'BEGIN { printf "%.3f", (a - b) / n / 2 }' >"$DIR/rmal.$hook"
+	echo "exit totals $rm1 vs $rm2; in timed loop of 2N: $(field mallocs <<<"$rm2_out")" \
+		>"$DIR/rmaltot.$hook"
+done
+rw1=$(syscalls_of "$REFPROG" pair "$RN" "$CHAIN")
+rw2=$(syscalls_of "$REFPROG" pair $((2 * RN)) "$CHAIN")
+rsys_w=$(awk -v a="$rw2" -v b="$rw1" -v n="$RN" 'BEGIN { printf "%.3f", (a - b) / n }')
+
+# Live objects: M made and never released must hold exactly M LIVE slots.
+LIVE=1000
+with_shim live TALLY_RULES="$RULES_PAIR" "$REFPROG" live "$LIVE" "$CHAIN"
+llog=$(log_of live)
+live_counter=$(stat_of objects_live "$llog")
+live_slots=$(stat_of live_slots "$llog")
+obj_size=$(stat_of sizeof_object "$llog")
+max_objects=$(stat_of max_objects "$llog")
+rm -f "$llog"
+obj_bytes=$((obj_size + 8))
+
+# Coverage: br_hold calls br_ref inside the library, with no PLT or GOT
+# entry.  Rules on br_ref/br_unref only: which hook sees those calls?
+COV=10000
+for hook in got entry; do
+	with_shim cov TALLY_HOOK=$hook TALLY_RULES="$RULES_PAIR" "$REFPROG" nested "$COV" "$CHAIN" >/dev/null
+	clog=$(log_of cov)
+	stat_of rule.br_ref.calls "$clog" >"$DIR/cov.$hook"
+	rm -f "$clog"
+done
+COV_CALLS=$((COV + 4096))   # the timed loop and bench_ref's warm-up
+
 # ---- 3: memory -------------------------------------------------------------
 
 # Distinct stacks: K = 256 and K = 1 sites; the difference is 255 stacks.
@@ -228,6 +312,7 @@ with_shim open "$PROG" open "$OPEN" "$CHAIN"
 olog=$(log_of open)
 open_slots=$(stat_of open_slots "$olog")
 slot_size=$(stat_of sizeof_fd_slot "$olog")
+stack_size=$(stat_of sizeof_stack "$olog")
 ev_size=$(stat_of sizeof_event "$olog")
 max_fds=$(stat_of max_fds "$olog")
 file_size=$(stat_of file_size "$olog")
@@ -333,9 +418,9 @@ printf '%-46s %s\n' "per open socket (state slot)" \
 	"$slot_size B: $OPEN left open -> $open_slots slots in use; table of $max_fds slots preallocated ($((max_fds * slot_size / 1048576)) MiB)"
 printf '%-46s %s\n' "per recorded event" "$ev_size B ($max_events events in the default ${file_size} B log)"
 printf '%-46s %s\n' "per distinct stack, TALLY_DEPTH=16" \
-	"$st16_bytes B = 32 + 8 x $st16_fps frames + 8 index ($st16_n stacks, $st16_f frames measured); fits $st16_cap of max $max_stacks"
+	"$st16_bytes B = $stack_size + 8 x $st16_fps frames + 8 index ($st16_n stacks, $st16_f frames measured); fits $st16_cap of max $max_stacks"
 printf '%-46s %s\n' "per distinct stack, TALLY_DEPTH=32" \
-	"$st32_bytes B = 32 + 8 x $st32_fps frames + 8 index ($st32_n stacks, $st32_f frames measured); fits $st32_cap of max $max_stacks (frame pool $max_frames32)"
+	"$st32_bytes B = $stack_size + 8 x $st32_fps frames + 8 index ($st32_n stacks, $st32_f frames measured); fits $st32_cap of max $max_stacks (frame pool $max_frames32)"
 printf '%-46s %s\n' "fixed per process" "$file_size B log file in /dev/shm (fallocated), tables $tables B"
 
 echo
@@ -348,5 +433,62 @@ echo "== 5: per event after warm-up (N=$N vs 2N iterations of socket+close)"
 printf '%-46s %s\n' "syscalls per iteration ($SYSCOUNT)" "without $sys_per_iter_w, with $sys_per_iter_s -> extra per event $sys_extra"
 printf '%-46s %s\n' "mallocs per event (countmalloc)" "$m_extra (exit totals $m1_total vs $m2_total); in timed loop of 2N: $m_loop"
 printf '%-46s %s\n' "page faults per event (first touch of log)" "$pf_per_event"
+
+echo
+echo "== 6: reference calls: ns per br_ref+br_unref pair on one live object ($ROUNDS rounds of $RN pairs)"
+# Same round, both with the shim: entry - GOT, and the nested pair's inner
+# calls (all four functions hooked - only the outer two).
+for d in 16 32; do
+	paste "$DIR/rent$d.with" "$DIR/rgot$d.with" | awk '{ printf "%.2f\n", $1 - $2 }' >"$DIR/rentgot$d"
+done
+paste "$DIR/rnest32.with" "$DIR/router32.with" | awk '{ printf "%.2f\n", $1 - $2 }' >"$DIR/rinner"
+# rrow NAME LABEL NOTE: the pair's added cost, and per booked call.
+rrow() {
+	printf '%-46s %8s %8s %10s %9s  %s\n' "$2" "$(pct 50 "$DIR/$1.delta")" \
+		"$(pct 90 "$DIR/$1.delta")" "$(pct 50 "$DIR/$1.bdelta")" \
+		"$(awk -v v="$(pct 50 "$DIR/$1.delta")" 'BEGIN { printf "%.1f", v / 2 }')" "$3"
+}
+rframes() { echo "$(stat_of obj_stack_depth "$DIR/keep.$1") frames"; }
+# rbooks NAME: booked events per timed or warm-up pair, from the kept log.
+rbooks() {
+	awk -v e="$(stat_of obj_events "$DIR/keep.$1")" -v n="$RN" \
+		'BEGIN { printf "%.2f events/pair", (e - 2) / (n + 4096) }'
+}
+printf '%-46s %8s %8s %10s %9s  %s\n' "" "p50" "p90" "p50 batch" "per call" "frames captured, books"
+printf '%-46s %8s %8s %10s %9s  %s\n' "no preload (the pair itself, absolute)" \
+	"$(pct 50 "$DIR/rent32.base")" "$(pct 90 "$DIR/rent32.base")" "-" \
+	"$(awk -v v="$(pct 50 "$DIR/rent32.base")" 'BEGIN { printf "%.1f", v / 2 }')" "-"
+rrow rnorules "preload, no rules (added)" "nothing hooked"
+rrow rgot32 "TALLY_HOOK=got, TALLY_DEPTH=32" "$(rframes rgot32), $(rbooks rgot32)"
+rrow rgot16 "TALLY_HOOK=got, TALLY_DEPTH=16" "$(rframes rgot16), $(rbooks rgot16)"
+rrow rent32 "TALLY_HOOK=entry, TALLY_DEPTH=32 (default)" "$(rframes rent32), $(rbooks rent32)"
+rrow rent16 "TALLY_HOOK=entry, TALLY_DEPTH=16" "$(rframes rent16), $(rbooks rent16)"
+trow6() { printf '%-46s %8s %8s %10s %9s  %s\n' "$1" "$(pct 50 "$2")" "$(pct 90 "$2")" "-" \
+	"$(awk -v v="$(pct 50 "$2")" 'BEGIN { printf "%.1f", v / 2 }')" "$3"; }
+trow6 "entry - got, TALLY_DEPTH=32 (same round)" "$DIR/rentgot32" "the entry hook's extra cost"
+trow6 "entry - got, TALLY_DEPTH=16 (same round)" "$DIR/rentgot16" ""
+rrow router32 "br_hold+br_release booked (entry, 32)" \
+	"$(rframes router32), $(rbooks router32); outer functions only hooked"
+rrow rnest32 "same, inner br_ref+br_unref hooked too" \
+	"$(rbooks rnest32); inner calls seen $(stat_of rule.br_ref.calls "$DIR/keep.rnest32"), booked 0"
+trow6 "  the nested inner pair (hooked, not booked)" "$DIR/rinner" "difference of the two rows, same round"
+echo "(added = with the shim - without, same round; p50/p90 over rounds; per call = p50 / 2;"
+echo " events/pair: recorded reference events per pair of calls, from the last round's log)"
+echo
+printf '%-46s %s\n' "library-internal br_hold -> br_ref calls seen" \
+	"TALLY_HOOK=got $(cat "$DIR/cov.got") of $COV_CALLS, TALLY_HOOK=entry $(cat "$DIR/cov.entry") of $COV_CALLS"
+printf '%-46s %s\n' "syscalls per booked call ($SYSCOUNT)" \
+	"entry $(cat "$DIR/rsys.entry"), got $(cat "$DIR/rsys.got") (without the shim: $rsys_w per pair)"
+printf '%-46s %s\n' "mallocs per booked call (countmalloc)" \
+	"entry $(cat "$DIR/rmal.entry") ($(cat "$DIR/rmaltot.entry")), got $(cat "$DIR/rmal.got")"
+printf '%-46s %s\n' "per live object (books slot + key)" \
+	"$obj_bytes B = $obj_size + 8: $LIVE left live -> objects_live $live_counter, $live_slots LIVE slots; table of $max_objects slots preallocated ($((max_objects * obj_bytes / 1024)) KiB)"
+awk -v a="$(cat "$DIR/rsys.entry")" -v b="$(cat "$DIR/rsys.got")" \
+    -v c="$(cat "$DIR/rmal.entry")" -v d="$(cat "$DIR/rmal.got")" \
+    -v l="$live_counter" -v s="$live_slots" -v m="$LIVE" 'BEGIN {
+	z = a + 0 == 0 && b + 0 == 0 && c + 0 == 0 && d + 0 == 0
+	printf "syscalls and mallocs per booked call must be 0: %s\n", z ? "MET" : "NOT MET"
+	printf "objects_live and LIVE slots must equal the %d objects left live: %s\n", m,
+		(l == m && s == m) ? "MET" : "NOT MET" }'
 echo
 echo "bench: $((SECONDS - started)) s"

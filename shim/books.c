@@ -257,6 +257,8 @@ static void violation(const struct tally_log *log, struct book_result *res, uint
 	res->violation = kind;
 	res->certain = created && books_type_complete(log, type);
 	__atomic_fetch_add(&log->hdr->violations, 1, A_RELAXED);
+	struct tally_type *t = type_of(log, type);
+	count(kind == TALLY_VIOL_UNDERFLOW ? &t->underflow : &t->after_release);
 }
 
 static void book_increment(struct tally_log *log, const struct book_op *op, int s,

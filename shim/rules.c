@@ -340,15 +340,14 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 	if (q != end)
 		return "unexpected text after the rule";
 
+	int ri = rules_find(t, function);
+	if (ri < 0 && t->nrules >= t->max_rules)
+		return "too many rules";
 	int ti = type_index(t, type);
 	if (ti < 0)
 		return "too many types";
-	int ri = rules_find(t, function);
-	if (ri < 0) {
-		if (t->nrules >= t->max_rules)
-			return "too many rules";
+	if (ri < 0)
 		ri = (int)t->nrules++;
-	}
 	struct tally_rule *r = &t->rules[ri];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->function, sizeof(r->function), "%s", function);

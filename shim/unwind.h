@@ -24,9 +24,10 @@ extern int (*unwind_backtrace_fn)(void **buffer, int size);
 extern uintptr_t unwind_self_lo, unwind_self_hi;   /* libtally.so's range */
 
 /* The shim's own frames above a capture: rec_stack, the wrapper, and at
- * most one helper (record_dup, record_accept).  Each frame asked for and
- * not kept costs ~8 ns, so the capture is inline in rec_stack. */
-#define UNWIND_SKIP_MAX 3
+ * most one helper (record_dup, record_accept); for a reference call
+ * rec_stack, record_ref, ref_hook_pre and the trampoline.  Each frame asked
+ * for and not kept costs ~8 ns, so the capture is inline in rec_stack. */
+#define UNWIND_SKIP_MAX 4
 
 /* Captures up to `max` return addresses of the caller's stack, innermost
  * first, with the shim's own frames removed.  Returns the count (0 when no

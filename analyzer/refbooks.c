@@ -1,0 +1,853 @@
+/*
+ * books — live objects into groups, groups into balance trees and
+ * verdicts, leaked groups to the sockets made beside them, violation
+ * events into groups.
+ */
+#include "refbooks.h"
+#include "modmatch.h"
+#include "stackfmt.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- names ------------------------------------------------------------- */
+
+const char *books_role_name(uint8_t role)
+{
+	static const char *const names[TALLY_ROLE_MAX] = {
+		[TALLY_ROLE_NEW] = "new", [TALLY_ROLE_INC] = "inc", [TALLY_ROLE_DEC] = "dec",
+		[TALLY_ROLE_FREE] = "free", [TALLY_ROLE_SINK] = "sink", [TALLY_ROLE_TAKE] = "take",
+	};
+	return role < TALLY_ROLE_MAX && names[role] ? names[role] : "?";
+}
+
+const char *books_violation_name(uint16_t kind)
+{
+	switch (kind) {
+	case TALLY_VIOL_UNDERFLOW: return "underflow";
+	case TALLY_VIOL_AFTER_RELEASE: return "after-release";
+	case TALLY_VIOL_DOUBLE_CLOSE: return "double-close";
+	default: return "unknown";
+	}
+}
+
+const char *books_policy(const struct books *b)
+{
+	return b->discount_owner ? "creation reference discounted" : "all references count";
+}
+
+bool books_any(const struct books *b)
+{
+	return b->rules->len || b->types->len || b->violations->len || b->violations_total;
+}
+
+/* "1 object", "3 objects": n and the noun in the right number. */
+static void count_noun(GString *s, uint64_t n, const char *one, const char *many)
+{
+	g_string_append_printf(s, "%s%" PRIu64 " %s", s->len ? ", " : "", n, n == 1 ? one : many);
+}
+
+char *books_trust(const struct book_type *t)
+{
+	const struct tally_type *ty = &t->t;
+	GString *s = g_string_new(NULL);
+
+	if (t->complete)
+		return g_strdup("books complete: every reference since creation is in them");
+	if (ty->first_seen_inc)
+		count_noun(s, ty->first_seen_inc, "object first seen by an increment",
+		           "objects first seen by an increment");
+	if (ty->dec_unknown)
+		count_noun(s, ty->dec_unknown, "decrement of an unknown object",
+		           "decrements of unknown objects");
+	if (ty->untracked)
+		count_noun(s, ty->untracked, "object not tracked (no free slot)",
+		           "objects not tracked (no free slot)");
+	if (ty->unstacked)
+		count_noun(s, ty->unstacked, "reference booked without its stack",
+		           "references booked without their stack");
+	if (ty->nested)
+		count_noun(s, ty->nested, "event lost inside the shim", "events lost inside the shim");
+	g_string_prepend(s, "books incomplete: ");
+	return g_string_free(s, FALSE);
+}
+
+const char *books_node_missing(const struct logread *lr, const struct bal_node *n)
+{
+	if (n->frame.module != BAL_SPECIAL)
+		return NULL;
+	if (n->frame.offset == 0)
+		return "booked without a stack: every cell of the object was in use";
+	return stackfmt_missing(lr, (uint32_t)n->frame.offset);
+}
+
+void books_node_frame(struct symbolizer *sym, const struct bal_node *n,
+                      struct tally_frame_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (n->parent && n->frame.module != BAL_SPECIAL)
+		symbolizer_lookup(sym, n->frame.generation, n->frame.addr, true, out);
+}
+
+/* A frame for one line of text: "room_add", "libx.so!fn@0x1230", "libx.so+0x1234". */
+static char *frame_name(const struct logread *lr, const struct bal_node *n,
+                        const struct tally_frame_info *fi)
+{
+	const char *missing = books_node_missing(lr, n);
+	const char *mod = fi->module ? strrchr(fi->module, '/') : NULL;
+
+	mod = mod ? mod + 1 : fi->module ? fi->module : "?";
+	if (missing)
+		return g_strdup_printf("(%s)", missing);
+	if (fi->function)
+		return g_strdup(fi->function);
+	if (fi->func_start)
+		return g_strdup_printf("%s!fn@0x%" PRIx64, mod, fi->func_start);
+	return g_strdup_printf("%s+0x%" PRIx64, mod, fi->offset);
+}
+
+/* ---- stacks as tree paths ------------------------------------------------ */
+
+/* A stack's frames as the tree keys them, outermost first. */
+struct path {
+	unsigned n;
+	struct bal_frame f[];
+};
+
+/* Turns stack ids into paths, once each.  Module entries with one path are
+ * one module: a library loaded again (dlclose, dlopen) keeps its offsets. */
+struct resolver {
+	const struct logread *lr;
+	uint32_t nmods;
+	uint32_t *canon;               /* module index -> canonical id + 1 */
+	GHashTable *paths;             /* stack id -> struct path * */
+};
+
+static void resolver_init(struct resolver *r, const struct logread *lr)
+{
+	GHashTable *by_path = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	r->lr = lr;
+	r->nmods = lr->hdr.modules_used < lr->hdr.max_modules ? lr->hdr.modules_used
+	                                                      : lr->hdr.max_modules;
+	r->canon = g_new0(uint32_t, r->nmods + 1);
+	r->paths = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	for (uint32_t i = 0; i < r->nmods; i++) {
+		char *path = g_strndup(lr->modules[i].path, TALLY_PATH_MAX);
+		gpointer id;
+		if (g_hash_table_lookup_extended(by_path, path, NULL, &id)) {
+			r->canon[i] = GPOINTER_TO_UINT(id);
+			g_free(path);
+		} else {
+			r->canon[i] = i + 1;
+			g_hash_table_insert(by_path, path, GUINT_TO_POINTER(i + 1));
+		}
+	}
+	g_hash_table_destroy(by_path);
+}
+
+static void resolver_free(struct resolver *r)
+{
+	g_free(r->canon);
+	g_hash_table_destroy(r->paths);
+}
+
+static const struct path *path_of(struct resolver *r, uint32_t id)
+{
+	struct path *p = g_hash_table_lookup(r->paths, GUINT_TO_POINTER(id));
+	const uint64_t *frames;
+	const struct tally_stack *st;
+
+	if (p)
+		return p;
+	st = logread_stack(r->lr, id, &frames);
+	if (!st) {
+		/* special or unreadable: one node of its own under the root */
+		p = g_malloc0(sizeof(*p) + sizeof(p->f[0]));
+		p->n = 1;
+		p->f[0].module = BAL_SPECIAL;
+		p->f[0].offset = id;
+	} else {
+		p = g_malloc0(sizeof(*p) + st->depth * sizeof(p->f[0]));
+		p->n = st->depth;
+		for (unsigned i = 0; i < st->depth; i++) {
+			uint64_t ra = frames[st->depth - 1 - i];
+			/* a return address: the call is at ra - 1 */
+			int m = modmatch_find(r->lr->modules, sizeof(*r->lr->modules), r->nmods,
+			                      st->generation, ra - 1);
+			struct bal_frame *f = &p->f[i];
+			f->module = m >= 0 ? r->canon[m] : 0;
+			f->offset = m >= 0 ? ra - r->lr->modules[m].bias : ra;
+			f->generation = st->generation;
+			f->addr = ra;
+		}
+	}
+	g_hash_table_insert(r->paths, GUINT_TO_POINTER(id), p);
+	return p;
+}
+
+/* The path of an object's references booked without a stack. */
+static const struct bal_frame unstacked_frame = { .module = BAL_SPECIAL, .offset = 0 };
+
+/* ---- collecting live objects --------------------------------------------- */
+
+/* Objects opened / closed per creation site key, over the stack table. */
+struct site_count {
+	uint64_t created, closed;
+};
+
+static GHashTable *site_counts(const struct logread *lr)
+{
+	GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	uint32_t used = lr->hdr.stacks_used < lr->hdr.max_stacks ? lr->hdr.stacks_used
+	                                                          : lr->hdr.max_stacks;
+
+	for (uint32_t i = 0; i < used; i++) {
+		const uint64_t *frames;
+		const struct tally_stack *st = logread_stack(lr, i + 1, &frames);
+		if (!st)
+			continue;
+		uint64_t created = __atomic_load_n(&st->obj_created, __ATOMIC_RELAXED);
+		uint64_t closed = __atomic_load_n(&st->obj_closed, __ATOMIC_RELAXED);
+		if (!created)
+			continue;
+		char *key = analysis_stack_key(lr, i + 1);
+		struct site_count *c = g_hash_table_lookup(counts, key);
+		if (!c) {
+			c = g_new0(struct site_count, 1);
+			g_hash_table_insert(counts, key, c);
+		} else {
+			g_free(key);
+		}
+		c->created += created;
+		c->closed += closed;
+	}
+	return counts;
+}
+
+static void group_free(gpointer p)
+{
+	struct book_group *g = p;
+
+	g_array_free(g->objects, TRUE);
+	bal_free(g->tree);
+	g_ptr_array_free(g->links, TRUE);
+	g_free(g);
+}
+
+static void type_free(gpointer p)
+{
+	struct book_type *t = p;
+
+	g_ptr_array_free(t->groups, TRUE);
+	g_free(t);
+}
+
+static void link_free(gpointer p)
+{
+	struct book_link *l = p;
+
+	g_array_free(l->fds, TRUE);
+	g_array_free(l->ports, TRUE);
+	g_free(l->reason);
+	g_free(l);
+}
+
+static void verdict_free(gpointer p)
+{
+	struct book_verdict *v = p;
+
+	bal_verdict_free(v->v);
+	symbolizer_frame_clear(&v->function);
+	for (guint i = 0; i < v->candidates->len; i++)
+		symbolizer_frame_clear(&g_array_index(v->candidates, struct tally_frame_info, i));
+	g_array_free(v->candidates, TRUE);
+	g_free(v->dropped_by);
+	g_free(v->handed_to);
+	g_free(v);
+}
+
+static void violation_free(gpointer p)
+{
+	struct book_violation *v = p;
+
+	g_array_free(v->fds, TRUE);
+	g_free(v);
+}
+
+/* A consistent-enough copy of slot i when it holds a live object: the
+ * writer publishes state last, and a cell is one atomic word. */
+static bool live_object(const struct logread *lr, uint32_t i, struct tally_object *out,
+                        uint64_t *addr)
+{
+	const struct tally_object *o = &lr->objects[i];
+
+	if (__atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != TALLY_OBJ_LIVE)
+		return false;
+	memcpy(out, o, sizeof(*out));
+	*addr = __atomic_load_n(&lr->objkeys[i], __ATOMIC_RELAXED);
+	return out->state == TALLY_OBJ_LIVE;
+}
+
+/* Groups every live object; `copies` receives, per group, the object
+ * copies (GArray of struct tally_object) the trees are built from. */
+static void collect_objects(struct books *b, GHashTable *copies)
+{
+	const struct logread *lr = b->a->lr;
+	GHashTable *by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTable *counts = site_counts(lr);
+
+	for (uint32_t i = 0; i < lr->hdr.max_objects; i++) {
+		struct tally_object o;
+		uint64_t addr;
+		if (!live_object(lr, i, &o, &addr) || o.type >= b->types->len)
+			continue;
+		struct book_type *t = b->types->pdata[o.type];
+		char *site = analysis_stack_key(lr, o.create_stack);
+		char *key = g_strdup_printf("%u/%s", o.type, site);
+		struct book_group *g = g_hash_table_lookup(by_key, key);
+		if (!g) {
+			struct site_count *c = g_hash_table_lookup(counts, site);
+			g = g_new0(struct book_group, 1);
+			g->type = t;
+			g->stack_id = o.create_stack;
+			g->created = c ? c->created : 0;
+			g->freed = c ? c->closed : 0;
+			g->first_ns = INT64_MAX;
+			g->last_ns = INT64_MIN;
+			g->objects = g_array_new(FALSE, TRUE, sizeof(struct book_object));
+			g->links = g_ptr_array_new_with_free_func(link_free);
+			g_hash_table_insert(by_key, key, g);
+			g_hash_table_insert(copies, g, g_array_new(FALSE, FALSE, sizeof(o)));
+			g_ptr_array_add(t->groups, g);
+		} else {
+			g_free(key);
+		}
+		g_free(site);
+		struct book_object bo = { .addr = addr, .tid = o.tid, .time_ns = o.time_ns };
+		g_array_append_val(g->objects, bo);
+		g_array_append_val((GArray *)g_hash_table_lookup(copies, g), o);
+		g->live++;
+		t->live++;
+		b->live++;
+		if (o.time_ns < g->first_ns)
+			g->first_ns = o.time_ns;
+		if (o.time_ns > g->last_ns)
+			g->last_ns = o.time_ns;
+	}
+	g_hash_table_destroy(counts);
+	g_hash_table_destroy(by_key);
+}
+
+/* ---- the balance tree of a group ----------------------------------------- */
+
+/* One object's cells as the tree takes them: (stack, net) with the
+ * creation reference discounted when the policy says so. */
+struct cells {
+	unsigned n;
+	uint32_t stack[TALLY_OBJ_CELLS + 1];   /* 0: the unstacked references */
+	int64_t net[TALLY_OBJ_CELLS + 1];
+	bool discounted;
+};
+
+static void object_cells(const struct books *b, const struct tally_object *o, struct cells *c)
+{
+	int discount = b->discount_owner && (o->flags & TALLY_OBJF_CREATED);
+
+	c->n = 0;
+	c->discounted = false;
+	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
+		uint64_t cell = o->cells[i];
+		uint32_t stack = TALLY_CELL_STACK(cell);
+		int64_t net = TALLY_CELL_NET(cell);
+		if (!stack)
+			continue;
+		/* The owner's reference: the +1 of the NEW, in its cell. */
+		if (discount && stack == o->create_stack && net > 0) {
+			net--;
+			discount = 0;
+			c->discounted = true;
+		}
+		if (net) {
+			c->stack[c->n] = stack;
+			c->net[c->n++] = net;
+		}
+	}
+	int64_t unstacked = o->unstacked;
+	if (discount && unstacked > 0) {
+		/* the creation cell found no room: its +1 is among these */
+		unstacked--;
+		c->discounted = true;
+	}
+	if (unstacked) {
+		c->stack[c->n] = 0;
+		c->net[c->n++] = unstacked;
+	}
+}
+
+static void tree_add_object(struct bal_tree *t, struct resolver *r, const struct cells *c)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		if (c->stack[i]) {
+			const struct path *p = path_of(r, c->stack[i]);
+			bal_add(t, p->f, p->n, c->stack[i], c->net[i]);
+		} else {
+			bal_add(t, &unstacked_frame, 1, 0, c->net[i]);
+		}
+	}
+}
+
+static void tree_probe_object(struct bal_tree *t, struct resolver *r, const struct cells *c)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		if (c->stack[i]) {
+			const struct path *p = path_of(r, c->stack[i]);
+			bal_probe_add(t, p->f, p->n, c->net[i]);
+		} else {
+			bal_probe_add(t, &unstacked_frame, 1, c->net[i]);
+		}
+	}
+}
+
+/* The functions of a list of tree branches, each once: "relay_hand_on, f". */
+static char *branch_names(const struct logread *lr, struct symbolizer *sym, const GPtrArray *nodes)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	char *joined = NULL;
+
+	for (guint i = 0; i < nodes->len; i++) {
+		const struct bal_node *n = nodes->pdata[i];
+		struct tally_frame_info fi;
+		books_node_frame(sym, n, &fi);
+		char *name = frame_name(lr, n, &fi);
+		symbolizer_frame_clear(&fi);
+		/* two call sites in one function name it once */
+		if (g_ptr_array_find_with_equal_func(names, name, g_str_equal, NULL))
+			g_free(name);
+		else
+			g_ptr_array_add(names, name);
+	}
+	if (names->len) {
+		g_ptr_array_add(names, NULL);
+		joined = g_strjoinv(", ", (gchar **)names->pdata);
+	}
+	g_ptr_array_free(names, TRUE);
+	return joined;
+}
+
+/* Names a verdict's function, candidates, what gives back, and where its
+ * references may have been handed over. */
+static struct book_verdict *verdict_name(const struct books *b, struct symbolizer *sym,
+                                         const struct book_group *g, struct bal_verdict *v)
+{
+	struct book_verdict *bv = g_new0(struct book_verdict, 1);
+
+	bv->group = g;
+	bv->v = v;
+	books_node_frame(sym, v->fn, &bv->function);
+	bv->candidates = g_array_new(FALSE, TRUE, sizeof(struct tally_frame_info));
+	for (guint i = 0; i < v->candidates->len; i++) {
+		struct tally_frame_info fi;
+		books_node_frame(sym, v->candidates->pdata[i], &fi);
+		g_array_append_val(bv->candidates, fi);
+	}
+	bv->dropped_by = branch_names(b->a->lr, sym, v->drops);
+	GPtrArray *handed = g_ptr_array_new();
+	for (guint i = 0; i < v->handed_to->len; i++)
+		g_ptr_array_add(handed, (gpointer)bal_branch_name(v->handed_to->pdata[i]));
+	bv->handed_to = branch_names(b->a->lr, sym, handed);
+	g_ptr_array_free(handed, TRUE);
+	return bv;
+}
+
+/* The verdicts of g's tree, named into b->verdicts; objects under one
+ * marked leaked.  Then the tree is pruned. */
+static void group_verdicts(struct books *b, struct book_group *g, GArray *copies,
+                           struct resolver *r, struct symbolizer *sym)
+{
+	GPtrArray *found = g_ptr_array_new();
+	struct cells c;
+
+	bal_verdicts(g->tree, found);
+	/* An object under a verdict holds what the verdict blames, whatever
+	 * it gives back elsewhere. */
+	for (guint i = 0; found->len && i < copies->len; i++) {
+		struct book_object *bo = &g_array_index(g->objects, struct book_object, i);
+		if (bo->leaked)
+			continue;
+		object_cells(b, &g_array_index(copies, struct tally_object, i), &c);
+		bal_probe_begin(g->tree);
+		tree_probe_object(g->tree, r, &c);
+		for (guint k = 0; k < found->len && !bo->leaked; k++) {
+			const struct bal_verdict *v = found->pdata[k];
+			bo->leaked = bal_probe_net(g->tree, v->stop) > 0;
+		}
+	}
+	for (guint k = 0; k < found->len; k++)
+		g_ptr_array_add(b->verdicts, verdict_name(b, sym, g, found->pdata[k]));
+	g_ptr_array_free(found, TRUE);
+	b->cells_dropped += g->tree->cells_dropped;
+	bal_prune(g->tree);
+}
+
+/* Each object's references that count, g's tree while the node budget
+ * lasts, its verdicts; the leaked counts of g, its type and b. */
+static void group_balance(struct books *b, struct book_group *g, GArray *copies,
+                          struct resolver *r, struct symbolizer *sym, unsigned *budget)
+{
+	struct cells c;
+
+	if (*budget)
+		g->tree = bal_new(*budget);
+	else
+		b->trees_skipped++;   /* listed, each object's net known, no tree */
+	for (guint i = 0; i < copies->len; i++) {
+		struct book_object *bo = &g_array_index(g->objects, struct book_object, i);
+		object_cells(b, &g_array_index(copies, struct tally_object, i), &c);
+		if (g->tree) {
+			bal_object_begin(g->tree);
+			tree_add_object(g->tree, r, &c);
+			bal_object_end(g->tree);
+		}
+		for (unsigned k = 0; k < c.n; k++)
+			bo->net += c.net[k];
+		g->owner_discounted += c.discounted;
+		bo->leaked = bo->net > 0;
+	}
+	if (g->tree) {
+		group_verdicts(b, g, copies, r, sym);
+		*budget -= g->tree->nodes < *budget ? g->tree->nodes : *budget;
+	}
+	for (guint i = 0; i < g->objects->len; i++)
+		g->leaked += g_array_index(g->objects, struct book_object, i).leaked;
+	g->type->leaked += g->leaked;
+	b->leaked += g->leaked;
+}
+
+/* ---- sockets made beside a leaked group ---------------------------------- */
+
+/* Frames every thread starts with: libc's start frames, start_thread,
+ * clone.  Sharing only these says nothing. */
+static bool entry_frame(const struct tally_frame_info *fi)
+{
+	static const char *const entries[] = {
+		"_start", "__libc_start_main", "__libc_start_call_main", "__libc_start_main_impl",
+		"start_thread", "clone", "clone3", "__clone", "__clone3", "__clone_internal",
+	};
+	const char *base = fi->module ? strrchr(fi->module, '/') : NULL;
+
+	base = base ? base + 1 : fi->module;
+	if (!base || g_str_has_prefix(base, "libc.so") || g_str_has_prefix(base, "libc-") ||
+	    g_str_has_prefix(base, "libpthread") || g_str_has_prefix(base, "ld-linux"))
+		return true;
+	for (unsigned i = 0; fi->function && i < G_N_ELEMENTS(entries); i++)
+		if (strcmp(fi->function, entries[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool same_function(const struct tally_frame_info *a, const struct tally_frame_info *b)
+{
+	if (a->function && b->function)
+		return strcmp(a->function, b->function) == 0;
+	return a->module && b->module && strcmp(a->module, b->module) == 0 && a->func_start &&
+	       a->func_start == b->func_start;
+}
+
+static void lookup(struct symbolizer *sym, const struct bal_frame *f, struct tally_frame_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	symbolizer_lookup(sym, f->generation, f->addr, true, out);
+}
+
+/* "9 µs", "0.1 ms", "12 ms", "3.4 s", "25 minutes". */
+static void gap_text(int64_t ns, char *buf, size_t size)
+{
+	double ms = (double)ns / 1e6;
+
+	if (ms < 0.1)
+		snprintf(buf, size, "%.0f \u00b5s", ms * 1000);
+	else if (ms < 10)
+		snprintf(buf, size, "%.2g ms", ms);
+	else if (ms < 1000)
+		snprintf(buf, size, "%.0f ms", ms);
+	else if (ms < 120000)
+		snprintf(buf, size, "%.1f s", ms / 1000);
+	else
+		snprintf(buf, size, "%.0f minutes", ms / 60000);
+}
+
+/* "room_add (examples/room.c:95, :101)": where the two stacks part, in the
+ * function they share.  os / ss: the first frames that differ, or NULL
+ * where a stack ended. */
+static char *parting_text(const struct tally_frame_info *os, const struct tally_frame_info *ss)
+{
+	const struct tally_frame_info *f = os ? os : ss;
+	GString *s = g_string_new(NULL);
+	const char *mod = f->module ? strrchr(f->module, '/') : NULL;
+
+	mod = mod ? mod + 1 : f->module ? f->module : "?";
+	if (f->function)
+		g_string_append(s, f->function);
+	else
+		g_string_append_printf(s, "%s!fn@0x%" PRIx64, mod, f->func_start);
+	if (os && os->file) {
+		g_string_append_printf(s, " (%s:%d", os->file, os->line);
+		if (ss && ss->file && strcmp(ss->file, os->file) == 0 && ss->line != os->line)
+			g_string_append_printf(s, ", :%d", ss->line);
+		else if (ss && ss->file && strcmp(ss->file, os->file) != 0)
+			g_string_append_printf(s, ", %s:%d", ss->file, ss->line);
+		g_string_append(s, ")");
+	} else if (ss && ss->file) {
+		g_string_append_printf(s, " (%s:%d)", ss->file, ss->line);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* The function both creation stacks are in where they part, when their
+ * outer frames are the same call chain through some program code; NULL
+ * when they do not share callers. */
+static char *shared_call(struct symbolizer *sym, const struct path *op, const struct path *sp)
+{
+	struct tally_frame_info fi, of, sf;
+	unsigned common = 0;
+	bool program = false;
+
+	if (op->f[0].module == BAL_SPECIAL || sp->f[0].module == BAL_SPECIAL)
+		return NULL;
+	while (common < op->n && common < sp->n && op->f[common].module == sp->f[common].module &&
+	       op->f[common].offset == sp->f[common].offset)
+		common++;
+	for (unsigned i = 0; i < common && !program; i++) {
+		lookup(sym, &op->f[i], &fi);
+		program = !entry_frame(&fi);
+		symbolizer_frame_clear(&fi);
+	}
+	if (!program || (common == op->n && common == sp->n))
+		return NULL;
+	memset(&of, 0, sizeof(of));
+	memset(&sf, 0, sizeof(sf));
+	if (common < op->n)
+		lookup(sym, &op->f[common], &of);
+	if (common < sp->n)
+		lookup(sym, &sp->f[common], &sf);
+	char *text = NULL;
+	/* Past the shared call both are in the function it called; two
+	 * different ones mean a call through a pointer: not the same call. */
+	if (common == op->n || common == sp->n || same_function(&of, &sf))
+		text = parting_text(common < op->n ? &of : NULL, common < sp->n ? &sf : NULL);
+	symbolizer_frame_clear(&of);
+	symbolizer_frame_clear(&sf);
+	return text;
+}
+
+/* The socket group at gi, when its sockets were made beside g's objects. */
+static struct book_link *link_sockets(const struct books *b, const struct book_group *g,
+                                      guint gi, struct resolver *r, struct symbolizer *sym)
+{
+	const struct analysis *a = b->a;
+	const struct site *s = a->groups->pdata[gi];
+	char *call = shared_call(sym, path_of(r, g->stack_id), path_of(r, s->stack_id));
+	struct book_link *l;
+	int64_t widest = -1;
+
+	if (!call)
+		return NULL;
+	l = g_new0(struct book_link, 1);
+	l->group = gi;
+	l->fds = g_array_new(FALSE, FALSE, sizeof(int));
+	l->ports = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	for (guint i = 0; i < s->fds->len; i++) {
+		int fd = g_array_index(s->fds, int, i);
+		struct tally_fd_slot slot;
+		int64_t nearest = -1;
+		if (!logread_slot(a->lr, (uint32_t)fd, &slot))
+			continue;
+		/* same thread: the nearest object of the group made on it */
+		for (guint k = 0; k < g->objects->len; k++) {
+			const struct book_object *o = &g_array_index(g->objects, struct book_object, k);
+			int64_t gap = o->time_ns > slot.time_ns ? o->time_ns - slot.time_ns
+			                                        : slot.time_ns - o->time_ns;
+			if (o->tid == slot.tid && (nearest < 0 || gap < nearest))
+				nearest = gap;
+		}
+		if (nearest < 0)
+			continue;
+		g_array_append_val(l->fds, fd);
+		if (slot.flags & TALLY_FD_BOUND && slot.local.port)
+			g_array_append_val(l->ports, slot.local.port);
+		if (nearest > widest)
+			widest = nearest;
+	}
+	if (!l->fds->len) {
+		g_free(call);
+		link_free(l);
+		return NULL;
+	}
+	char gap[32];
+	gap_text(widest, gap, sizeof(gap));
+	l->reason = g_strdup_printf("created on the same thread under the same call of %s, %s%s "
+	                            "apart", call, l->fds->len > 1 ? "at most " : "", gap);
+	g_free(call);
+	return l;
+}
+
+/* ---- violations ------------------------------------------------------------ */
+
+static void collect_violations(struct books *b)
+{
+	const struct logread *lr = b->a->lr;
+	GHashTable *by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (uint64_t seq = 0; seq < lr->events_readable; seq++) {
+		struct tally_event ev;
+		if (!logread_event(lr, seq, &ev) || ev.kind != TALLY_EV_VIOLATION)
+			continue;
+		bool certain = ev.u.obj.detail & TALLY_OBJD_CERTAIN;
+		int type = ev.arg == TALLY_VIOL_DOUBLE_CLOSE ? -1 : ev.u.obj.type;
+		char key[64];
+		snprintf(key, sizeof(key), "%d/%d/%u/%d", ev.arg, type, ev.stack_id, certain);
+		struct book_violation *v = g_hash_table_lookup(by_key, key);
+		if (!v) {
+			v = g_new0(struct book_violation, 1);
+			v->kind = (uint16_t)ev.arg;
+			v->type = type;
+			v->stack_id = ev.stack_id;
+			v->certain = certain;
+			v->fds = g_array_new(FALSE, FALSE, sizeof(int));
+			g_hash_table_insert(by_key, g_strdup(key), v);
+			g_ptr_array_add(b->violations, v);
+		}
+		if (v->kind == TALLY_VIOL_DOUBLE_CLOSE && v->count < ANOMALY_FDS_MAX)
+			g_array_append_val(v->fds, ev.fd);
+		v->count++;
+		b->certain_violations += certain;
+	}
+	g_hash_table_destroy(by_key);
+}
+
+/* ---- the whole --------------------------------------------------------------- */
+
+static gint group_order(gconstpointer pa, gconstpointer pb)
+{
+	const struct book_group *a = *(struct book_group *const *)pa;
+	const struct book_group *b = *(struct book_group *const *)pb;
+
+	if (a->leaked != b->leaked)
+		return a->leaked > b->leaked ? -1 : 1;
+	if (a->live != b->live)
+		return a->live > b->live ? -1 : 1;
+	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+static gint type_order(gconstpointer pa, gconstpointer pb)
+{
+	const struct book_type *a = *(struct book_type *const *)pa;
+	const struct book_type *b = *(struct book_type *const *)pb;
+
+	if (a->leaked != b->leaked)
+		return a->leaked > b->leaked ? -1 : 1;
+	if (a->live != b->live)
+		return a->live > b->live ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static gint verdict_order(gconstpointer pa, gconstpointer pb)
+{
+	const struct book_verdict *a = *(struct book_verdict *const *)pa;
+	const struct book_verdict *b = *(struct book_verdict *const *)pb;
+
+	/* a leak first, a reference maybe handed over to another thread after */
+	if (!a->v->elsewhere != !b->v->elsewhere)
+		return a->v->elsewhere ? 1 : -1;
+	if (a->v->net != b->v->net)
+		return a->v->net > b->v->net ? -1 : 1;
+	return a->v->objects > b->v->objects ? -1 : a->v->objects < b->v->objects;
+}
+
+static gint violation_order(gconstpointer pa, gconstpointer pb)
+{
+	const struct book_violation *a = *(struct book_violation *const *)pa;
+	const struct book_violation *b = *(struct book_violation *const *)pb;
+
+	return a->count == b->count ? 0 : a->count > b->count ? -1 : 1;
+}
+
+void books_build(struct books *b, const struct analysis *a, struct symbolizer *sym)
+{
+	const struct tally_header *h = &a->lr->hdr;
+	uint32_t nrules = h->rules_used < h->max_rules ? h->rules_used : h->max_rules;
+	uint32_t ntypes = h->types_used < h->max_types ? h->types_used : h->max_types;
+	GHashTable *copies = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	                                           (GDestroyNotify)g_array_unref);
+	unsigned budget = BOOKS_MAX_NODES;
+	struct resolver r;
+
+	memset(b, 0, sizeof(*b));
+	b->a = a;
+	b->discount_owner = h->exit_state != TALLY_EXITED;
+	b->violations_total = h->violations;
+	b->rules = g_array_new(FALSE, FALSE, sizeof(struct tally_rule));
+	b->types = g_ptr_array_new_with_free_func(type_free);
+	b->verdicts = g_ptr_array_new_with_free_func(verdict_free);
+	b->violations = g_ptr_array_new_with_free_func(violation_free);
+	resolver_init(&r, a->lr);
+
+	g_array_append_vals(b->rules, a->lr->rules, nrules);
+	for (uint32_t i = 0; i < ntypes; i++) {
+		struct book_type *t = g_new0(struct book_type, 1);
+		t->index = (uint16_t)i;
+		memcpy(&t->t, &a->lr->types[i], sizeof(t->t));
+		t->complete = !t->t.first_seen_inc && !t->t.dec_unknown && !t->t.untracked &&
+		              !t->t.unstacked && !t->t.nested;
+		t->groups = g_ptr_array_new_with_free_func(group_free);
+		g_ptr_array_add(b->types, t);
+	}
+	collect_objects(b, copies);
+	for (guint i = 0; i < b->types->len; i++) {
+		struct book_type *t = b->types->pdata[i];
+		for (guint k = 0; k < t->groups->len; k++) {
+			struct book_group *g = t->groups->pdata[k];
+			group_balance(b, g, g_hash_table_lookup(copies, g), &r, sym, &budget);
+		}
+	}
+	/* Sockets made beside the objects of a leaked group. */
+	for (guint i = 0; i < b->types->len; i++) {
+		struct book_type *t = b->types->pdata[i];
+		for (guint k = 0; k < t->groups->len; k++) {
+			struct book_group *g = t->groups->pdata[k];
+			for (guint gi = 0; g->leaked && gi < a->groups->len; gi++) {
+				struct book_link *l = link_sockets(b, g, gi, &r, sym);
+				if (l)
+					g_ptr_array_add(g->links, l);
+			}
+		}
+		g_ptr_array_sort(t->groups, group_order);
+	}
+	g_ptr_array_sort(b->types, type_order);
+	g_ptr_array_sort(b->verdicts, verdict_order);
+	collect_violations(b);
+	g_ptr_array_sort(b->violations, violation_order);
+	g_hash_table_destroy(copies);
+	resolver_free(&r);
+}
+
+void books_free(struct books *b)
+{
+	/* verdicts point into the groups' trees: free them first */
+	g_ptr_array_free(b->verdicts, TRUE);
+	g_ptr_array_free(b->types, TRUE);
+	g_ptr_array_free(b->violations, TRUE);
+	g_array_free(b->rules, TRUE);
+	memset(b, 0, sizeof(*b));
+}
+
+int books_check(const struct books *b, unsigned *leaked, unsigned *violations)
+{
+	if (leaked)
+		*leaked = b->leaked;
+	if (violations)
+		*violations = b->certain_violations;
+	return b->leaked || b->certain_violations;
+}
