@@ -678,6 +678,36 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
 	text_types(out, b, sym, o);
 }
 
+/* The last lines of the report: the leak in one sentence, and the ports
+ * the leaked objects probably hold.  What an operator reads first. */
+static void text_in_short(FILE *out, const struct books *b)
+{
+	const struct book_verdict *top = NULL;
+
+	for (guint i = 0; b && i < b->verdicts->len && !top; i++) {
+		const struct book_verdict *bv = b->verdicts->pdata[i];
+		if (!bv->v->elsewhere)
+			top = bv;
+	}
+	if (!top)
+		return;
+	fputs("\nin short, the leak:\n", out);
+	text_verdict(out, b, top);
+	unsigned sockets = 0;
+	GArray *ports = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	for (guint i = 0; i < top->group->links->len; i++) {
+		const struct book_link *l = top->group->links->pdata[i];
+		sockets += l->fds->len;
+		g_array_append_vals(ports, l->ports->data, l->ports->len);
+	}
+	if (sockets) {
+		fprintf(out, "  which probably keeps %u socket%s open, ", sockets, sockets == 1 ? "" : "s");
+		text_ports(out, ports);
+		fputc('\n', out);
+	}
+	g_array_free(ports, TRUE);
+}
+
 /* The reference-count part: objects (when there are rules), violations,
  * and how much each rule saw.  Nothing for a log without. */
 static void text_books(FILE *out, const struct analysis *a, struct symbolizer *sym,
@@ -771,4 +801,5 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		        "(raised inside the shim), %" PRIu64 " modules not listed\n",
 		        h->dropped[TALLY_DROP_STACK_FULL], h->dropped[TALLY_DROP_STATE_FULL],
 		        h->dropped[TALLY_DROP_NESTED], h->dropped[TALLY_DROP_MODULE_FULL]);
+	text_in_short(out, a->books);
 }
