@@ -1,0 +1,73 @@
+#!/bin/bash
+# The example gateway's publishers through their exported ref functions
+# (issue part 2, §6): with --bug the verdict names relay_packet_take_refs and
+# the line of the extra reference (examples/relay.c, the "BUG (--bug)" line),
+# the 5 leaked publishers and the 10 sockets they hold; without --bug nothing
+# is alive at the end and there is no verdict.  Both hook modes, --check,
+# and the coverage lines tally run prints at start.
+. "$(dirname "$0")/lib.sh"
+
+GW=$TOP/build/examples/gateway
+if [ ! -x "$GW" ]; then
+	make -s -C "$TOP" examples >/dev/null 2>&1 || t_fatal "cannot build the examples (make examples)"
+fi
+BUG_LINE=$(grep -n 'BUG (--bug)' "$TOP/examples/relay.c" | cut -d: -f1)
+[ -n "$BUG_LINE" ] || t_fatal "no BUG (--bug) line in examples/relay.c"
+OK_LINE=$(grep -n 'dropped in relay_hand_on' "$TOP/examples/relay.c" | cut -d: -f1)
+
+for hook in entry got; do
+	# ---- --bug ------------------------------------------------------------
+	t_run_ok "$T_TMP/bug-$hook.log" --rules gateway --hook "$hook" -- "$GW" --bug --cycles 5 --packets 20
+	n=$(grep -c "^tally: rule gw_publisher_.*: $([ $hook = entry ] && echo '1 entry, 0 GOT sites' || echo '0 entries, 1 GOT site')\$" "$T_ERR")
+	t_same "$n" 3 "$hook: coverage lines at start, one per rule of the gateway preset"
+	grep -q "^in short, the leak:" "$T_OUT" && t_pass || t_fail "$hook: the text report does not end with the leak"
+	tail -n 2 "$T_OUT" | grep -q "ports 20000-20009" && t_pass ||
+		t_fail "$hook: the last line does not name ports 20000-20009: $(tail -n 1 "$T_OUT")"
+	t_report "$T_TMP/bug-$hook.log" "bug-$hook"
+	J=$T_JSON
+	t_eq "$J" '[.objects.types[] | [.type, .created, .freed, .live, .complete]]' \
+		'[["gw_publisher",5,0,5,true]]' "$hook: types [type, created, freed, live, complete]"
+	t_eq "$J" '.objects.owner_policy' '"all references count"' "$hook: owner policy at a normal exit"
+	# The first verdict: the function of the per-packet references, its two
+	# ref lines as candidates (the data cannot tell which one is extra), one
+	# of them the BUG line, in all 5 leaked publishers, +20 packets each.
+	t_eq "$J" '[.verdicts[0] | .type, .function, .objects, .of, .net, .candidates]' \
+		'["gw_publisher","relay_packet_take_refs",5,5,100,2]' \
+		"$hook: top verdict [type, function, objects, of, net, candidates]"
+	t_eq "$J" "[.verdicts[] | select(.function == \"relay_packet_take_refs\") | .file + \":\" + (.line|tostring)] | sort" \
+		"[\"examples/relay.c:$OK_LINE\",\"examples/relay.c:$BUG_LINE\"]" \
+		"$hook: candidate lines of relay_packet_take_refs (the BUG line among them)"
+	t_eq "$J" '[.objects.types[0].groups[0].sockets[].ports[]] | length' 10 \
+		"$hook: sockets probably held by the leaked publishers: 10 ports"
+	t_eq "$J" '[.objects.types[0].groups[0].sockets[].ports[] | tostring] | sort' \
+		'["20000","20001","20002","20003","20004","20005","20006","20007","20008","20009"]' \
+		"$hook: their ports"
+	t_eq "$J" '[.violations[]] | length' 0 "$hook: no violation"
+	t_eq "$J" '[.rules[] | [.function, .found, .calls > 0]]' \
+		'[["gw_publisher_new",true,true],["gw_publisher_ref",true,true],["gw_publisher_unref",true,true]]' \
+		"$hook: rules [function, found, called]"
+
+	# ---- without --bug ------------------------------------------------------
+	t_run_ok "$T_TMP/ok-$hook.log" --check --rules gateway --hook "$hook" -- "$GW" --cycles 5 --packets 20
+	t_report "$T_TMP/ok-$hook.log" "ok-$hook"
+	J=$T_JSON
+	t_eq "$J" '[.objects.types[] | [.type, .created, .freed, .live]]' '[["gw_publisher",5,5,0]]' \
+		"$hook: no --bug: [type, created, freed, live]"
+	t_eq "$J" '.verdicts' '[]' "$hook: no --bug: no verdict"
+	grep -q "^in short" "$T_OUT" && t_fail "$hook: no --bug, yet the report names a leak" || t_pass
+done
+
+# --check fails on the leak (sockets and objects).
+t_run "$T_TMP/check.log" --check --rules gateway -- "$GW" --bug --cycles 2 --packets 5
+t_rc "$T_RC" 1 "tally run --check on gateway --bug"
+grep -q "^tally: check failed" "$T_ERR" && t_pass || t_fail "--check: no 'check failed' line"
+
+# A wrong rule stops tally run before the program starts: one line, exit 2.
+t_run "$T_TMP/bad.log" --rules 'gw_publisher_ref = incc' -- "$GW" --cycles 1
+t_rc "$T_RC" 2 "tally run with a bad rule"
+t_same "$(wc -l <"$T_ERR")" 1 "a bad rule gives one line on stderr"
+grep -q 'bad rule "gw_publisher_ref = incc": unknown role' "$T_ERR" && t_pass ||
+	t_fail "bad rule message: $(cat "$T_ERR")"
+[ -e "$T_TMP/bad.log" ] && t_fail "a log was made although the rule was refused" || t_pass
+
+t_done
