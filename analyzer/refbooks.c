@@ -69,6 +69,9 @@ char *books_trust(const struct book_type *t)
 		           "references booked without their stack");
 	if (ty->nested)
 		count_noun(s, ty->nested, "event lost inside the shim", "events lost inside the shim");
+	if (ty->flags & TALLY_TYPEF_GOT_ONLY)
+		g_string_append_printf(s, "%sa rule hooked through GOT entries only (a library's "
+		                       "calls to its own functions are not seen)", s->len ? ", " : "");
 	g_string_prepend(s, "books incomplete: ");
 	return g_string_free(s, FALSE);
 }
@@ -800,7 +803,8 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 		t->index = (uint16_t)i;
 		memcpy(&t->t, &a->lr->types[i], sizeof(t->t));
 		t->complete = !t->t.first_seen_inc && !t->t.dec_unknown && !t->t.untracked &&
-		              !t->t.unstacked && !t->t.nested;
+		              !t->t.unstacked && !t->t.nested &&
+		              !(t->t.flags & TALLY_TYPEF_GOT_ONLY);
 		t->groups = g_ptr_array_new_with_free_func(group_free);
 		g_ptr_array_add(b->types, t);
 	}

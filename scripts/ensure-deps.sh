@@ -8,8 +8,12 @@ set -u
 # libzydis-dev: the instruction decoder's headers for shim/entryhook.c
 # (libzydis4.0 is dlopen'ed at run time, never linked).  libgstreamer1.0-0:
 # the entry-hook unit test hooks gst_mini_object_ref/unref for real.
+# libgstreamer1.0-dev: headers and pkg-config file of the GStreamer test
+# program (tests/progs/ref_gst_leak.c; fakesink and the other core elements
+# come with libgstreamer1.0-0); gstreamer1.0-tools: gst-launch-1.0, the real
+# pipeline test_ref_gst.sh runs under the shim.
 build_pkgs="gcc g++ make pkg-config libunwind-dev libunwind8 libglib2.0-dev libcmocka-dev libdw-dev libelf-dev uthash-dev libzydis-dev libzydis4.0"
-test_pkgs="jq janus curl iproute2 procps libgstreamer1.0-0"
+test_pkgs="jq janus curl iproute2 procps libgstreamer1.0-0 libgstreamer1.0-dev gstreamer1.0-tools"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

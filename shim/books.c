@@ -84,7 +84,7 @@ int books_type_complete(const struct tally_log *log, uint16_t type)
 {
 	const struct tally_type *t = type_of(log, type);
 
-	return !(t->flags & TALLY_TYPEF_RESURRECTS) &&
+	return !(t->flags & (TALLY_TYPEF_RESURRECTS | TALLY_TYPEF_GOT_ONLY)) &&
 	       !__atomic_load_n(&t->first_seen_inc, A_RELAXED) &&
 	       !__atomic_load_n(&t->dec_unknown, A_RELAXED) &&
 	       !__atomic_load_n(&t->untracked, A_RELAXED) &&
@@ -325,9 +325,21 @@ void books_apply(struct tally_log *log, const struct book_op *op, struct book_re
 		    (log->objects[s].flags & TALLY_OBJF_CREATED) && log->objects[s].tid == op->tid &&
 		    log->objects[s].serial > op->call_seq) {
 			/* Booked by a creator this one called (g_object_new ->
-			 * g_object_new_valist): one object, one creation. */
-			res->net = log->objects[s].net;
-			res->type = log->objects[s].type;
+			 * g_object_new_valist): one object, one creation, made
+			 * where the outermost creator was called. */
+			struct tally_object *o = &log->objects[s];
+			uint32_t inner = o->create_stack;
+			if (op->stack && inner != op->stack) {
+				int32_t refs = op->refs > 0 ? op->refs : 1;
+				book_cell(log, o, inner, -refs);
+				book_cell(log, o, op->stack, refs);
+				o->create_stack = op->stack;
+				if (inner && inner <= log->hdr->max_stacks)
+					__atomic_fetch_sub(&log->stacks[inner - 1].obj_created, 1, A_RELAXED);
+				count_stack(log, op->stack, 0);
+			}
+			res->net = o->net;
+			res->type = o->type;
 			return;
 		}
 		count(&type_of(log, op->type)->created);

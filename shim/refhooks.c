@@ -291,8 +291,15 @@ static void patch_got(void **slot, const char *name, void *arg)
 	struct hook_ref h;
 	if (hook_for(c->log, (unsigned)r, v, &h) != 0)
 		return;
-	if (set_slot(slot, h.stub, c->dyn) == 0)
+	if (set_slot(slot, h.stub, c->dyn) == 0) {
 		__atomic_fetch_add(&c->log->rules[r].got_sites, 1, __ATOMIC_RELAXED);
+		/* The function's own library may call it directly, unseen: the
+		 * type's books cannot be complete. */
+		uint16_t ty = c->log->rules[r].type;
+		if (ty < c->log->hdr->max_types)
+			__atomic_fetch_or(&c->log->types[ty].flags, TALLY_TYPEF_GOT_ONLY,
+			                  __ATOMIC_RELAXED);
+	}
 }
 
 static void module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
@@ -330,7 +337,8 @@ void refhooks_scan(struct tally_log *log)
 			if (!fn)
 				continue;
 			log->rules[r].flags |= TALLY_RULEF_FOUND;
-			if (g_shim.settings.hook_mode == TALLY_HOOK_ENTRY)
+			if (g_shim.settings.hook_mode == TALLY_HOOK_ENTRY &&
+			    !(log->rules[r].flags & TALLY_RULEF_GOT))
 				hook_entry(log, r, fn, size);
 		}
 	}

@@ -58,7 +58,10 @@ static const char preset_gst[] =
 	"GstCaps: gst_caps_new_simple = new\n"
 	"GstCaps: gst_caps_new_full = new\n"
 	"GstCaps: gst_caps_from_string = new\n"
-	"GstSample: gst_sample_new = new\n";
+	"GstSample: gst_sample_new = new\n"
+	"GstMemory: resurrects\n"
+	"GstMemory: gst_allocator_alloc = new\n"
+	"GstMemory: gst_memory_new_wrapped = new\n";
 
 /* GLib's reference-counted types. */
 static const char preset_glib[] =
@@ -71,16 +74,19 @@ static const char preset_glib[] =
 	"GMainContext: g_main_context_new_with_flags = new\n"
 	"GMainContext: g_main_context_ref = inc\n"
 	"GMainContext: g_main_context_unref = dec\n"
-	"GMainLoop: g_main_loop_new = new\n"
-	"GMainLoop: g_main_loop_ref = inc\n"
-	"GMainLoop: g_main_loop_unref = dec\n"
-	"GSource: g_source_new = new\n"
-	"GSource: g_idle_source_new = new\n"
-	"GSource: g_timeout_source_new = new\n"
-	"GSource: g_timeout_source_new_seconds = new\n"
-	"GSource: g_child_watch_source_new = new\n"
-	"GSource: g_source_ref = inc\n"
-	"GSource: g_source_unref = dec\n"
+	/* GLib's main loop takes references to loops and sources inline or
+	 * drops them through internal functions: only the program's own
+	 * calls (through the GOT) balance. */
+	"GMainLoop: g_main_loop_new = new got\n"
+	"GMainLoop: g_main_loop_ref = inc got\n"
+	"GMainLoop: g_main_loop_unref = dec got\n"
+	"GSource: g_source_new = new got\n"
+	"GSource: g_idle_source_new = new got\n"
+	"GSource: g_timeout_source_new = new got\n"
+	"GSource: g_timeout_source_new_seconds = new got\n"
+	"GSource: g_child_watch_source_new = new got\n"
+	"GSource: g_source_ref = inc got\n"
+	"GSource: g_source_unref = dec got\n"
 	"GBytes: g_bytes_new = new\n"
 	"GBytes: g_bytes_new_take = new\n"
 	"GBytes: g_bytes_new_static = new\n"
@@ -337,8 +343,14 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 			return "expected ')'";
 		q = skip_blank(q + 1, end);
 	}
-	if (q != end)
-		return "unexpected text after the rule";
+	int got_only = 0;
+	if (q != end) {
+		char mod[8];
+		const char *m = read_ident(q, end, mod, sizeof(mod));
+		if (!m || strcmp(mod, "got") != 0 || skip_blank(m, end) != end)
+			return "unexpected text after the rule (only \"got\" may follow)";
+		got_only = 1;
+	}
 
 	int ri = rules_find(t, function);
 	if (ri < 0 && t->nrules >= t->max_rules)
@@ -358,6 +370,8 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 	r->type = (uint16_t)ti;
 	if (depth > 0)
 		r->flags |= TALLY_RULEF_PRESET;
+	if (got_only)
+		r->flags |= TALLY_RULEF_GOT;
 	return NULL;
 }
 

@@ -5,7 +5,7 @@
  * Grammar (README "Rules"), items separated by ';' or newlines:
  *
  *   gobject                         a preset: gobject, gst, glib, gateway
- *   [TYPE:] FUNCTION = ROLE [(ARG [, FLOATING])]
+ *   [TYPE:] FUNCTION = ROLE [(ARG [, FLOATING])] [got]
  *   TYPE: resurrects                objects of TYPE may be referenced again
  *                                   after their count reached 0 (pools)
  *   # comment                       to the end of the line
@@ -14,6 +14,10 @@
  * argument (default 0); FLOATING, for sink, the function telling whether
  * the object is floating (default g_object_is_floating).  TYPE defaults to
  * FUNCTION without its last "_word" (gw_publisher_ref -> gw_publisher).
+ * "got" hooks the function through GOT entries only, even when entries
+ * are patched: for a library whose own calls do not balance through its
+ * exported functions (GMainLoop takes its reference inline and drops it
+ * through g_main_loop_unref).
  *
  * The parser writes straight into the log's rule and type tables and never
  * allocates: it runs in the shim's constructor.  A bad item gives one

@@ -248,6 +248,8 @@ enum tally_rule_flags {
 	TALLY_RULEF_FOUND = 1u << 0,      /* the function exists in the process */
 	TALLY_RULEF_ENTRY_FAILED = 1u << 1, /* its entry could not be patched */
 	TALLY_RULEF_PRESET = 1u << 2,     /* came from a preset */
+	TALLY_RULEF_GOT = 1u << 3,        /* "got": only calls through GOT
+	                                   * entries (from other modules) */
 };
 
 /* One rule, written at start-up.  The analyzer and `tally run` read the
@@ -269,6 +271,9 @@ enum tally_type_flags {
 	TALLY_TYPEF_RESURRECTS = 1u << 0, /* may be referenced again after its
 	                                   * count reached 0 (GstMiniObject
 	                                   * pools): not a violation */
+	TALLY_TYPEF_GOT_ONLY = 1u << 1,   /* a rule of the type is hooked
+	                                   * through GOT entries only: a
+	                                   * library's own calls are not seen */
 };
 
 /* An object type: the objects the rules with this type name handle.  The

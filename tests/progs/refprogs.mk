@@ -1,0 +1,31 @@
+# The reference-book test programs (tests/integration/test_ref_*.sh) that
+# need more than tests.mk's pattern rule: GLib/GObject and GStreamer flags,
+# and libreflib.so, the tiny refcounted library of ref_threads.  Included
+# from tests/tests.mk; explicit rules win over its pattern rule.
+# ref_logdump (the log reader the tests check the books with) needs
+# nothing special and is built by the pattern rule.
+
+REFPROG_CFLAGS = -O2 -g -Wall -Wextra -Werror -pthread
+REFLIB_DIR = tests/progs/reflib
+
+$(BUILD)/progs/libreflib.so: $(REFLIB_DIR)/reflib.c $(REFLIB_DIR)/reflib.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -fPIC -shared -Wl,-soname,libreflib.so -o $@ $<
+
+$(BUILD)/progs/ref_threads: tests/progs/ref_threads.c $(REFLIB_DIR)/reflib.h \
+		$(BUILD)/progs/libreflib.so | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -Itests/progs -o $@ $< -L$(BUILD)/progs -lreflib \
+		-Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/progs/ref_gobject_leak: tests/progs/ref_gobject_leak.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags gobject-2.0) -o $@ $< \
+		$(shell pkg-config --libs gobject-2.0)
+
+$(BUILD)/progs/ref_gst_leak: tests/progs/ref_gst_leak.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags gstreamer-1.0) -o $@ $< \
+		$(shell pkg-config --libs gstreamer-1.0)
+
+PROG_BINS += $(BUILD)/progs/libreflib.so
