@@ -275,10 +275,14 @@ static void book_increment(struct tally_log *log, const struct book_op *op, int 
 		/* A reference to an object after its count reached 0: a bug,
 		 * unless the type comes back from a pool. */
 		struct tally_type *t = type_of(log, o->type);
-		if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED))
+		if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED)) {
+			/* Not booked: the object is gone, its books stay closed. */
 			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type,
 			          o->flags & TALLY_OBJF_CREATED);
-		open_books(log, op, o->type, 1, 0, res);
+			res->detail = TALLY_OBJD_UNKNOWN;
+			return;
+		}
+		open_books(log, op, o->type, 1, 0, res);   /* back from its pool */
 		return;
 	}
 	book_cell(log, o, op->stack, 1);

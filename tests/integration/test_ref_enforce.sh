@@ -1,0 +1,57 @@
+#!/bin/bash
+# Enforcement (issue part 2, §5): a reference to an object after its release
+# and a double close of a socket are recorded with their stack; with
+# --enforce abort (TALLY_ENFORCE=abort) the program is aborted right after
+# the record, before the bad call runs, and the report lists the violation
+# from the log the abort left.  A balanced program under abort runs to its
+# end with no violation.
+. "$(dirname "$0")/lib.sh"
+
+t_prog ref_enforce
+PROG=$T_BIN
+SRC=$TOP/tests/progs/ref_enforce.c
+RULES='rl: rl_new = new; rl: rl_ref = inc; rl: rl_unref = dec'
+line_of() { grep -n "$1" "$SRC" | head -n 1 | cut -d: -f1; }
+
+# ---- a reference after release, abort ------------------------------------
+t_run "$T_TMP/after.log" --enforce abort --rules "$RULES" -- "$PROG" after-release
+t_rc "$T_RC" 134 "after-release under --enforce abort (SIGABRT)"
+grep -qx released "$T_OUT" && t_pass || t_fail "the program did not get as far as the release"
+grep -q "not reached" "$T_OUT" && t_fail "the program went on past the violation" || t_pass
+t_report "$T_TMP/after.log" after
+J=$T_JSON
+t_eq "$J" '[.violations[] | [.kind, .type, .count, .certain]]' '[["after-release","rl",1,true]]' \
+	"after-release: violations [kind, type, count, certain]"
+t_eq "$J" '.violations[0].stack[0] | [.function, .line]' \
+	"[\"ref_after_release\",$(line_of 'rl_ref(o);')]" "after-release: where [function, line]"
+t_eq "$J" '[.objects.types[] | [.created, .freed, .live]]' '[[1,1,0]]' \
+	"after-release: the released object stays released [created, freed, live]"
+t_eq "$J" '.verdicts' '[]' "after-release: no leak verdict"
+
+# ---- double close, abort and log ------------------------------------------
+t_run "$T_TMP/dc-abort.log" --enforce abort -- "$PROG" double-close
+t_rc "$T_RC" 134 "double close under --enforce abort"
+t_report "$T_TMP/dc-abort.log" dc-abort
+t_eq "$T_JSON" '[.violations[] | [.kind, .count, .certain, .stack[0].function, .stack[0].line]]' \
+	"[[\"double-close\",1,true,\"close_twice\",$(line_of 'the double close')]]" \
+	"double close (abort): [kind, count, certain, function, line]"
+
+t_run "$T_TMP/dc-log.log" -- "$PROG" double-close
+t_rc "$T_RC" 0 "double close under the default --enforce log: the program runs on"
+grep -q "^second close: -1 Bad file descriptor" "$T_OUT" && t_pass ||
+	t_fail "the second close did not fail with EBADF as without tally: $(grep second "$T_OUT")"
+t_report "$T_TMP/dc-log.log" dc-log
+t_eq "$T_JSON" '[.violations[] | [.kind, .count]]' '[["double-close",1]]' "double close (log): recorded"
+
+# A close-everything loop (EBADF for numbers never opened) is no violation.
+t_run "$T_TMP/fresh.log" --enforce abort -- bash -c 'exec 3>&- 4>&- 5>&-; true'
+t_rc "$T_RC" 0 "closing fds that were never sockets under --enforce abort"
+
+# ---- balanced, abort -------------------------------------------------------
+t_run "$T_TMP/ok.log" --check --enforce abort --rules "$RULES" -- "$PROG" balanced
+t_rc "$T_RC" 0 "balanced program under --enforce abort and --check"
+t_report "$T_TMP/ok.log" ok
+t_eq "$T_JSON" '[(.violations | length), ([.objects.types[] | .live] | add)]' '[0,0]' \
+	"balanced: [violations, live objects]"
+
+t_done
