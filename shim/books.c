@@ -267,6 +267,11 @@ static void book_increment(struct tally_log *log, const struct book_op *op, int 
 	if (s < 0) {
 		count(&type_of(log, op->type)->first_seen_inc);
 		open_books(log, op, op->type, 1, 0, res);
+		/* Opened by another thread while this one waited for the claim
+		 * lock: booked on its books, not a second object first seen.
+		 * (Counted first, taken back now: never complete too early.) */
+		if (res->detail == TALLY_OBJD_BOOKED)
+			__atomic_fetch_sub(&type_of(log, op->type)->first_seen_inc, 1, A_RELAXED);
 		return;
 	}
 	struct tally_object *o = &log->objects[s];

@@ -85,12 +85,19 @@ unsigned refhooks_load_rules(struct tally_log *log)
 
 /* ---- stubs ----------------------------------------------------------------- */
 
-static void seal_stubs(void)
+/* Makes the current stub page executable (and never writable again).
+ * 0, or -1 when it cannot be: its stubs must then not be used. */
+static int seal_stubs(void)
 {
-	if (stub_page && mprotect(stub_page, 4096, PROT_READ | PROT_EXEC) != 0)
+	int rc = 0;
+
+	if (stub_page && mprotect(stub_page, 4096, PROT_READ | PROT_EXEC) != 0) {
 		warn_line("tally: cannot make hook stubs executable: reference hooks disabled");
+		rc = -1;
+	}
 	stub_page = NULL;
 	stub_used = 0;
+	return rc;
 }
 
 /* A stub that enters the trampoline with `hook` in r11, or NULL. */
@@ -221,7 +228,9 @@ static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size)
 
 	if (entry_hooked(fn, r) || nentries >= MAX_HOOKS)
 		return;
-	if (hook_for(log, r, fn, &h) != 0)
+	/* The stub is made executable before the entry leads to it: other
+	 * threads may call the function the moment it is patched. */
+	if (hook_for(log, r, fn, &h) != 0 || seal_stubs() != 0)
 		return;
 	/* The original is stored into the hook before the jump goes live: a
 	 * call arriving at once must find where to go. */
@@ -284,12 +293,22 @@ static void patch_got(void **slot, const char *name, void *arg)
 	void *v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	if (is_stub(v))
 		return;
-	if (!v || ((uintptr_t)v >= c->lo && (uintptr_t)v < c->hi))
-		v = dlsym(RTLD_DEFAULT, name);   /* lazy binding: not resolved yet */
+	/* A slot pointing into its own module is lazy (its PLT), unless it
+	 * holds the module's own definition: a call to its own function,
+	 * already bound.  A lazy slot is resolved as ld.so would: the global
+	 * scope first, else the module's own definition (an RTLD_LOCAL
+	 * module calling its own function). */
+	void *own = elfdyn_lookup(c->dyn, name, NULL);
+	if (!v || ((uintptr_t)v >= c->lo && (uintptr_t)v < c->hi && v != own)) {
+		v = dlsym(RTLD_DEFAULT, name);
+		if (!v)
+			v = own;
+	}
 	if (!v || entry_covers(v))
 		return;                          /* the entry hook sees these calls */
 	struct hook_ref h;
-	if (hook_for(c->log, (unsigned)r, v, &h) != 0)
+	/* executable before the slot leads to it (see hook_entry) */
+	if (hook_for(c->log, (unsigned)r, v, &h) != 0 || seal_stubs() != 0)
 		return;
 	if (set_slot(slot, h.stub, c->dyn) == 0) {
 		__atomic_fetch_add(&c->log->rules[r].got_sites, 1, __ATOMIC_RELAXED);
@@ -350,7 +369,6 @@ void refhooks_scan(struct tally_log *log)
 		module_range(&modules[m].info, &c.lo, &c.hi);
 		elfdyn_each_got(&d, patch_got, &c);
 	}
-	seal_stubs();
 	pthread_mutex_unlock(&scan_lock);
 }
 

@@ -20,6 +20,7 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(UNIT_SHIM
 
 -include tests/unit/symbolize.mk
 -include tests/unit/entryhook.mk
+-include tests/unit/refhooks.mk
 
 # Helper programs the integration tests run (C and C++).
 PROG_C := $(wildcard tests/progs/*.c)

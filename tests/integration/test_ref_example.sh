@@ -25,8 +25,11 @@ for hook in entry got; do
 		t_fail "$hook: the last line does not name ports 20000-20009: $(tail -n 1 "$T_OUT")"
 	t_report "$T_TMP/bug-$hook.log" "bug-$hook"
 	J=$T_JSON
+	# Through the GOT only, a library's calls to its own functions are not
+	# seen: the books cannot be called complete.
+	complete=$([ $hook = entry ] && echo true || echo false)
 	t_eq "$J" '[.objects.types[] | [.type, .created, .freed, .live, .complete]]' \
-		'[["gw_publisher",5,0,5,true]]' "$hook: types [type, created, freed, live, complete]"
+		"[[\"gw_publisher\",5,0,5,$complete]]" "$hook: types [type, created, freed, live, complete]"
 	t_eq "$J" '.objects.owner_policy' '"all references count"' "$hook: owner policy at a normal exit"
 	# The first verdict: the function of the per-packet references, its two
 	# ref lines as candidates (the data cannot tell which one is extra), one

@@ -1,0 +1,1014 @@
+/*
+ * Unit test of shim/books.c, the per-object reference books, over a log in
+ * plain memory (64 object slots, windows of 16).  Known answers for each
+ * role: what a creation, an increment, a decrement, a free, a sink and a
+ * take do to an object's slot, cells and net, to its type's counters and
+ * to the stack entries; when a slot closes and when it is reused; which
+ * violations are reported and when they are certain; what happens when an
+ * object has more than ten stacks or its window is full.  Last, 8 threads
+ * take and drop references on 4 shared objects (and open and close objects
+ * of their own) at once: every reference is in the books afterwards.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "books.h"
+#include "logfile.h"
+#include "memlog.h"
+#include "settings.h"
+
+/* ---- a log in memory, three types ------------------------------------------ */
+
+enum { T_PLAIN = 0, T_POOL = 1, T_OTHER = 2 };
+
+#define MAX_OBJECTS 64u
+#define TID 4242u
+
+static struct tally_log mem;
+static uint64_t seq;    /* events claimed so far */
+static int64_t now;     /* the clock, advanced by each call */
+
+static int setup(void **state)
+{
+	struct tally_settings s = memlog_settings(64, 8, 1u << 20);
+
+	s.max_objects = MAX_OBJECTS;
+	memlog_open(&mem, &s);
+	assert_int_equal(mem.hdr->max_objects, MAX_OBJECTS);
+	strcpy(mem.types[T_PLAIN].name, "Plain");
+	strcpy(mem.types[T_POOL].name, "Pool");
+	mem.types[T_POOL].flags = TALLY_TYPEF_RESURRECTS;
+	strcpy(mem.types[T_OTHER].name, "Other");
+	mem.hdr->types_used = 3;
+	seq = 100;
+	now = 1000000;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	memlog_close(&mem);
+	return 0;
+}
+
+/* One call as hooks_ref.c books it: the event claimed at `seq`, serial
+ * seq + 1, call_seq = what was claimed when the call began. */
+static struct book_result call_full(uint8_t role, uint64_t addr, uint32_t stack, uint16_t type,
+                                    uint32_t tid, int floating, int32_t refs, uint64_t call_seq)
+{
+	struct book_op op = {
+		.addr = addr, .role = role, .floating = (uint8_t)floating, .type = type,
+		.refs = refs, .stack = stack, .tid = tid, .now_ns = now += 10,
+		.serial = seq + 1, .call_seq = call_seq,
+	};
+	struct book_result res;
+
+	seq++;
+	memset(&res, 0x5a, sizeof(res));
+	books_apply(&mem, &op, &res);
+	return res;
+}
+
+static struct book_result call(uint8_t role, uint64_t addr, uint32_t stack, uint16_t type)
+{
+	return call_full(role, addr, stack, type, TID, 0, 1, seq);
+}
+
+#define NEW(a, st) call(TALLY_ROLE_NEW, a, st, T_PLAIN)
+#define INC(a, st) call(TALLY_ROLE_INC, a, st, T_PLAIN)
+#define DEC(a, st) call(TALLY_ROLE_DEC, a, st, T_PLAIN)
+#define FREE(a, st) call(TALLY_ROLE_FREE, a, st, T_PLAIN)
+
+static struct tally_object *obj(uint64_t addr)
+{
+	int s = books_find(&mem, addr);
+	if (s < 0)
+		fail_msg("0x%llx is not in the books", (unsigned long long)addr);
+	assert_int_equal(mem.objkeys[s], addr);
+	return &mem.objects[s];
+}
+
+/* The net of `stack`'s cells on the object (0 when it has none). */
+static int32_t cell_net(const struct tally_object *o, uint32_t stack)
+{
+	int32_t net = 0;
+	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++)
+		if (TALLY_CELL_STACK(o->cells[i]) == stack)
+			net += TALLY_CELL_NET(o->cells[i]);
+	return net;
+}
+
+static unsigned cells_used(const struct tally_object *o)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++)
+		n += TALLY_CELL_STACK(o->cells[i]) != 0;
+	return n;
+}
+
+/* The books add up: cells plus the unstacked remainder make the net. */
+static void assert_cells_add_up(const struct tally_object *o)
+{
+	int64_t sum = o->unstacked;
+	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++)
+		sum += TALLY_CELL_NET(o->cells[i]);
+	assert_int_equal(sum, o->net);
+}
+
+static const struct tally_stack *stack_entry(uint32_t id)
+{
+	return &mem.stacks[id - 1];
+}
+
+/* n addresses whose windows start at slot `hash`. */
+static void colliding(uint64_t *out, unsigned n, uint32_t hash)
+{
+	unsigned k = 0;
+	for (uint64_t a = 0x7f0000001000ull; k < n; a += 16)
+		if (tally_object_hash(a, MAX_OBJECTS) == hash)
+			out[k++] = a;
+}
+
+/* No violation was reported. */
+static void assert_no_violation(struct book_result r)
+{
+	assert_int_equal(r.violation, 0);
+	assert_int_equal(r.certain, 0);
+}
+
+/* ---- creation, references, closing ------------------------------------------- */
+
+static void new_opens_a_slot_with_the_creation_cell(void **state)
+{
+	const uint64_t a = 0x5555000010a0ull;
+	uint64_t serial = seq + 1;
+
+	struct book_result r = NEW(a, 3);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_int_equal(r.net, 1);
+	assert_int_equal(r.type, T_PLAIN);
+	assert_no_violation(r);
+
+	struct tally_object *o = obj(a);
+	assert_int_equal(o->state, TALLY_OBJ_LIVE);
+	assert_int_equal(o->flags, TALLY_OBJF_CREATED);
+	assert_int_equal(o->net, 1);
+	assert_int_equal(o->create_stack, 3);
+	assert_int_equal(o->tid, TID);
+	assert_int_equal(o->serial, serial);
+	assert_int_equal(o->time_ns, now);
+	assert_int_equal(o->type, T_PLAIN);
+	assert_int_equal(o->unstacked, 0);
+	assert_int_equal(o->cells[0], TALLY_CELL(3, 1));
+	assert_int_equal(cells_used(o), 1);
+	/* in its window, the first slot of it when the table is empty */
+	assert_int_equal(books_find(&mem, a), (int)tally_object_hash(a, MAX_OBJECTS));
+
+	assert_int_equal(mem.hdr->objects_live, 1);
+	assert_int_equal(mem.types[T_PLAIN].created, 1);
+	assert_int_equal(stack_entry(3)->obj_created, 1);
+	assert_int_equal(stack_entry(3)->obj_closed, 0);
+	assert_true(books_type_complete(&mem, T_PLAIN));
+
+	/* new(2): the creation cell holds both references */
+	const uint64_t b = 0x555500002000ull;
+	r = call_full(TALLY_ROLE_NEW, b, 4, T_OTHER, TID, 0, 2, seq);
+	assert_int_equal(r.net, 2);
+	assert_int_equal(r.type, T_OTHER);
+	assert_int_equal(obj(b)->net, 2);
+	assert_int_equal(cell_net(obj(b), 4), 2);
+	assert_int_equal(mem.types[T_OTHER].created, 1);
+	assert_int_equal(mem.hdr->objects_live, 2);
+	assert_int_equal(books_find(&mem, 0x555500003000ull), -1);
+}
+
+static void inc_and_dec_book_per_stack_and_net(void **state)
+{
+	const uint64_t a = 0x1000;
+
+	NEW(a, 1);
+	assert_int_equal(INC(a, 2).net, 2);
+	assert_int_equal(INC(a, 2).net, 3);
+	struct book_result r = INC(a, 2);
+	assert_int_equal(r.net, 4);
+	assert_int_equal(r.detail, TALLY_OBJD_BOOKED);
+	assert_int_equal(r.type, T_PLAIN);
+	assert_no_violation(r);
+	assert_int_equal(INC(a, 3).net, 5);
+	assert_int_equal(DEC(a, 2).net, 4);
+	r = DEC(a, 4);   /* a stack with no increment: its cell goes negative */
+	assert_int_equal(r.net, 3);
+	assert_int_equal(r.detail, TALLY_OBJD_BOOKED);
+
+	struct tally_object *o = obj(a);
+	assert_int_equal(o->net, 3);
+	assert_int_equal(cell_net(o, 1), 1);
+	assert_int_equal(cell_net(o, 2), 2);
+	assert_int_equal(cell_net(o, 3), 1);
+	assert_int_equal(cell_net(o, 4), -1);
+	assert_int_equal(cells_used(o), 4);
+	assert_cells_add_up(o);
+	assert_int_equal(o->state, TALLY_OBJ_LIVE);
+	/* only the creation opened books */
+	assert_int_equal(mem.hdr->objects_live, 1);
+	assert_int_equal(stack_entry(2)->obj_created, 0);
+	assert_int_equal(mem.types[T_PLAIN].first_seen_inc, 0);
+	assert_int_equal(mem.hdr->violations, 0);
+}
+
+static void dec_to_zero_closes_the_books(void **state)
+{
+	const uint64_t a = 0x2000;
+
+	NEW(a, 1);
+	INC(a, 2);
+	assert_int_equal(DEC(a, 3).detail, TALLY_OBJD_BOOKED);
+	struct book_result r = DEC(a, 3);
+	assert_int_equal(r.net, 0);
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_no_violation(r);
+
+	/* kept, released, to recognise a later reference */
+	struct tally_object *o = obj(a);
+	assert_int_equal(o->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(o->close_stack, 3);
+	assert_int_equal(o->close_ns, now);
+	assert_false(o->flags & TALLY_OBJF_FREED);
+	assert_int_equal(mem.hdr->objects_live, 0);
+	assert_int_equal(mem.types[T_PLAIN].created, 1);
+	assert_int_equal(mem.types[T_PLAIN].freed, 1);
+	assert_int_equal(mem.types[T_PLAIN].balanced, 0);
+	/* the creation stack's books: one opened, one closed */
+	assert_int_equal(stack_entry(1)->obj_created, 1);
+	assert_int_equal(stack_entry(1)->obj_closed, 1);
+	assert_int_equal(stack_entry(3)->obj_closed, 0);
+	assert_true(books_type_complete(&mem, T_PLAIN));
+}
+
+static void a_released_slot_is_reused(void **state)
+{
+	const uint64_t a = 0x3000;
+
+	NEW(a, 1);
+	int s = books_find(&mem, a);
+	DEC(a, 2);
+	/* the same address made again: the same slot, fresh books */
+	struct book_result r = NEW(a, 5);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_no_violation(r);
+	assert_int_equal(books_find(&mem, a), s);
+	struct tally_object *o = obj(a);
+	assert_int_equal(o->state, TALLY_OBJ_LIVE);
+	assert_int_equal(o->create_stack, 5);
+	assert_int_equal(o->close_stack, 0);
+	assert_int_equal(o->close_ns, 0);
+	assert_int_equal(o->flags, TALLY_OBJF_CREATED);
+	assert_int_equal(cell_net(o, 1), 0);
+	assert_int_equal(cell_net(o, 2), 0);
+	assert_int_equal(cell_net(o, 5), 1);
+	assert_int_equal(cells_used(o), 1);
+	assert_int_equal(mem.hdr->objects_live, 1);
+	assert_int_equal(mem.types[T_PLAIN].created, 2);
+	assert_int_equal(mem.types[T_PLAIN].freed, 1);
+
+	/* a full window of released slots: a new object takes the one
+	 * released longest ago */
+	uint64_t c[17];
+	colliding(c, 17, (tally_object_hash(a, MAX_OBJECTS) + 20) % MAX_OBJECTS);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(NEW(c[i], 1).detail, TALLY_OBJD_OPENED);
+	const int order[16] = { 7, 3, 15, 0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14 };
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(DEC(c[order[i]], 2).detail, TALLY_OBJD_CLOSED);
+	int oldest = books_find(&mem, c[7]);
+	assert_int_equal(NEW(c[16], 1).detail, TALLY_OBJD_OPENED);
+	assert_int_equal(books_find(&mem, c[16]), oldest);
+	assert_int_equal(books_find(&mem, c[7]), -1);   /* forgotten */
+	assert_int_equal(obj(c[3])->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(mem.hdr->objects_live, 2);
+}
+
+static void free_closes_whatever_the_count(void **state)
+{
+	const uint64_t a = 0x4000;
+
+	NEW(a, 1);
+	INC(a, 2);
+	INC(a, 2);
+	struct book_result r = FREE(a, 3);
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(r.net, 3);
+	assert_no_violation(r);
+	struct tally_object *o = obj(a);
+	assert_int_equal(o->state, TALLY_OBJ_RELEASED);
+	assert_true(o->flags & TALLY_OBJF_FREED);
+	assert_int_equal(o->close_stack, 3);
+	assert_int_equal(mem.hdr->objects_live, 0);
+	assert_int_equal(mem.types[T_PLAIN].freed, 1);
+	assert_int_equal(stack_entry(1)->obj_closed, 1);
+
+	/* a free of an object not in the books */
+	r = FREE(0x4100, 3);
+	assert_int_equal(r.detail, TALLY_OBJD_UNKNOWN);
+	assert_no_violation(r);
+	assert_int_equal(mem.types[T_PLAIN].dec_unknown, 1);
+
+	/* a first-seen object freed is closed too, as freed */
+	INC(0x4200, 6);
+	r = FREE(0x4200, 3);
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(obj(0x4200)->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(mem.types[T_PLAIN].freed, 2);
+	assert_int_equal(mem.hdr->objects_live, 0);
+}
+
+static void first_seen_inc_opens_books_of_its_own(void **state)
+{
+	const uint64_t b = 0x5000;
+
+	struct book_result r = INC(b, 5);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_int_equal(r.net, 1);
+	assert_no_violation(r);
+	struct tally_object *o = obj(b);
+	assert_int_equal(o->state, TALLY_OBJ_LIVE);
+	assert_int_equal(o->flags, 0);            /* not created: incomplete */
+	assert_int_equal(o->create_stack, 5);
+	assert_int_equal(cell_net(o, 5), 1);
+	assert_int_equal(mem.types[T_PLAIN].first_seen_inc, 1);
+	assert_int_equal(mem.types[T_PLAIN].created, 0);
+	assert_int_equal(mem.hdr->objects_live, 1);
+	assert_int_equal(stack_entry(5)->obj_created, 1);
+	assert_false(books_type_complete(&mem, T_PLAIN));
+	assert_true(books_type_complete(&mem, T_OTHER));
+
+	assert_int_equal(INC(b, 6).net, 2);
+	assert_int_equal(DEC(b, 7).net, 1);
+	/* back where it started: balanced, and the slot is emptied */
+	r = DEC(b, 7);
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(r.net, 0);
+	assert_no_violation(r);
+	assert_int_equal(books_find(&mem, b), -1);
+	assert_int_equal(mem.types[T_PLAIN].balanced, 1);
+	assert_int_equal(mem.types[T_PLAIN].freed, 0);
+	assert_int_equal(mem.hdr->objects_live, 0);
+	assert_int_equal(stack_entry(5)->obj_closed, 1);
+
+	/* the owner's own reference then goes: not in the books, no violation */
+	r = DEC(b, 8);
+	assert_int_equal(r.detail, TALLY_OBJD_UNKNOWN);
+	assert_no_violation(r);
+	assert_int_equal(mem.types[T_PLAIN].dec_unknown, 1);
+	assert_int_equal(mem.hdr->violations, 0);
+}
+
+static void dec_of_an_unknown_object_is_counted(void **state)
+{
+	struct book_result r = call(TALLY_ROLE_DEC, 0x6000, 2, T_OTHER);
+	assert_int_equal(r.detail, TALLY_OBJD_UNKNOWN);
+	assert_int_equal(r.type, T_OTHER);
+	assert_int_equal(r.net, 0);
+	assert_no_violation(r);
+	assert_int_equal(books_find(&mem, 0x6000), -1);
+	assert_int_equal(mem.types[T_OTHER].dec_unknown, 1);
+	assert_int_equal(mem.types[T_PLAIN].dec_unknown, 0);
+	assert_int_equal(mem.hdr->objects_live, 0);
+	assert_int_equal(mem.hdr->violations, 0);
+	assert_false(books_type_complete(&mem, T_OTHER));
+}
+
+/* ---- violations -------------------------------------------------------------- */
+
+static void reference_after_release_is_certain_on_complete_books(void **state)
+{
+	const uint64_t a = 0x7000, b = 0x7100;
+
+	NEW(a, 1);
+	DEC(a, 2);
+	struct book_result r = INC(a, 3);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 1);
+	assert_int_equal(r.type, T_PLAIN);
+	assert_int_equal(r.detail, TALLY_OBJD_UNKNOWN);
+	assert_int_equal(mem.hdr->violations, 1);
+	/* not booked: the object is gone, its books stay closed */
+	assert_int_equal(obj(a)->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(obj(a)->net, 0);
+	assert_int_equal(cell_net(obj(a), 3), 0);
+	assert_int_equal(mem.hdr->objects_live, 0);
+	assert_int_equal(mem.types[T_PLAIN].first_seen_inc, 0);
+	/* and a decrement after that is one more */
+	r = DEC(a, 3);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(mem.hdr->violations, 2);
+
+	NEW(b, 1);
+	DEC(b, 2);
+	r = DEC(b, 2);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 1);
+	assert_int_equal(r.detail, TALLY_OBJD_UNKNOWN);
+	assert_int_equal(obj(b)->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(mem.hdr->violations, 3);
+
+	/* a free after a free */
+	NEW(0x7200, 1);
+	FREE(0x7200, 2);
+	r = FREE(0x7200, 2);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 1);
+	assert_int_equal(mem.hdr->violations, 4);
+	assert_int_equal(mem.types[T_PLAIN].after_release, 4);
+	assert_int_equal(mem.types[T_PLAIN].underflow, 0);
+	/* violations are not blind spots: the books are still complete */
+	assert_true(books_type_complete(&mem, T_PLAIN));
+}
+
+static void a_violation_on_incomplete_books_is_not_certain(void **state)
+{
+	/* one object of the type was first seen by an increment */
+	INC(0x8000, 9);
+	assert_false(books_type_complete(&mem, T_PLAIN));
+
+	NEW(0x8100, 1);
+	DEC(0x8100, 2);
+	struct book_result r = DEC(0x8100, 2);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 0);
+	assert_int_equal(mem.hdr->violations, 1);
+
+	/* another type's books are still complete */
+	call(TALLY_ROLE_NEW, 0x8200, 1, T_OTHER);
+	call(TALLY_ROLE_DEC, 0x8200, 2, T_OTHER);
+	r = call(TALLY_ROLE_INC, 0x8200, 3, T_OTHER);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 1);
+
+	/* and each blind spot makes a type's books incomplete */
+	uint64_t *blind[] = { &mem.types[T_OTHER].dec_unknown, &mem.types[T_OTHER].untracked,
+	                      &mem.types[T_OTHER].unstacked, &mem.types[T_OTHER].nested };
+	for (size_t i = 0; i < sizeof(blind) / sizeof(blind[0]); i++) {
+		*blind[i] = 1;
+		assert_false(books_type_complete(&mem, T_OTHER));
+		*blind[i] = 0;
+		assert_true(books_type_complete(&mem, T_OTHER));
+	}
+	/* ... and so does a rule hooked through GOT entries only */
+	mem.types[T_OTHER].flags |= TALLY_TYPEF_GOT_ONLY;
+	assert_false(books_type_complete(&mem, T_OTHER));
+	call(TALLY_ROLE_NEW, 0x8300, 1, T_OTHER);
+	call(TALLY_ROLE_DEC, 0x8300, 2, T_OTHER);
+	r = call(TALLY_ROLE_DEC, 0x8300, 2, T_OTHER);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 0);
+}
+
+static void underflow_of_live_books(void **state)
+{
+	const uint64_t a = 0x9000;
+
+	/* Two threads dropping the last reference at once: the second finds
+	 * the books still live with no reference left (as set here). */
+	NEW(a, 1);
+	obj(a)->net = 0;
+	obj(a)->cells[0] = TALLY_CELL(1, 0);
+	struct book_result r = DEC(a, 2);
+	assert_int_equal(r.violation, TALLY_VIOL_UNDERFLOW);
+	assert_int_equal(r.certain, 1);
+	assert_int_equal(r.net, -1);
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(obj(a)->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(mem.hdr->violations, 1);
+	assert_int_equal(mem.hdr->objects_live, 0);
+
+	/* A signal handler that drops the last reference while its thread
+	 * holds the claim lock cannot close the books (nested); the next
+	 * decrement is an underflow, not certain: the books missed an event. */
+	const uint64_t b = 0x9100;
+	NEW(b, 1);
+	mem.hdr->object_lock = TID;
+	r = DEC(b, 2);
+	mem.hdr->object_lock = 0;
+	assert_int_equal(r.net, 0);
+	assert_int_equal(r.detail, TALLY_OBJD_BOOKED);
+	assert_int_equal(mem.types[T_PLAIN].nested, 1);
+	assert_int_equal(obj(b)->state, TALLY_OBJ_LIVE);
+	r = DEC(b, 2);
+	assert_int_equal(r.violation, TALLY_VIOL_UNDERFLOW);
+	assert_int_equal(r.certain, 0);
+	assert_int_equal(r.net, -1);
+	assert_int_equal(obj(b)->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(mem.hdr->violations, 2);
+
+	/* A first-seen object's books never underflow: its count before
+	 * them is unknown. */
+	INC(0x9200, 3);
+	mem.hdr->object_lock = TID;
+	DEC(0x9200, 2);
+	mem.hdr->object_lock = 0;
+	r = DEC(0x9200, 2);
+	assert_no_violation(r);
+	assert_int_equal(mem.hdr->violations, 2);
+}
+
+static void violations_are_counted_on_their_type(void **state)
+{
+	/* format.h: tally_type.underflow "decrements below zero",
+	 * after_release "references to an object after its close"; the
+	 * JSON report prints both per type. */
+	NEW(0xa000, 1);
+	DEC(0xa000, 2);
+	INC(0xa000, 3);
+	assert_int_equal(mem.types[T_PLAIN].after_release, 1);
+	NEW(0xa100, 1);
+	obj(0xa100)->net = 0;
+	DEC(0xa100, 2);
+	assert_int_equal(mem.types[T_PLAIN].underflow, 1);
+	assert_int_equal(mem.types[T_OTHER].after_release + mem.types[T_OTHER].underflow, 0);
+}
+
+static void resurrecting_types_do_not_violate(void **state)
+{
+	const uint64_t p = 0xb000, q = 0xb100;
+
+	call(TALLY_ROLE_NEW, p, 1, T_POOL);
+	struct book_result r = call(TALLY_ROLE_DEC, p, 2, T_POOL);
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(obj(p)->state, TALLY_OBJ_RELEASED);
+	assert_int_equal(mem.types[T_POOL].freed, 1);
+	/* back from the pool */
+	r = call(TALLY_ROLE_INC, p, 3, T_POOL);
+	assert_no_violation(r);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_int_equal(obj(p)->state, TALLY_OBJ_LIVE);
+	assert_int_equal(obj(p)->net, 1);
+	assert_int_equal(mem.hdr->objects_live, 1);
+	/* a decrement of a released pool object is a blind spot, not a bug */
+	call(TALLY_ROLE_NEW, q, 1, T_POOL);
+	call(TALLY_ROLE_DEC, q, 2, T_POOL);
+	r = call(TALLY_ROLE_DEC, q, 2, T_POOL);
+	assert_no_violation(r);
+	assert_int_equal(r.detail, TALLY_OBJD_UNKNOWN);
+	assert_int_equal(mem.types[T_POOL].dec_unknown, 1);
+	assert_int_equal(mem.hdr->violations, 0);
+	/* such a type's books are never complete */
+	assert_false(books_type_complete(&mem, T_POOL));
+
+	/* but one that was freed (not just back to 0) is really gone */
+	call(TALLY_ROLE_NEW, 0xb200, 1, T_POOL);
+	call(TALLY_ROLE_FREE, 0xb200, 2, T_POOL);
+	r = call(TALLY_ROLE_INC, 0xb200, 3, T_POOL);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 0);
+	assert_int_equal(mem.hdr->violations, 1);
+}
+
+/* ---- sink and take ------------------------------------------------------------- */
+
+static void sink_of_a_floating_object_keeps_the_count(void **state)
+{
+	const uint64_t a = 0xc000;
+
+	NEW(a, 1);
+	struct book_result r = call_full(TALLY_ROLE_SINK, a, 2, T_PLAIN, TID, 1, 1, seq);
+	assert_int_equal(r.detail, TALLY_OBJD_SUNK);
+	assert_int_equal(r.net, 1);
+	assert_no_violation(r);
+	assert_int_equal(obj(a)->net, 1);
+	assert_int_equal(cell_net(obj(a), 2), 0);
+	assert_false(obj(a)->flags & TALLY_OBJF_FLOATING);
+
+	/* not floating (any more): an ordinary reference */
+	r = call_full(TALLY_ROLE_SINK, a, 2, T_PLAIN, TID, 0, 1, seq);
+	assert_int_equal(r.detail, TALLY_OBJD_BOOKED);
+	assert_int_equal(r.net, 2);
+	assert_int_equal(cell_net(obj(a), 2), 1);
+
+	/* floating, but its creation was not seen: the reference taken
+	 * over is booked where it was sunk */
+	r = call_full(TALLY_ROLE_SINK, 0xc100, 3, T_PLAIN, TID, 1, 1, seq);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_int_equal(r.net, 1);
+	assert_int_equal(cell_net(obj(0xc100), 3), 1);
+	assert_int_equal(mem.types[T_PLAIN].first_seen_inc, 1);
+	assert_int_equal(mem.hdr->objects_live, 2);
+}
+
+static void take_keeps_the_count(void **state)
+{
+	const uint64_t a = 0xd000;
+
+	NEW(a, 1);
+	struct book_result r = call(TALLY_ROLE_TAKE, a, 2, T_PLAIN);
+	assert_int_equal(r.detail, TALLY_OBJD_SUNK);
+	assert_int_equal(r.net, 1);
+	assert_int_equal(obj(a)->net, 1);
+	assert_int_equal(cells_used(obj(a)), 1);
+
+	r = call(TALLY_ROLE_TAKE, 0xd100, 3, T_PLAIN);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_int_equal(r.net, 1);
+	assert_int_equal(mem.types[T_PLAIN].first_seen_inc, 1);
+}
+
+/* ---- creations nested in creations ---------------------------------------------- */
+
+static void a_nested_creation_is_booked_once(void **state)
+{
+	const uint64_t a = 0xe000;
+
+	/* g_object_new (outer, stack 1) calls g_object_new_valist (inner,
+	 * stack 2): the inner returns first and opens the books. */
+	uint64_t outer_began = seq;
+	seq += 3;   /* events of the outer call's own work */
+	assert_int_equal(call_full(TALLY_ROLE_NEW, a, 2, T_PLAIN, TID, 0, 1, seq).detail,
+	                 TALLY_OBJD_OPENED);
+	struct book_result r = call_full(TALLY_ROLE_NEW, a, 1, T_PLAIN, TID, 0, 1, outer_began);
+	assert_int_equal(r.detail, TALLY_OBJD_BOOKED);
+	assert_int_equal(r.net, 1);
+	assert_no_violation(r);
+	assert_int_equal(mem.types[T_PLAIN].created, 1);
+	assert_int_equal(mem.types[T_PLAIN].dec_unknown, 0);
+	assert_int_equal(mem.hdr->objects_live, 1);
+	assert_int_equal(obj(a)->net, 1);
+	/* made where the outermost creator was called */
+	assert_int_equal(obj(a)->create_stack, 1);
+	assert_int_equal(cell_net(obj(a), 1), 1);
+	assert_int_equal(cell_net(obj(a), 2), 0);
+	assert_cells_add_up(obj(a));
+	assert_int_equal(stack_entry(1)->obj_created, 1);
+	assert_int_equal(stack_entry(2)->obj_created, 0);
+	assert_true(books_type_complete(&mem, T_PLAIN));
+
+	/* new(2) nested the same way moves both references */
+	const uint64_t b = 0xe100;
+	outer_began = seq;
+	call_full(TALLY_ROLE_NEW, b, 6, T_OTHER, TID, 0, 2, seq);
+	r = call_full(TALLY_ROLE_NEW, b, 5, T_OTHER, TID, 0, 2, outer_began);
+	assert_int_equal(r.net, 2);
+	assert_int_equal(obj(b)->create_stack, 5);
+	assert_int_equal(cell_net(obj(b), 5), 2);
+	assert_int_equal(cell_net(obj(b), 6), 0);
+	assert_int_equal(mem.types[T_OTHER].created, 1);
+	assert_int_equal(stack_entry(5)->obj_created, 1);
+	assert_int_equal(stack_entry(6)->obj_created, 0);
+
+	/* Another thread's creation at an address with open books: the
+	 * object there died unseen. */
+	r = call_full(TALLY_ROLE_NEW, a, 3, T_PLAIN, TID + 1, 0, 1, seq);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_int_equal(mem.types[T_PLAIN].created, 2);
+	assert_int_equal(mem.types[T_PLAIN].dec_unknown, 1);
+	assert_int_equal(obj(a)->create_stack, 3);
+	assert_int_equal(obj(a)->tid, TID + 1);
+	assert_int_equal(cells_used(obj(a)), 1);
+	assert_int_equal(mem.hdr->objects_live, 2);
+	assert_int_equal(stack_entry(1)->obj_closed, 1);
+
+	/* The same thread, but the books were opened before this call began:
+	 * a new object too. */
+	r = call_full(TALLY_ROLE_NEW, a, 4, T_PLAIN, TID + 1, 0, 1, seq);
+	assert_int_equal(r.detail, TALLY_OBJD_OPENED);
+	assert_int_equal(mem.types[T_PLAIN].created, 3);
+	assert_int_equal(obj(a)->create_stack, 4);
+	assert_int_equal(mem.hdr->objects_live, 2);
+}
+
+/* ---- limits ------------------------------------------------------------------------ */
+
+static void more_than_ten_stacks_go_unstacked(void **state)
+{
+	const uint64_t a = 0xf000;
+
+	NEW(a, 1);
+	for (uint32_t st = 2; st <= 10; st++)
+		INC(a, st);
+	struct tally_object *o = obj(a);
+	assert_int_equal(cells_used(o), TALLY_OBJ_CELLS);
+	assert_int_equal(o->unstacked, 0);
+	assert_true(books_type_complete(&mem, T_PLAIN));
+
+	assert_int_equal(INC(a, 11).net, 11);
+	assert_int_equal(INC(a, 12).net, 12);
+	assert_int_equal(o->unstacked, 2);
+	assert_int_equal(mem.types[T_PLAIN].unstacked, 2);
+	assert_int_equal(cell_net(o, 11), 0);
+	assert_cells_add_up(o);
+	assert_false(books_type_complete(&mem, T_PLAIN));
+
+	/* a stack with a cell still books there */
+	assert_int_equal(INC(a, 5).net, 13);
+	assert_int_equal(cell_net(o, 5), 2);
+	assert_int_equal(o->unstacked, 2);
+	/* a decrement with no cell: unstacked too */
+	DEC(a, 11);
+	assert_int_equal(o->unstacked, 1);
+	/* a cell back at 0 is given to the next stack that needs one */
+	DEC(a, 3);
+	assert_int_equal(cell_net(o, 3), 0);
+	INC(a, 13);
+	assert_int_equal(cell_net(o, 13), 1);
+	assert_int_equal(cells_used(o), TALLY_OBJ_CELLS);
+	assert_int_equal(o->unstacked, 1);
+	assert_int_equal(o->net, 12);
+	assert_cells_add_up(o);
+}
+
+static void a_full_window_leaves_an_object_untracked(void **state)
+{
+	uint64_t c[18];
+
+	colliding(c, 18, 20);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(NEW(c[i], 1).detail, TALLY_OBJD_OPENED);
+		assert_int_equal(books_find(&mem, c[i]), 20 + i);
+	}
+	assert_true(books_type_complete(&mem, T_PLAIN));
+	struct book_result r = NEW(c[16], 2);
+	assert_int_equal(r.detail, TALLY_OBJD_UNTRACKED);
+	assert_no_violation(r);
+	assert_int_equal(books_find(&mem, c[16]), -1);
+	assert_int_equal(mem.hdr->objects_untracked, 1);
+	assert_int_equal(mem.types[T_PLAIN].untracked, 1);
+	assert_int_equal(mem.hdr->objects_live, 16);
+	assert_false(books_type_complete(&mem, T_PLAIN));
+	/* its references find no books either */
+	assert_int_equal(INC(c[16], 3).detail, TALLY_OBJD_UNTRACKED);
+	assert_int_equal(mem.types[T_PLAIN].untracked, 2);
+	assert_int_equal(DEC(c[16], 3).detail, TALLY_OBJD_UNKNOWN);
+	/* an address whose window starts one further has room */
+	uint64_t d;
+	colliding(&d, 1, 21);
+	assert_int_equal(NEW(d, 1).detail, TALLY_OBJD_OPENED);
+	assert_int_equal(books_find(&mem, d), 36);
+
+	/* once one closes, the window has room again */
+	DEC(c[4], 4);
+	assert_int_equal(NEW(c[17], 1).detail, TALLY_OBJD_OPENED);
+	assert_int_equal(books_find(&mem, c[17]), 24);
+
+	/* windows wrap around the end of the table */
+	uint64_t w[16];
+	colliding(w, 16, MAX_OBJECTS - 2);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(NEW(w[i], 1).detail, TALLY_OBJD_OPENED);
+	assert_int_equal(books_find(&mem, w[0]), MAX_OBJECTS - 2);
+	assert_int_equal(books_find(&mem, w[2]), 0);
+	assert_int_equal(books_find(&mem, w[15]), 13);
+}
+
+/* ---- threads ------------------------------------------------------------------------- */
+
+struct racer {
+	uint32_t tid;
+	uint32_t stack;
+	struct book_result res;
+};
+
+static void *first_sight(void *arg)
+{
+	struct racer *r = arg;
+	struct book_op op = {
+		.addr = 0x11000, .role = TALLY_ROLE_INC, .type = T_PLAIN, .refs = 1,
+		.stack = r->stack, .tid = r->tid, .now_ns = 1, .serial = r->tid, .call_seq = 0,
+	};
+	books_apply(&mem, &op, &r->res);
+	return NULL;
+}
+
+static void two_threads_first_seeing_one_object_count_it_once(void **state)
+{
+	/* Two threads take a reference to an object the books do not know,
+	 * at the same moment: both look it up, find nothing and go to open
+	 * its books; the claim lock (held here, as by a third thread opening
+	 * another object) lets them through one after the other.  The second
+	 * finds the books opened and books on them: one object, first seen
+	 * once. */
+	struct racer r[2] = { { 2001, 7, { 0 } }, { 2002, 8, { 0 } } };
+	pthread_t t[2];
+
+	mem.hdr->object_lock = 3000;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, first_sight, &r[i]), 0);
+	/* Let both look and wait for the lock: 200 ms, or until both have
+	 * counted the object as first seen (what a lookup then open does). */
+	struct timespec pause = { 0, 1000000 };
+	for (int ms = 0; ms < 200; ms++) {
+		if (__atomic_load_n(&mem.types[T_PLAIN].first_seen_inc, __ATOMIC_RELAXED) >= 2)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	nanosleep(&pause, NULL);
+	__atomic_store_n(&mem.hdr->object_lock, 0, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+
+	struct tally_object *o = obj(0x11000);
+	assert_int_equal(o->net, 2);
+	assert_int_equal(cell_net(o, 7), 1);
+	assert_int_equal(cell_net(o, 8), 1);
+	assert_int_equal(mem.hdr->objects_live, 1);
+	assert_int_equal(r[0].res.detail + r[1].res.detail, TALLY_OBJD_OPENED + TALLY_OBJD_BOOKED);
+	assert_int_equal(mem.types[T_PLAIN].first_seen_inc, 1);
+}
+
+#define THREADS 8
+#define SHARED 4
+#define OPS 100000
+#define STACK_CREATE 1u
+#define STACKS 4            /* the threads' stacks: 2 .. 5 */
+#define PRIVATE_EVERY 64    /* ops between objects of a thread's own */
+
+static const uint64_t shared_addr[SHARED] = { 0x10010, 0x20020, 0x30030, 0x40040 };
+static pthread_barrier_t go;
+
+struct worker {
+	uint32_t tid;
+	uint64_t rng;
+	int64_t delta[SHARED][STACKS];  /* net booked per object and stack */
+	unsigned privates;              /* objects of its own opened and closed */
+	unsigned bad;                   /* results that were not as expected */
+	char why[160];
+};
+
+static uint32_t next_rand(struct worker *w)
+{
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return (uint32_t)(w->rng >> 16);
+}
+
+/* One call from a thread: its own serial and clock, no shared counters. */
+static struct book_result thread_call(struct worker *w, uint8_t role, uint64_t addr,
+                                      uint32_t stack, uint64_t serial)
+{
+	struct book_op op = {
+		.addr = addr, .role = role, .type = T_PLAIN, .refs = 1, .stack = stack,
+		.tid = w->tid, .now_ns = (int64_t)serial, .serial = serial, .call_seq = serial - 1,
+	};
+	struct book_result res;
+	books_apply(&mem, &op, &res);
+	return res;
+}
+
+static void expect(struct worker *w, int ok, const char *what, uint64_t addr)
+{
+	if (!ok && w->bad++ == 0)
+		snprintf(w->why, sizeof(w->why), "thread %u: %s on 0x%llx", w->tid, what,
+		         (unsigned long long)addr);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int held[SHARED] = { 0 };
+	uint64_t serial = (uint64_t)w->tid << 32;
+
+	pthread_barrier_wait(&go);
+	for (unsigned n = 0; n < OPS; n++) {
+		uint32_t x = next_rand(w);
+		unsigned o = x % SHARED, st = (x >> 4) % STACKS;
+		int inc = held[o] == 0 || ((x >> 8) & 1);
+		struct book_result r = thread_call(w, inc ? TALLY_ROLE_INC : TALLY_ROLE_DEC,
+		                                   shared_addr[o], 2 + st, ++serial);
+		held[o] += inc ? 1 : -1;
+		w->delta[o][st] += inc ? 1 : -1;
+		/* the owner's reference is never dropped: nothing closes */
+		expect(w, r.detail == TALLY_OBJD_BOOKED && !r.violation && r.net >= 1 + !!inc,
+		       "a shared reference not booked", shared_addr[o]);
+
+		if (n % PRIVATE_EVERY == 0) {
+			/* an object of its own, made where another thread's
+			 * was a moment ago: slots open and close concurrently */
+			uint64_t p = 0x900000ull + (uint64_t)((n / PRIVATE_EVERY) % 8) * 0x10000 +
+			             w->tid * 16u;
+			uint32_t pst = 10 + w->tid % 8;
+			r = thread_call(w, TALLY_ROLE_NEW, p, pst, ++serial);
+			expect(w, r.detail == TALLY_OBJD_OPENED && r.net == 1, "not opened", p);
+			r = thread_call(w, TALLY_ROLE_INC, p, pst + 10, ++serial);
+			expect(w, r.detail == TALLY_OBJD_BOOKED && r.net == 2, "not booked", p);
+			r = thread_call(w, TALLY_ROLE_DEC, p, pst + 20, ++serial);
+			expect(w, r.detail == TALLY_OBJD_BOOKED && r.net == 1, "not booked", p);
+			r = thread_call(w, TALLY_ROLE_DEC, p, pst + 20, ++serial);
+			expect(w, r.detail == TALLY_OBJD_CLOSED && r.net == 0 && !r.violation,
+			       "not closed", p);
+			w->privates++;
+		}
+	}
+	/* balanced at the end, dropped from any of its stacks */
+	for (unsigned o = 0; o < SHARED; o++)
+		while (held[o] > 0) {
+			unsigned st = next_rand(w) % STACKS;
+			struct book_result r = thread_call(w, TALLY_ROLE_DEC, shared_addr[o], 2 + st,
+			                                   ++serial);
+			expect(w, r.detail == TALLY_OBJD_BOOKED && !r.violation, "a final drop",
+			       shared_addr[o]);
+			held[o]--;
+			w->delta[o][st]--;
+		}
+	return NULL;
+}
+
+static void threads_share_objects_and_every_reference_is_booked(void **state)
+{
+	static struct worker workers[THREADS];
+	pthread_t t[THREADS];
+
+	for (unsigned o = 0; o < SHARED; o++)
+		assert_int_equal(NEW(shared_addr[o], STACK_CREATE).detail, TALLY_OBJD_OPENED);
+	memset(workers, 0, sizeof(workers));
+	pthread_barrier_init(&go, NULL, THREADS);
+	for (unsigned i = 0; i < THREADS; i++) {
+		workers[i].tid = 1000 + i;
+		workers[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
+		assert_int_equal(pthread_create(&t[i], NULL, worker_main, &workers[i]), 0);
+	}
+	unsigned privates = 0;
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		if (workers[i].bad)
+			fail_msg("%u unexpected results, the first: %s", workers[i].bad, workers[i].why);
+		privates += workers[i].privates;
+	}
+	pthread_barrier_destroy(&go);
+
+	for (unsigned o = 0; o < SHARED; o++) {
+		struct tally_object *ob = obj(shared_addr[o]);
+		assert_int_equal(ob->state, TALLY_OBJ_LIVE);
+		assert_int_equal(ob->net, 1);
+		assert_cells_add_up(ob);
+		/* per stack: what the threads booked there, the creation's
+		 * reference at its own.  (Threads booking a stack's first
+		 * reference at once may each take a cell for it; should that
+		 * ever use up the ten, the rest is unstacked and only the
+		 * total can be checked.) */
+		assert_int_equal(cell_net(ob, STACK_CREATE), 1);
+		int64_t missing = 0;
+		for (unsigned st = 0; st < STACKS; st++) {
+			int64_t want = 0;
+			for (unsigned i = 0; i < THREADS; i++)
+				want += workers[i].delta[o][st];
+			if (ob->unstacked == 0)
+				assert_int_equal(cell_net(ob, 2 + st), want);
+			missing += want - cell_net(ob, 2 + st);
+		}
+		assert_int_equal(missing, ob->unstacked);
+	}
+	/* no slot leaked: the shared objects are the only live ones */
+	assert_int_equal(mem.hdr->objects_live, SHARED);
+	unsigned live = 0;
+	for (unsigned s = 0; s < MAX_OBJECTS; s++)
+		live += mem.objects[s].state == TALLY_OBJ_LIVE;
+	assert_int_equal(live, SHARED);
+	assert_int_equal(mem.hdr->object_lock, 0);
+	const struct tally_type *ty = &mem.types[T_PLAIN];
+	assert_int_equal(ty->created, SHARED + privates);
+	assert_int_equal(ty->freed, privates);
+	assert_int_equal(ty->first_seen_inc + ty->dec_unknown + ty->untracked + ty->nested, 0);
+	assert_int_equal(mem.hdr->objects_untracked, 0);
+	assert_int_equal(mem.hdr->violations, 0);
+	assert_true(privates >= THREADS * (OPS / PRIVATE_EVERY));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(new_opens_a_slot_with_the_creation_cell, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(inc_and_dec_book_per_stack_and_net, setup, teardown),
+		cmocka_unit_test_setup_teardown(dec_to_zero_closes_the_books, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_released_slot_is_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(free_closes_whatever_the_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(first_seen_inc_opens_books_of_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(dec_of_an_unknown_object_is_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(reference_after_release_is_certain_on_complete_books,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_violation_on_incomplete_books_is_not_certain, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(underflow_of_live_books, setup, teardown),
+		cmocka_unit_test_setup_teardown(violations_are_counted_on_their_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(resurrecting_types_do_not_violate, setup, teardown),
+		cmocka_unit_test_setup_teardown(sink_of_a_floating_object_keeps_the_count, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(take_keeps_the_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_nested_creation_is_booked_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(more_than_ten_stacks_go_unstacked, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_full_window_leaves_an_object_untracked, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(two_threads_first_seeing_one_object_count_it_once, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(threads_share_objects_and_every_reference_is_booked,
+		                                setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
