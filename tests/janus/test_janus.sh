@@ -152,6 +152,12 @@ show_vr_groups() {
 # run_case MODE: one janus under tally, cycles, checks, stop.
 run_case() {
 	local mode=$1 d="$TMP/$1" try ok=0 st
+	# The RTP run also keeps the books of GLib's and GObject's references
+	# (Janus's own counters are inline atomics, not seen): hooking every
+	# g_object_ref, g_hash_table_ref, ... of a real gateway must change
+	# nothing the socket checks see, and blame nothing for certain.
+	local RULE_ARGS=()
+	[ "$mode" = rtp ] && RULE_ARGS=(--rules "gobject; glib")
 	mkdir -p "$d"
 	echo "== $mode run: $CYCLES cycles$([ "$mode" = rtp ] && echo ", $PACKETS RTP packets each")"
 	for try in 1 2 3; do
@@ -164,7 +170,7 @@ run_case() {
 		# ignored; in its own job it does not (and a terminal ^C reaches
 		# only this script, whose trap stops the run).
 		set -m
-		"$TALLY" run --log "$d/janus.log" -- "${JT_JANUS_ARGV[@]}" \
+		"$TALLY" run --log "$d/janus.log" "${RULE_ARGS[@]}" -- "${JT_JANUS_ARGV[@]}" \
 			> "$d/tally.out" 2> "$d/tally.err" < /dev/null &
 		TPID=$!
 		set +m
@@ -211,6 +217,14 @@ run_case() {
 	if timeout "$REPORT_SECS" "$TALLY" report --json "$d/janus.log" > "$d/final.json" 2> "$d/final.err"; then
 		jt_check "$mode: final report says process.running == false" \
 			jt_jq_true "$d/final.json" '.process.running == false'
+		if [ "$mode" = rtp ]; then
+			jt_check "$mode: rules: GLib/GObject reference functions hooked and called" \
+				jt_jq_true "$d/final.json" '([.rules[] | select(.found and .entries + .got_sites > 0)] | length) >= 10 and ([.rules[].calls] | add) > 0'
+			jt_check "$mode: rules: no certain violation on a correct gateway" \
+				jt_jq_true "$d/final.json" '[.violations[] | select(.certain)] | length == 0'
+			jq -r '"  reference books: " + ([.objects.types[] | "\(.type) \(.created) created \(.live) alive"] | join(", "))' \
+				"$d/final.json" 2>/dev/null
+		fi
 	else
 		jt_fail "$mode: tally report --json after janus exited"
 	fi
