@@ -138,14 +138,15 @@ static int is_stub(const void *p)
 }
 
 /* The hook of rule r for function fn, made on first use. */
-static int hook_for(struct tally_log *log, unsigned r, void *fn, struct hook_ref *out)
+static int hook_for(struct tally_log *log, unsigned r, void *fn, struct hook_ref *out,
+                    int create)
 {
 	for (unsigned i = 0; i < nhooks; i++)
 		if (hooks[i].rule == r && hooks[i].function == fn) {
 			out->hook = &hooks[i], out->stub = stubs[i];
 			return 0;
 		}
-	if (nhooks >= MAX_HOOKS)
+	if (!create || nhooks >= MAX_HOOKS)
 		return -1;
 	struct ref_hook *h = &hooks[nhooks];
 	const struct tally_rule *rule = &log->rules[r];
@@ -221,16 +222,17 @@ static int entry_covers(void *fn)
 	return 0;
 }
 
-static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size)
+/* prepare: only make the hook and its stub.  Otherwise patch the entry
+ * to lead to the stub, which the scan made executable in between: other
+ * threads may call the function the moment it is patched. */
+static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size, int prepare)
 {
 	struct hook_ref h;
 	char why[160];
 
 	if (entry_hooked(fn, r) || nentries >= MAX_HOOKS)
 		return;
-	/* The stub is made executable before the entry leads to it: other
-	 * threads may call the function the moment it is patched. */
-	if (hook_for(log, r, fn, &h) != 0 || seal_stubs() != 0)
+	if (hook_for(log, r, fn, &h, prepare) != 0 || prepare)
 		return;
 	/* The original is stored into the hook before the jump goes live: a
 	 * call arriving at once must find where to go. */
@@ -254,6 +256,7 @@ static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size)
 /* ---- GOT entries ------------------------------------------------------------ */
 
 struct got_ctx {
+	int prepare;           /* make hooks and stubs only (see hook_entry) */
 	struct tally_log *log;
 	const struct elfdyn *dyn;
 	uintptr_t lo, hi;      /* the module's own range: a lazy PLT slot points there */
@@ -307,8 +310,7 @@ static void patch_got(void **slot, const char *name, void *arg)
 	if (!v || entry_covers(v))
 		return;                          /* the entry hook sees these calls */
 	struct hook_ref h;
-	/* executable before the slot leads to it (see hook_entry) */
-	if (hook_for(c->log, (unsigned)r, v, &h) != 0 || seal_stubs() != 0)
+	if (hook_for(c->log, (unsigned)r, v, &h, c->prepare) != 0 || c->prepare)
 		return;
 	if (set_slot(slot, h.stub, c->dyn) == 0) {
 		__atomic_fetch_add(&c->log->rules[r].got_sites, 1, __ATOMIC_RELAXED);
@@ -336,16 +338,12 @@ static void module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr
 	}
 }
 
-void refhooks_scan(struct tally_log *log)
+/* Hooks and stubs are made in a first pass, the stubs' pages made
+ * executable, and only then are entries and GOT slots pointed at them. */
+static int scan_entries(struct tally_log *log, int prepare)
 {
-	if (!log->hdr || !log->hdr->rules_used)
-		return;
-	pthread_mutex_lock(&scan_lock);
-	nmodules = 0;
-	dl_iterate_phdr(collect, NULL);
-
-	/* Entries first: a GOT entry leading to a patched entry needs nothing. */
 	uint32_t nrules = log->hdr->rules_used;
+
 	for (unsigned m = 0; m < nmodules; m++) {
 		struct elfdyn d;
 		if (is_self(&modules[m].info) || elfdyn_read(&modules[m].info, &d) != 0)
@@ -358,17 +356,43 @@ void refhooks_scan(struct tally_log *log)
 			log->rules[r].flags |= TALLY_RULEF_FOUND;
 			if (g_shim.settings.hook_mode == TALLY_HOOK_ENTRY &&
 			    !(log->rules[r].flags & TALLY_RULEF_GOT))
-				hook_entry(log, r, fn, size);
+				hook_entry(log, r, fn, size, prepare);
 		}
 	}
+	return seal_stubs();
+}
+
+static int scan_got(struct tally_log *log, int prepare)
+{
 	for (unsigned m = 0; m < nmodules; m++) {
 		struct elfdyn d;
 		if (is_self(&modules[m].info) || elfdyn_read(&modules[m].info, &d) != 0)
 			continue;
-		struct got_ctx c = { log, &d, 0, 0 };
+		struct got_ctx c = { prepare, log, &d, 0, 0 };
 		module_range(&modules[m].info, &c.lo, &c.hi);
 		elfdyn_each_got(&d, patch_got, &c);
 	}
+	return seal_stubs();
+}
+
+void refhooks_scan(struct tally_log *log)
+{
+	static int broken;   /* stubs could not be made executable */
+
+	if (!log->hdr || !log->hdr->rules_used)
+		return;
+	pthread_mutex_lock(&scan_lock);
+	nmodules = 0;
+	dl_iterate_phdr(collect, NULL);
+	/* Entries first: a GOT entry leading to a patched entry needs nothing. */
+	if (!broken && scan_entries(log, 1) != 0)
+		broken = 1;
+	if (!broken)
+		scan_entries(log, 0);
+	if (!broken && scan_got(log, 1) != 0)
+		broken = 1;
+	if (!broken)
+		scan_got(log, 0);
 	pthread_mutex_unlock(&scan_lock);
 }
 
