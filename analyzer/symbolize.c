@@ -480,12 +480,52 @@ static Dwarf_Line *cu_table_line(struct cu_table *t, uint64_t pc)
 	return dwarf_getsrc_die(&t->v[lo - 1].cu, pc - t->bias);
 }
 
+/* When pc lies in code inlined into a function, the line table gives the
+ * inlined code's own line (gst_buffer_ref in gstbuffer.h) while the frame
+ * is named after the function it was inlined into.  This replaces file and
+ * line with the call site of the outermost inlined instance: the line in
+ * the named function.  Leaves them alone when there is no inlining. */
+static void inline_call_site(struct sym_module *sm, uint64_t pc, const char **file, int *line)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(sm->mod, pc, &bias);
+	Dwarf_Die *scopes = NULL;
+
+	if (cu == NULL)
+		return;
+	int n = dwarf_getscopes(cu, pc - bias, &scopes);
+	const Dwarf_Die *outer = NULL;
+	for (int i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_inlined_subroutine)
+			outer = &scopes[i];
+		else if (tag == DW_TAG_subprogram)
+			break;
+	}
+	Dwarf_Attribute at;
+	Dwarf_Word fileno, lineno;
+	Dwarf_Files *files;
+	size_t nfiles;
+	if (outer && dwarf_formudata(dwarf_attr((Dwarf_Die *)outer, DW_AT_call_file, &at), &fileno) == 0 &&
+	    dwarf_formudata(dwarf_attr((Dwarf_Die *)outer, DW_AT_call_line, &at), &lineno) == 0 &&
+	    dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && fileno < nfiles && lineno > 0) {
+		const char *f = dwarf_filesrc(files, fileno, NULL, NULL);
+		if (f) {
+			*file = f;
+			*line = (int)lineno;
+		}
+	}
+	free(scopes);
+}
+
 /* Source file and line of pc; false when the module has no line for it. */
 static bool source_line(struct sym_module *sm, uint64_t pc, const char **file, int *line)
 {
 	Dwfl_Line *dl = dwfl_module_getsrc(sm->mod, pc);
 	if (dl != NULL) {
 		*file = dwfl_lineinfo(dl, NULL, line, NULL, NULL, NULL);
+		if (*file)
+			inline_call_site(sm, pc, file, line);
 		return *file != NULL;
 	}
 
