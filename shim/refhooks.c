@@ -29,7 +29,11 @@
 #define STUB_SIZE 24
 #define RULES_FILE_MAX (64 * 1024)
 
+#if defined(__x86_64__)
 extern char tally_ref_trampoline[];
+#else
+static char tally_ref_trampoline[1];   /* never entered: see refhooks_scan */
+#endif
 
 static struct ref_hook hooks[MAX_HOOKS];
 static unsigned nhooks;
@@ -381,6 +385,13 @@ void refhooks_scan(struct tally_log *log)
 
 	if (!log->hdr || !log->hdr->rules_used)
 		return;
+#if !defined(__x86_64__)
+	/* The stubs and the trampoline are x86-64 code. */
+	if (!broken)
+		warn_line("tally: reference rules need x86-64; not applied");
+	broken = 1;
+	return;
+#endif
 	pthread_mutex_lock(&scan_lock);
 	nmodules = 0;
 	dl_iterate_phdr(collect, NULL);
