@@ -58,6 +58,26 @@ static void json_time(FILE *out, const struct logread *lr, int64_t mono_ns)
 	json_string(out, buf);
 }
 
+/* The frame fields of a stack entry, for one symbolized frame (no braces). */
+static void json_frame_fields(FILE *out, const struct tally_frame_info *f)
+{
+	fputs("\"function\":", out);
+	json_string(out, f->function);
+	fputs(",\"file\":", out);
+	json_string(out, f->file);
+	if (f->line)
+		fprintf(out, ",\"line\":%d", f->line);
+	else
+		fputs(",\"line\":null", out);
+	fputs(",\"module\":", out);
+	json_string_n(out, f->module, TALLY_PATH_MAX);
+	fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", f->offset);
+	if (f->func_start)
+		fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"", f->func_start);
+	if (f->build_id_mismatch)
+		fputs(",\"build_id_mismatch\":true", out);
+}
+
 static void json_stack(FILE *out, struct symbolizer *sym, const struct logread *lr, uint32_t id)
 {
 	GArray *frames = stackfmt_frames(sym, lr, id);
@@ -65,21 +85,8 @@ static void json_stack(FILE *out, struct symbolizer *sym, const struct logread *
 	fputs("[", out);
 	for (guint i = 0; i < frames->len; i++) {
 		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
-		fprintf(out, "%s{\"function\":", i ? "," : "");
-		json_string(out, f->function);
-		fputs(",\"file\":", out);
-		json_string(out, f->file);
-		if (f->line)
-			fprintf(out, ",\"line\":%d", f->line);
-		else
-			fputs(",\"line\":null", out);
-		fputs(",\"module\":", out);
-		json_string_n(out, f->module, TALLY_PATH_MAX);
-		fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", f->offset);
-		if (f->func_start)
-			fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"", f->func_start);
-		if (f->build_id_mismatch)
-			fputs(",\"build_id_mismatch\":true", out);
+		fputs(i ? ",{" : "{", out);
+		json_frame_fields(out, f);
 		fputs("}", out);
 	}
 	fputs("]", out);
@@ -177,25 +184,6 @@ static void json_budget(FILE *out, const struct analysis *a, const struct port_b
 
 /* ---- reference counts ------------------------------------------------------ */
 
-/* The frame fields of a stack entry, for one symbolized frame (no braces). */
-static void json_frame_fields(FILE *out, const struct tally_frame_info *f)
-{
-	fputs("\"function\":", out);
-	json_string(out, f->function);
-	fputs(",\"file\":", out);
-	json_string(out, f->file);
-	if (f->line)
-		fprintf(out, ",\"line\":%d", f->line);
-	else
-		fputs(",\"line\":null", out);
-	fputs(",\"module\":", out);
-	json_string_n(out, f->module, TALLY_PATH_MAX);
-	fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", f->offset);
-	if (f->func_start)
-		fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"", f->func_start);
-	if (f->build_id_mismatch)
-		fputs(",\"build_id_mismatch\":true", out);
-}
 
 static bool verdict_has(const struct books *b, const struct book_group *g,
                         const struct bal_node *n, bool stop)
