@@ -27,8 +27,11 @@ int elfdyn_read(const struct dl_phdr_info *info, struct elfdyn *d)
 		if (ph->p_type == PT_DYNAMIC)
 			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
 		if (ph->p_type == PT_GNU_RELRO) {
-			d->relro_lo = info->dlpi_addr + ph->p_vaddr;
-			d->relro_hi = d->relro_lo + ph->p_memsz;
+			/* What ld.so made read-only: the whole pages only.  The
+			 * rest of a last partial page stays writable. */
+			uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+			d->relro_lo = a & ~(uintptr_t)4095;
+			d->relro_hi = (a + ph->p_memsz) & ~(uintptr_t)4095;
 		}
 	}
 	if (!dyn)

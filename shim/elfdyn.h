@@ -23,7 +23,8 @@ struct elfdyn {
 	size_t jmprel_count;
 	const ElfW(Rela) *rela;        /* other relocations (GLOB_DAT, ...) */
 	size_t rela_count;
-	uintptr_t relro_lo, relro_hi;  /* PT_GNU_RELRO, made read-only by ld.so */
+	uintptr_t relro_lo, relro_hi;  /* the whole pages of PT_GNU_RELRO: what
+	                                * ld.so made read-only */
 	int has_rpath;                 /* DT_RPATH or DT_RUNPATH present */
 };
 

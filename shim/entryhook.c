@@ -34,6 +34,10 @@ int entryhook_install(void *fn, size_t size, void *dest, void **original, char *
 	return -1;
 }
 
+void entryhook_fork_prepare(void) {}
+void entryhook_fork_parent(void) {}
+void entryhook_fork_child(void) {}
+
 #else
 
 #include <Zydis/Zydis.h>
@@ -56,22 +60,16 @@ int entryhook_install(void *fn, size_t size, void *dest, void **original, char *
 #define REACH (1ul << 30)
 
 /* Serialises installs: the decoder state, the stub pages and the patching.
- * Held across fork (see lock_across_fork), so a child never inherits it
- * locked by a thread that does not exist there. */
+ * Held across fork through entryhook_fork_*, which the caller's fork
+ * handlers call in its own lock order (refhooks: scan lock first). */
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void lock_install(void) { pthread_mutex_lock(&install_lock); }
 static void unlock_install(void) { pthread_mutex_unlock(&install_lock); }
 
-/* An install takes ~30 µs: fork waits for one under way rather than leave
- * the child a lock it could never take (it may dlopen and install). */
-static void lock_across_fork(void)
-{
-	/* Without the handlers (ENOMEM) a fork during an install can leave the
-	 * child unable to install; nothing else is at stake. */
-	(void)pthread_atfork(lock_install, unlock_install, unlock_install);
-}
+void entryhook_fork_prepare(void) { lock_install(); }
+void entryhook_fork_parent(void) { unlock_install(); }
+void entryhook_fork_child(void) { pthread_mutex_init(&install_lock, NULL); }
 
 /* ------------------------------------------------------------------ */
 /* The decoder                                                          */
@@ -629,7 +627,6 @@ int entryhook_install(void *fn, size_t size, void *dest, void **original, char *
 		say(why, whysz, "no function, destination or place for the original");
 		return -1;
 	}
-	(void)pthread_once(&atfork_once, lock_across_fork);
 	lock_install();
 	if (!pagesz) {
 		long p = sysconf(_SC_PAGESIZE);

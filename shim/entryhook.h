@@ -91,4 +91,12 @@
 int entryhook_install(void *fn, size_t size, void *dest, void **original, char *why,
 		      size_t whysz);
 
+/* For the caller's fork handlers: take the install lock before fork,
+ * release it in the parent, reinitialise it in the child, so a child never
+ * inherits it held by a thread that does not exist there.  The caller
+ * registers them in its own lock order. */
+void entryhook_fork_prepare(void);
+void entryhook_fork_parent(void);
+void entryhook_fork_child(void);
+
 #endif

@@ -68,6 +68,9 @@ __attribute__((visibility("hidden"), used)) void *dlopen_wrapped(const char *fil
 	if (handle) {
 		SAVE_ERRNO;
 		refhooks_scan(&g_shim.log);
+		/* The scan's failed dlsym lookups must not show in the
+		 * program's dlerror(): its dlopen succeeded. */
+		(void)dlerror();
 		RESTORE_ERRNO;
 	}
 	return handle;

@@ -16,18 +16,23 @@
  */
 #include "refhooks.h"
 #include "books.h"
+#include "memcheck.h"
 #include "record.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 #define ACTIVE_MAX 16
 
 struct active_call {
 	uintptr_t sp;          /* the caller's stack arguments: identifies the frame */
+	uint64_t *mark;        /* a word in the call's trampoline frame ... */
+	uint64_t nonce;        /* ... holding this while the call is under way */
 	uint64_t addr;         /* the object, 0 for a creation */
 	uint64_t call_seq;     /* events_claimed when the call began */
 	int skip;              /* nested in a call for the same object */
 };
+static TLS uint64_t nonces;
 
 static TLS struct active_call active[ACTIVE_MAX];
 static TLS int nactive;
@@ -71,15 +76,95 @@ static void record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint6
 	rec_end(&r);
 }
 
-/* Drops entries of frames a longjmp or an exception left: an entry whose
- * frame lies at or below the current one cannot be a caller of it. */
+/* The alternate signal stack this thread is running on: [*lo, *hi), or
+ * 0 when it is not on one.  A syscall. */
+static int on_altstack(uintptr_t *lo, uintptr_t *hi)
+{
+	stack_t ss;
+
+	if (sigaltstack(NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
+		return 0;
+	*lo = (uintptr_t)ss.ss_sp;
+	*hi = *lo + ss.ss_size;
+	return 1;
+}
+
+/* Whether sp lies on this thread's alternate signal stack while the
+ * call e was made off it: a handler running there interrupted e, which is
+ * still under way.  A syscall, on the rare path only. */
+static int interrupted_on_altstack(uintptr_t sp, const struct active_call *e)
+{
+	uintptr_t lo, hi;
+
+	return on_altstack(&lo, &hi) && sp >= lo && sp < hi && !(e->sp >= lo && e->sp < hi);
+}
+
+/* A stack lies within this distance of another frame of it. */
+#define SAME_STACK (1ul << 30)
+
+/* Whether the call e may still be under way when a call is made with
+ * stack arguments at sp: it is not when sp lies at or above its frame
+ * (the call returned or was left), nor when the mark in its trampoline
+ * frame no longer holds its nonce (a later, deeper frame overwrote it: an
+ * exception or a longjmp the shim did not see left it).  The mark lies
+ * between sp and e's frame, on the live part of this stack, so reading it
+ * cannot fault.  A mark left intact by chance keeps a dead call: the
+ * README's limits say so. */
+static int still_under_way(uintptr_t sp, const struct active_call *e)
+{
+	if (e->sp > sp && e->sp - sp < SAME_STACK)
+		return *e->mark == e->nonce;
+	return interrupted_on_altstack(sp, e);
+}
+
+/* Drops the entries of calls that can no longer be under way. */
 static void drop_stale(uintptr_t sp)
 {
-	while (nactive > 0 && active[nactive - 1].sp <= sp)
+	while (nactive > 0 && !still_under_way(sp, &active[nactive - 1]))
 		nactive--;
 }
 
-void ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
+void ref_calls_longjmp(uintptr_t target)
+{
+	if (nactive == 0 || target == 0)
+		return;
+	SAVE_ERRNO;
+	int looked = 0, leaving_alt = 0;
+	uintptr_t lo = 0, hi = 0;
+	while (nactive > 0) {
+		uintptr_t s = active[nactive - 1].sp;
+		/* Made from a frame the jump unwinds: at or below the target. */
+		if (s <= target && target - s < SAME_STACK) {
+			nactive--;
+			continue;
+		}
+		/* Made by a signal handler on the alternate stack the jump leaves. */
+		if (!looked) {
+			looked = 1;
+			leaving_alt = on_altstack(&lo, &hi) && !(target >= lo && target < hi);
+		}
+		if (leaving_alt && s >= lo && s < hi) {
+			nactive--;
+			continue;
+		}
+		break;
+	}
+	RESTORE_ERRNO;
+}
+
+/* The trampoline copies 32 words of stack arguments, whatever the function
+ * takes: near the top of a stack (makecontext, a thread on a stack of its
+ * own) fewer can be read.  Within one page there is nothing to check. */
+static unsigned readable_stack_words(uintptr_t a)
+{
+	uintptr_t last = a + 8 * 32 - 8;
+
+	if ((a >> 12) == (last >> 12) || memcheck_word(last))
+		return 32;
+	return (unsigned)((((a | 4095) + 1) - a) / 8);
+}
+
+unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
 {
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
@@ -88,6 +173,10 @@ void ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *s
 	uint64_t call_seq = 0;
 
 	drop_stale(sp);
+	/* The trampoline leaves bytes 448..455 of its frame (regs - 256) to
+	 * us: the mark of this call. */
+	uint64_t *mark = (uint64_t *)((uintptr_t)regs + 192);
+	*mark = ++nonces ^ (uintptr_t)mark;
 	for (int i = 0; i < nactive; i++)
 		if (addr && active[i].addr == addr)
 			skip = 1;
@@ -97,7 +186,7 @@ void ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *s
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX)
-		active[nactive++] = (struct active_call){ sp, addr, call_seq, skip };
+		active[nactive++] = (struct active_call){ sp, mark, *mark, addr, call_seq, skip };
 	else
 		skip = 1;   /* deeper than we can follow: not booked */
 	if (!skip && addr && hook->role != TALLY_ROLE_NEW && on) {
@@ -106,7 +195,9 @@ void ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *s
 			floating = hook->is_floating((void *)(uintptr_t)addr) != 0;
 		record_ref(hook, addr, floating, call_seq);
 	}
+	unsigned words = readable_stack_words(sp);
 	RESTORE_ERRNO;
+	return words;
 }
 
 void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args)
@@ -115,8 +206,9 @@ void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_ar
 	uintptr_t sp = (uintptr_t)stack_args;
 	/* Our own entry is the innermost one left, unless a longjmp left
 	 * deeper ones or there was no room for ours. */
-	struct active_call me = { 0, 0, 0, 1 };
-	while (nactive > 0 && active[nactive - 1].sp < sp)
+	struct active_call me = { .skip = 1 };
+	while (nactive > 0 && active[nactive - 1].sp < sp &&
+	       !interrupted_on_altstack(sp, &active[nactive - 1]))
 		nactive--;
 	if (nactive > 0 && active[nactive - 1].sp == sp)
 		me = active[--nactive];

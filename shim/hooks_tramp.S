@@ -28,7 +28,8 @@
  *   256 .. 304   rdi rsi rdx rcx r8 r9
  *   304          rax
  *   312 .. 440   xmm0-7
- *   440 .. 472   return rax, rdx, xmm0 (16), xmm1 (16) share the xmm area
+ *   448 .. 456   the call's mark, written by ref_hook_pre (hooks_ref.c)
+ *   return rax, rdx, xmm0 (16), xmm1 (16) reuse the register areas
  * rbx, r12 are pushed above: 16 bytes; total frame keeps rsp 16-aligned. */
 #define OFF_REGS 256
 #define OFF_RAX 304
@@ -74,14 +75,19 @@ tally_ref_trampoline:
 	leaq OFF_REGS(%rsp), %rsi
 	leaq 16(%rbp), %rdx              /* the caller's stack arguments */
 	call ref_hook_pre
+	movl %eax, %r12d                 /* stack words that can be read */
 
-	/* Copy the stack arguments to where the callee expects them. */
+	/* Copy the stack arguments to where the callee expects them: not past
+	 * the top of the caller's stack (a coroutine's, a thread's own). */
 	xorl %ecx, %ecx
+	testl %r12d, %r12d
+	jz 2f
 1:	movq 16(%rbp,%rcx,8), %rax
 	movq %rax, (%rsp,%rcx,8)
 	incl %ecx
-	cmpl $TRAMP_STACK_ARGS, %ecx
+	cmpl %r12d, %ecx
 	jb 1b
+2:
 
 	movq OFF_REGS+0(%rsp), %rdi
 	movq OFF_REGS+8(%rsp), %rsi

@@ -41,6 +41,10 @@ void real_resolve(void)
 	RESOLVE(pipe2);
 	RESOLVE(dlopen);
 	RESOLVE(dlclose);
+	RESOLVE(longjmp);
+	RESOLVE(_longjmp);
+	RESOLVE(siglongjmp);
+	RESOLVE(__longjmp_chk);
 }
 
 int real_open(const char *path, int flags, int mode)

@@ -6,6 +6,7 @@
 #ifndef TALLY_REAL_H
 #define TALLY_REAL_H
 
+#include <setjmp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -35,6 +36,10 @@ struct real_fns {
 	int (*pipe2)(int[2], int);
 	void *(*dlopen)(const char *, int);
 	int (*dlclose)(void *);
+	void (*longjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));
+	void (*_longjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));
+	void (*siglongjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));
+	void (*__longjmp_chk)(struct __jmp_buf_tag *, int) __attribute__((noreturn));
 };
 
 /* Resolved by real_resolve(); a NULL entry means libc lacks the function

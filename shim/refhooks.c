@@ -37,12 +37,52 @@ static char tally_ref_trampoline[1];   /* never entered: see refhooks_scan */
 
 static struct ref_hook hooks[MAX_HOOKS];
 static unsigned nhooks;
-static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* Stubs of the current scan go into a writable page that becomes
- * executable (and never writable again) when the scan ends. */
+ * executable (and never writable again) before anything leads to them. */
 static uint8_t *stub_page;
 static size_t stub_used;
+
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t scan_owner;          /* tid holding scan_lock, or 0 */
+static int fork_took_scan_lock;
+
+/* Fork waits for a scan under way (a few ms) rather than leave the child
+ * a lock no thread of it will release: the child may dlopen, and scan.
+ * The order is scan_lock, then entryhook's install lock, as in a scan. */
+static void fork_prepare(void)
+{
+	fork_took_scan_lock = __atomic_load_n(&scan_owner, __ATOMIC_RELAXED) != rec_tid_slow();
+	if (fork_took_scan_lock)
+		pthread_mutex_lock(&scan_lock);
+	entryhook_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	entryhook_fork_parent();
+	if (fork_took_scan_lock)
+		pthread_mutex_unlock(&scan_lock);
+}
+
+static void fork_child(void)
+{
+	entryhook_fork_child();
+	/* Forked from a signal handler that interrupted a scan: the scan
+	 * never ends here, and its stub page never became executable. */
+	pthread_mutex_init(&scan_lock, NULL);
+	scan_owner = 0;
+	if (!fork_took_scan_lock) {
+		stub_page = NULL;
+		stub_used = 0;
+	}
+}
+
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void register_fork_handlers(void)
+{
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 
 static void warn_line(const char *line)
 {
@@ -392,7 +432,9 @@ void refhooks_scan(struct tally_log *log)
 	broken = 1;
 	return;
 #endif
+	pthread_once(&fork_once, register_fork_handlers);
 	pthread_mutex_lock(&scan_lock);
+	scan_owner = rec_tid_slow();
 	nmodules = 0;
 	dl_iterate_phdr(collect, NULL);
 	/* Entries first: a GOT entry leading to a patched entry needs nothing. */
@@ -404,6 +446,7 @@ void refhooks_scan(struct tally_log *log)
 		broken = 1;
 	if (!broken)
 		scan_got(log, 0);
+	scan_owner = 0;
 	pthread_mutex_unlock(&scan_lock);
 }
 

@@ -48,7 +48,15 @@ void refhooks_scan(struct tally_log *log);
 void refhooks_warn_missing(const struct tally_log *log);
 
 /* The recording halves, called from hooks_tramp.S. */
-void ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args);
+/* Returns how many words of stack arguments (at most 32) can be read and
+ * copied for the real function. */
+unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args);
 void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args);
+
+/* A longjmp to the frame whose stack pointer is `target` (0: unknown) is
+ * about to abandon every hooked call made below it on this thread; they
+ * are forgotten.  No syscall unless the jump leaves the alternate signal
+ * stack; errno is kept. */
+void ref_calls_longjmp(uintptr_t target);
 
 #endif

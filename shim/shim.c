@@ -12,6 +12,7 @@
 #include "record.h"
 #include "unwind.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -118,6 +119,7 @@ __attribute__((constructor(101))) static void tally_start(void)
 		/* Rules last: the recording path they lead to is ready. */
 		if (refhooks_load_rules(&g_shim.log)) {
 			refhooks_scan(&g_shim.log);
+			(void)dlerror();   /* the scan's failed lookups are not the program's */
 			refhooks_warn_missing(&g_shim.log);
 		}
 	}

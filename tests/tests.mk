@@ -41,6 +41,7 @@ $(BUILD)/progs/%: tests/progs/%.cc $(wildcard tests/progs/*.h) | deps
 	$(CXX) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -ldl
 
 -include tests/progs/refprogs.mk
+-include tests/progs/rev.mk
 
 unit: $(UNIT_BINS) $(BUILD)/unit/libsymfix_debug.so $(BUILD)/unit/libsymfix_stripped.so \
 	$(BUILD)/unit/libsymfix_vaddr.so
