@@ -17,10 +17,13 @@
 #      booked br_ref+br_unref pair with the entry hook and the GOT hook, a
 #      pair nested in hooked calls for the same object, mallocs and
 #      syscalls per booked call, bytes per live object checked in a log
+#   7. the example gateway's relay throughput (packets/s) under tally with
+#      its rules, against the same gateway without it (target >= 95 %)
 #
 # Knobs (environment): BENCH_ROUNDS (11), BENCH_N (iterations per round,
 # 50000), BENCH_REF_N (reference pairs per round, 50000), BENCH_CHAIN (noinline frames above main, 12), BENCH_GEN (socket+
-# close pairs for the analyzer's log, 500000), BENCH_PERF=1 (also `perf
+# close pairs for the analyzer's log, 500000), BENCH_RELAY_ROUNDS (7),
+# BENCH_RELAY_PACKETS (packets per publisher, 4 publishers, 25000), BENCH_PERF=1 (also `perf
 # record -g` the depth-16 run and print where the time goes), BENCH_RAW=1
 # (print every round).
 set -eu
@@ -40,13 +43,14 @@ SKIP_MAX=$(sed -n 's/^#define UNWIND_SKIP_MAX \([0-9]*\).*/\1/p' shim/unwind.h)
 SKIP_MAX=${SKIP_MAX:?cannot read UNWIND_SKIP_MAX from shim/unwind.h}
 
 PROG=build/bench/bench_socket
+GATEWAY=build/examples/gateway
 REFPROG=build/bench/bench_ref
 LOGSTAT=build/bench/logstat
 TALLY=build/tally
 LIB=$PWD/build/libtally.so
 CM=$PWD/build/bench/libcountmalloc.so
 
-for f in "$PROG" "$REFPROG" "$LOGSTAT" "$TALLY" "$LIB" "$CM"; do
+for f in "$PROG" "$REFPROG" "$LOGSTAT" "$TALLY" "$LIB" "$CM" "$GATEWAY"; do
 	[ -e "$f" ] || { echo "bench: $f missing; run make bench" >&2; exit 2; }
 done
 
@@ -490,5 +494,47 @@ awk -v a="$(cat "$DIR/rsys.entry")" -v b="$(cat "$DIR/rsys.got")" \
 	printf "syscalls and mallocs per booked call must be 0: %s\n", z ? "MET" : "NOT MET"
 	printf "objects_live and LIVE slots must equal the %d objects left live: %s\n", m,
 		(l == m && s == m) ? "MET" : "NOT MET" }'
+# ---- 7: the example gateway's relay throughput --------------------------
+
+# The gateway's built-in driver feeds 4 publishers in turn and prints the
+# packets per second of the feeding (first packet to the reply that all
+# were relayed): each packet is received, referenced and unreferenced once
+# through the exported gw_publisher_ref/unref that the rules hook.  Ports
+# off the tests' range.  Rounds interleave without / with / with the event
+# area full (what a run of weeks sees: events are dropped, the books and
+# stacks are kept).
+RR=${BENCH_RELAY_ROUNDS:-7}
+RP=${BENCH_RELAY_PACKETS:-25000}
+relay_pps() {
+	"$@" "$GATEWAY" --ports 34000-34099 --cycles 4 --packets "$RP" |
+		sed -n 's/^driver: relayed in .*: \([0-9]*\) packets\/s$/\1/p'
+}
+for ((round = 1; round <= RR; round++)); do
+	w=$(relay_pps env)
+	s=$(relay_pps with_shim relay TALLY_RULES=gateway)
+	rm -f "$DIR"/relay.[0-9]*
+	f=$(relay_pps with_shim relay TALLY_RULES=gateway TALLY_LOG_SIZE=1M)
+	rm -f "$DIR"/relay.[0-9]*
+	[ -n "$w" ] && [ -n "$s" ] && [ -n "$f" ] ||
+		{ echo "bench: the gateway printed no relay rate" >&2; exit 1; }
+	echo "$w" >>"$DIR/relay.bare"
+	awk -v a="$s" -v b="$w" 'BEGIN { printf "%.2f\n", 100 * a / b }' >>"$DIR/relay.pct"
+	awk -v a="$f" -v b="$w" 'BEGIN { printf "%.2f\n", 100 * a / b }' >>"$DIR/relay.fullpct"
+done
+
+echo
+echo "== 7: the example gateway's relay throughput ($RR interleaved rounds, 4 x $RP packets)"
+printf '%-46s %10s %10s\n' "" "p50" "p90"
+printf '%-46s %10s %10s\n' "without tally (packets/s)" "$(pct 50 "$DIR/relay.bare" %.0f)" "-"
+printf '%-46s %9s%% %9s%%\n' "under tally, rules gateway, depth 32" \
+	"$(pct 50 "$DIR/relay.pct")" "$(pct 10 "$DIR/relay.pct")"
+printf '%-46s %9s%% %9s%%\n' "same, event area full (weeks-long run)" \
+	"$(pct 50 "$DIR/relay.fullpct")" "$(pct 10 "$DIR/relay.fullpct")"
+echo "(per round: packets/s with tally / without, in %; the p90 column is the"
+echo " 10th percentile of the ratio, i.e. the worse rounds)"
+awk -v v="$(pct 50 "$DIR/relay.pct")" -v f="$(pct 50 "$DIR/relay.fullpct")" 'BEGIN {
+	printf "target >= 95 %% of the relay throughput: %s (%.1f %%; %.1f %% with the event area full)\n",
+		(v >= 95) ? "MET" : "MISSED", v, f }'
+
 echo
 echo "bench: $((SECONDS - started)) s"

@@ -31,6 +31,8 @@ struct driver_result {
 	unsigned adds_ok;
 	unsigned adds_refused;	/* error 499 replies */
 	uint64_t packets_sent;
+	uint64_t feed_ns;	/* time from each publisher's first packet to
+				 * the reply that all of them were relayed */
 	int error;		/* 0, or -errno of the failure that ended the run */
 };
 

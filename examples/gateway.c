@@ -140,6 +140,10 @@ int main(int argc, char **argv)
 		       " sent%s\n", dres.cycles, dres.adds_ok, dres.adds_refused,
 		       (unsigned long long)dres.packets_sent,
 		       dres.error ? ", FAILED" : "");
+		if (dres.packets_sent && dres.feed_ns)
+			printf("driver: relayed in %.3f s: %.0f packets/s\n",
+			       dres.feed_ns / 1e9,
+			       dres.packets_sent * 1e9 / dres.feed_ns);
 	}
 
 out_control:
