@@ -182,42 +182,18 @@ static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *b
 }
 
 /* Failures a program expects in normal operation are not failures. */
-static bool is_failure(const struct tally_event *ev)
+static bool is_failure(uint16_t kind, int err)
 {
-	if (ev->result >= 0)
-		return false;
-	switch (ev->kind) {
+	switch (kind) {
 	case TALLY_EV_SOCKET: case TALLY_EV_SOCKETPAIR: case TALLY_EV_BIND: case TALLY_EV_LISTEN:
 		return true;
 	case TALLY_EV_ACCEPT:
-		return ev->err != EAGAIN && ev->err != EWOULDBLOCK && ev->err != EINTR &&
-		       ev->err != ECONNABORTED;
+		return err != EAGAIN && err != EWOULDBLOCK && err != EINTR && err != ECONNABORTED;
 	case TALLY_EV_CONNECT:
-		return ev->err != EINPROGRESS && ev->err != EINTR && ev->err != EALREADY &&
-		       ev->err != EISCONN;
+		return err != EINPROGRESS && err != EINTR && err != EALREADY && err != EISCONN;
 	default:
 		return false;
 	}
-}
-
-static void add_failure(GHashTable *failures, GPtrArray *list, const struct tally_event *ev)
-{
-	uint64_t key = ((uint64_t)ev->kind << 48) ^ ((uint64_t)(uint16_t)ev->err << 32) ^ ev->stack_id;
-	struct failure *f = g_hash_table_lookup(failures, &key);
-
-	if (!f) {
-		f = g_new0(struct failure, 1);
-		f->kind = ev->kind;
-		f->err = ev->err;
-		f->stack_id = ev->stack_id;
-		f->first_ns = ev->time_ns;
-		uint64_t *k = g_new(uint64_t, 1);
-		*k = key;
-		g_hash_table_insert(failures, k, f);
-		g_ptr_array_add(list, f);
-	}
-	f->count++;
-	f->last_ns = ev->time_ns;
 }
 
 static struct anomaly *anomaly_get(GHashTable *by_key, GPtrArray *list, const char *kind,
@@ -237,11 +213,44 @@ static struct anomaly *anomaly_get(GHashTable *by_key, GPtrArray *list, const ch
 	return an;
 }
 
-static void walk_events(struct analysis *a)
+/* Failed calls and anomalies come from the tallies, which count every one
+ * whatever happened to the event area. */
+static void walk_tallies(struct analysis *a, GHashTable *anomalies)
 {
 	const struct logread *lr = a->lr;
-	GHashTable *failures = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	GHashTable *anomalies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (uint32_t i = 0; i < lr->hdr.max_tallies; i++) {
+		struct tally_tally t;
+		if (!logread_tally(lr, i, &t))
+			continue;
+		uint16_t kind = TALLY_TALLY_KIND(t.key), detail = TALLY_TALLY_DETAIL(t.key);
+		uint32_t stack = TALLY_TALLY_STACK(t.key);
+		int64_t first = t.first_ns ? t.first_ns : t.last_ns;
+		if (is_failure(kind, detail)) {
+			struct failure *f = g_new0(struct failure, 1);
+			f->kind = kind;
+			f->err = detail;
+			f->stack_id = stack;
+			f->count = t.count;
+			f->first_ns = first;
+			f->last_ns = t.last_ns;
+			g_ptr_array_add(a->failures, f);
+		} else if (kind == TALLY_EV_CLOSE && detail == EBADF) {
+			anomaly_get(anomalies, a->anomalies, "double-close", stack)->count += t.count;
+		} else if (kind == TALLY_EV_REUSE) {
+			anomaly_get(anomalies, a->anomalies, "closed-unseen", 0)->count += t.count;
+		}
+		if (t.last_ns > a->last_seen_ns)
+			a->last_seen_ns = t.last_ns;
+	}
+	a->tallies_lost = __atomic_load_n(&((const struct tally_header *)lr->base)->tallies_lost,
+	                                  __ATOMIC_RELAXED);
+}
+
+/* The events: how many are readable, and the fds of the first anomalies. */
+static void walk_events(struct analysis *a, GHashTable *anomalies)
+{
+	const struct logread *lr = a->lr;
 
 	for (uint64_t seq = 0; seq < lr->events_readable; seq++) {
 		struct tally_event ev;
@@ -252,21 +261,22 @@ static void walk_events(struct analysis *a)
 		a->events_recorded++;
 		if (ev.time_ns > a->last_seen_ns)
 			a->last_seen_ns = ev.time_ns;
-		if (is_failure(&ev))
-			add_failure(failures, a->failures, &ev);
-		if (ev.kind == TALLY_EV_CLOSE && ev.result < 0 && ev.err == EBADF) {
-			struct anomaly *an = anomaly_get(anomalies, a->anomalies, "double-close",
-			                                 ev.stack_id);
-			if (an->count++ < ANOMALY_FDS_MAX)
-				g_array_append_val(an->fds, ev.fd);
-		} else if (ev.kind == TALLY_EV_REUSE) {
-			struct anomaly *an = anomaly_get(anomalies, a->anomalies, "closed-unseen", 0);
-			if (an->count++ < ANOMALY_FDS_MAX)
-				g_array_append_val(an->fds, ev.fd);
-		}
+		const char *kind = NULL;
+		if (ev.kind == TALLY_EV_CLOSE && ev.result < 0 && ev.err == EBADF)
+			kind = "double-close";
+		else if (ev.kind == TALLY_EV_REUSE)
+			kind = "closed-unseen";
+		if (!kind)
+			continue;
+		/* The tallies know every one; an event of a key they lost (table
+		 * full) still shows. */
+		struct anomaly *an = anomaly_get(anomalies, a->anomalies, kind,
+		                                 ev.kind == TALLY_EV_REUSE ? 0 : ev.stack_id);
+		if (an->fds->len < ANOMALY_FDS_MAX)
+			g_array_append_val(an->fds, ev.fd);
+		if (an->count < an->fds->len)
+			an->count = an->fds->len;
 	}
-	g_hash_table_destroy(failures);
-	g_hash_table_destroy(anomalies);
 }
 
 /* The log's "now" for rates: when the process exited or exec'd; the
@@ -329,7 +339,10 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 
 	collect_sites(a, by_stack, by_key);
 	collect_open(a, by_stack, by_key);
-	walk_events(a);
+	GHashTable *anomalies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	walk_tallies(a, anomalies);
+	walk_events(a, anomalies);
+	g_hash_table_destroy(anomalies);
 	a->end_ns = log_end(a);
 
 	g_ptr_array_sort(a->sites, by_open_desc);

@@ -4,9 +4,8 @@
  * by errno and stack, anomalies, and how complete the record is.
  *
  * Open sockets and per-site counts come from the state and stack tables,
- * which stay exact when the event area is full; failures and anomalies come
- * from the events, so they cover the recorded events only (the report says
- * how many were dropped).
+ * failures and anomalies from the tallies: all stay exact when the event
+ * area is full.  The events add the fds of the first anomalies.
  */
 #ifndef TALLY_ANALYSIS_H
 #define TALLY_ANALYSIS_H
@@ -39,15 +38,16 @@ struct failure {
 	uint16_t kind;                 /* enum tally_event_kind */
 	int err;
 	uint32_t stack_id;
-	unsigned count;
+	uint64_t count;                /* exact, from the tallies */
 	int64_t first_ns, last_ns;
 };
 
 /* Something that should not happen, e.g. closing an fd that is not open. */
 struct anomaly {
 	const char *kind;              /* "double-close", "closed-unseen" */
-	uint32_t stack_id;
-	unsigned count;
+	uint32_t stack_id;             /* 0: not taken (a close of an fd not
+	                                * open, past the first 1024) */
+	uint64_t count;                /* exact, from the tallies */
 	GArray *fds;                   /* int, the first ANOMALY_FDS_MAX */
 };
 
@@ -69,6 +69,8 @@ struct analysis {
 	uint64_t events_recorded;      /* with a valid record */
 	uint64_t events_torn;          /* claimed in the area but invalid */
 	uint64_t dropped;              /* not recorded: area full */
+	uint64_t tallies_lost;         /* failures/anomalies not counted: the
+	                                * tallies table had no room */
 	int64_t last_seen_ns;          /* newest event or socket creation */
 	int64_t end_ns;                /* the log's "now": exit, the present for
 	                                * a running process, else the last thing

@@ -47,7 +47,8 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 	if (h->max_stacks == 0 || h->stack_buckets == 0 ||
 	    (h->stack_buckets & (h->stack_buckets - 1)) || h->depth == 0 ||
 	    h->depth > TALLY_DEPTH_MAX || h->max_objects == 0 ||
-	    (h->max_objects & (h->max_objects - 1)) || h->rules_used > h->max_rules ||
+	    (h->max_objects & (h->max_objects - 1)) || h->max_tallies == 0 ||
+	    (h->max_tallies & (h->max_tallies - 1)) || h->rules_used > h->max_rules ||
 	    h->types_used > h->max_types || h->max_types > 65536 || h->max_rules > 65536)
 		return fail(err, errsz, path, "corrupt tally log (settings)");
 	if (!section_ok(lr, h->modules_off, h->max_modules, sizeof(struct tally_module)) ||
@@ -59,6 +60,7 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 	    !section_ok(lr, h->types_off, h->max_types, sizeof(struct tally_type)) ||
 	    !section_ok(lr, h->objkeys_off, h->max_objects, sizeof(uint64_t)) ||
 	    !section_ok(lr, h->objects_off, h->max_objects, sizeof(struct tally_object)) ||
+	    !section_ok(lr, h->tallies_off, h->max_tallies, sizeof(struct tally_tally)) ||
 	    !section_ok(lr, h->events_off, h->max_events, sizeof(struct tally_event)))
 		return fail(err, errsz, path, "corrupt tally log (a section lies outside the file)");
 	return 0;
@@ -92,8 +94,13 @@ int logread_open(struct logread *lr, const char *path, char *err, size_t errsz)
 		return fail(err, errsz, path, "empty file, not a tally log");
 	}
 	if ((uint64_t)st.st_size < TALLY_PAGE) {
+		/* Too short for a header: a log cut short, or no log at all. */
+		char magic[8];
+		bool ours = pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+		            memcmp(magic, TALLY_MAGIC, sizeof(magic)) == 0;
 		close(fd);
-		return fail(err, errsz, path, "truncated tally log (shorter than a header)");
+		return fail(err, errsz, path, ours ? "truncated tally log (shorter than a header)"
+		                                   : "not a tally log (bad magic)");
 	}
 	lr->size = (size_t)st.st_size;
 	lr->base = mmap(NULL, lr->size, PROT_READ, MAP_SHARED, fd, 0);
@@ -116,9 +123,26 @@ int logread_open(struct logread *lr, const char *path, char *err, size_t errsz)
 	lr->types = (const void *)(lr->base + h->types_off);
 	lr->objkeys = (const void *)(lr->base + h->objkeys_off);
 	lr->objects = (const void *)(lr->base + h->objects_off);
+	lr->tallies = (const void *)(lr->base + h->tallies_off);
 	lr->events = (const void *)(lr->base + h->events_off);
 	lr->events_readable = h->events_claimed < h->max_events ? h->events_claimed : h->max_events;
 	return 0;
+}
+
+bool logread_tally(const struct logread *lr, uint32_t i, struct tally_tally *out)
+{
+	const struct tally_tally *t;
+
+	if (i >= lr->hdr.max_tallies)
+		return false;
+	t = &lr->tallies[i];
+	/* count is added last (release): seen non-zero, the key and first_ns
+	 * before it are written. */
+	out->count = __atomic_load_n(&t->count, __ATOMIC_ACQUIRE);
+	out->key = __atomic_load_n(&t->key, __ATOMIC_RELAXED);
+	out->first_ns = __atomic_load_n(&t->first_ns, __ATOMIC_RELAXED);
+	out->last_ns = __atomic_load_n(&t->last_ns, __ATOMIC_RELAXED);
+	return out->count != 0 && (out->key >> 63) != 0;
 }
 
 void logread_close(struct logread *lr)

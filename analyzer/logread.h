@@ -29,6 +29,7 @@ struct logread {
 	const struct tally_type *types;      /* [hdr.max_types], used: types_used */
 	const uint64_t *objkeys;             /* [hdr.max_objects] */
 	const struct tally_object *objects;  /* [hdr.max_objects] */
+	const struct tally_tally *tallies;   /* [hdr.max_tallies] */
 	const struct tally_event *events;
 	uint64_t events_readable;      /* min(events_claimed, max_events) */
 	char path[4096];
@@ -45,6 +46,10 @@ bool logread_event(const struct logread *lr, uint64_t seq, struct tally_event *o
 /* The committed stack `id` (frames innermost first), or NULL. */
 const struct tally_stack *logread_stack(const struct logread *lr, uint32_t id,
                                         const uint64_t **frames);
+
+/* A copy of tallies entry i if it is in use (key set, counted at least
+ * once). */
+bool logread_tally(const struct logread *lr, uint32_t i, struct tally_tally *out);
 
 /* A consistent copy of fd's slot if it holds an open socket. */
 bool logread_slot(const struct logread *lr, uint32_t fd, struct tally_fd_slot *out);

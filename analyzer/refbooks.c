@@ -8,6 +8,7 @@
 #include "stackfmt.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -698,34 +699,58 @@ static struct book_link *link_sockets(const struct books *b, const struct book_g
 
 /* ---- violations ------------------------------------------------------------ */
 
+static struct book_violation *violation_get(struct books *b, GHashTable *by_key,
+                                            uint16_t kind, int type, uint32_t stack,
+                                            bool certain)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "%d/%d/%u/%d", kind, type, stack, certain);
+	struct book_violation *v = g_hash_table_lookup(by_key, key);
+	if (!v) {
+		v = g_new0(struct book_violation, 1);
+		v->kind = kind;
+		v->type = type;
+		v->stack_id = stack;
+		v->certain = certain;
+		v->fds = g_array_new(FALSE, FALSE, sizeof(int));
+		g_hash_table_insert(by_key, g_strdup(key), v);
+		g_ptr_array_add(b->violations, v);
+	}
+	return v;
+}
+
+/* Counts from the tallies (exact); the fds of double closes from the
+ * events that were recorded. */
 static void collect_violations(struct books *b)
 {
 	const struct logread *lr = b->a->lr;
 	GHashTable *by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
+	for (uint32_t i = 0; i < lr->hdr.max_tallies; i++) {
+		struct tally_tally t;
+		if (!logread_tally(lr, i, &t) || TALLY_TALLY_KIND(t.key) != TALLY_EV_VIOLATION)
+			continue;
+		uint16_t d = TALLY_TALLY_DETAIL(t.key);
+		struct book_violation *v = violation_get(b, by_key, TALLY_VIOL_KIND(d),
+		                                         TALLY_VIOL_TYPE(d), TALLY_TALLY_STACK(t.key),
+		                                         TALLY_VIOL_CERTAIN(d));
+		v->count += t.count;
+		if (v->certain)
+			b->certain_violations += t.count;
+	}
 	for (uint64_t seq = 0; seq < lr->events_readable; seq++) {
 		struct tally_event ev;
-		if (!logread_event(lr, seq, &ev) || ev.kind != TALLY_EV_VIOLATION)
+		if (!logread_event(lr, seq, &ev) || ev.kind != TALLY_EV_VIOLATION ||
+		    ev.arg != TALLY_VIOL_DOUBLE_CLOSE)
 			continue;
-		bool certain = ev.u.obj.detail & TALLY_OBJD_CERTAIN;
-		int type = ev.arg == TALLY_VIOL_DOUBLE_CLOSE ? -1 : ev.u.obj.type;
-		char key[64];
-		snprintf(key, sizeof(key), "%d/%d/%u/%d", ev.arg, type, ev.stack_id, certain);
-		struct book_violation *v = g_hash_table_lookup(by_key, key);
-		if (!v) {
-			v = g_new0(struct book_violation, 1);
-			v->kind = (uint16_t)ev.arg;
-			v->type = type;
-			v->stack_id = ev.stack_id;
-			v->certain = certain;
-			v->fds = g_array_new(FALSE, FALSE, sizeof(int));
-			g_hash_table_insert(by_key, g_strdup(key), v);
-			g_ptr_array_add(b->violations, v);
-		}
-		if (v->kind == TALLY_VIOL_DOUBLE_CLOSE && v->count < ANOMALY_FDS_MAX)
+		struct book_violation *v = violation_get(b, by_key, TALLY_VIOL_DOUBLE_CLOSE, -1,
+		                                         ev.stack_id, true);
+		if (v->fds->len < ANOMALY_FDS_MAX)
 			g_array_append_val(v->fds, ev.fd);
-		v->count++;
-		b->certain_violations += certain;
+		if (v->count < v->fds->len) {   /* the tallies lost it (table full) */
+			b->certain_violations += v->fds->len - v->count;
+			v->count = v->fds->len;
+		}
 	}
 	g_hash_table_destroy(by_key);
 }
@@ -852,6 +877,7 @@ int books_check(const struct books *b, unsigned *leaked, unsigned *violations)
 	if (leaked)
 		*leaked = b->leaked;
 	if (violations)
-		*violations = b->certain_violations;
+		*violations = b->certain_violations > UINT_MAX ? UINT_MAX
+		                                               : (unsigned)b->certain_violations;
 	return b->leaked || b->certain_violations;
 }

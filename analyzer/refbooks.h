@@ -106,7 +106,7 @@ struct book_violation {
 	int type;                      /* type index; -1 for double-close */
 	uint32_t stack_id;
 	bool certain;                  /* the type's books were complete */
-	unsigned count;
+	uint64_t count;                /* exact, from the tallies */
 	GArray *fds;                   /* int: double-close, the first
 	                                * ANOMALY_FDS_MAX fds */
 };
@@ -124,7 +124,7 @@ struct books {
 	uint64_t violations_total;     /* every one seen (header, exact) */
 	unsigned live;                 /* live objects in the books */
 	unsigned leaked;               /* of those, leaked (struct book_object) */
-	unsigned certain_violations;   /* recorded ones that are certain */
+	uint64_t certain_violations;   /* of those, certain */
 	unsigned trees_skipped;        /* groups without a tree (node budget) */
 	uint64_t cells_dropped;        /* cells not merged into a tree (budget) */
 };

@@ -358,7 +358,7 @@ static void json_violations(FILE *out, const struct books *b, struct symbolizer 
 			json_string_n(out, lr->types[v->type].name, sizeof(lr->types[0].name));
 		else
 			fputs("null", out);
-		fprintf(out, ",\"count\":%u,\"certain\":%s", v->count, v->certain ? "true" : "false");
+		fprintf(out, ",\"count\":%" PRIu64 ",\"certain\":%s", v->count, v->certain ? "true" : "false");
 		if (v->kind == TALLY_VIOL_DOUBLE_CLOSE) {
 			fputs(",\"fds\":", out);
 			json_ints(out, v->fds);
@@ -465,7 +465,7 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		json_string(out, analysis_call_name(f->kind));
 		fputs(",\"errno\":", out);
 		json_string(out, stackfmt_errno(f->err));
-		fprintf(out, ",\"count\":%u,\"first\":", f->count);
+		fprintf(out, ",\"count\":%" PRIu64 ",\"first\":", f->count);
 		json_time(out, lr, f->first_ns);
 		fputs(",\"last\":", out);
 		json_time(out, lr, f->last_ns);
@@ -478,7 +478,7 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		const struct anomaly *an = a->anomalies->pdata[i];
 		fprintf(out, "%s{\"kind\":", i ? "," : "");
 		json_string(out, an->kind);
-		fprintf(out, ",\"count\":%u,\"fds\":", an->count);
+		fprintf(out, ",\"count\":%" PRIu64 ",\"fds\":", an->count);
 		json_ints(out, an->fds);
 		fputs(",\"stack\":", out);
 		json_stack(out, sym, lr, an->stack_id);
@@ -487,6 +487,7 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	fputs("]", out);
 	json_books(out, a, sym);
 	fprintf(out, ",\"closes_not_open\":%" PRIu64, h->closes_not_open);
+	fprintf(out, ",\"tallies_lost\":%" PRIu64, a->tallies_lost);
 	if (budget)
 		json_budget(out, a, budget);
 	fprintf(out, ",\"dropped\":%" PRIu64, a->dropped);

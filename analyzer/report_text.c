@@ -8,6 +8,7 @@
 #include "stackfmt.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -590,20 +591,20 @@ static void text_types(FILE *out, const struct books *b, struct symbolizer *sym,
 static void text_violations(FILE *out, const struct books *b, struct symbolizer *sym,
                             const struct report_opts *o)
 {
-	unsigned recorded = 0;
+	uint64_t tallied = 0;
 
 	if (!b->violations_total && !b->violations->len)
 		return;
 	for (guint i = 0; i < b->violations->len; i++)
-		recorded += ((const struct book_violation *)b->violations->pdata[i])->count;
+		tallied += ((const struct book_violation *)b->violations->pdata[i])->count;
 	fprintf(out, "\nreference violations: %" PRIu64 " in all (enforcement: %s)", b->violations_total,
 	        b->a->lr->hdr.enforce == TALLY_ENFORCE_ABORT ? "abort when certain" : "log");
-	if (recorded < b->violations_total)
-		fprintf(out, "; the %u recorded are shown", recorded);
+	if (tallied < b->violations_total)
+		fprintf(out, "; %" PRIu64 " are shown (tallies table full)", tallied);
 	fputs(":\n", out);
 	for (guint i = 0; i < b->violations->len; i++) {
 		const struct book_violation *v = b->violations->pdata[i];
-		fprintf(out, "  %u x %s", v->count, books_violation_name(v->kind));
+		fprintf(out, "  %" PRIu64 " x %s", v->count, books_violation_name(v->kind));
 		if (v->type >= 0 && (unsigned)v->type < b->a->lr->hdr.types_used &&
 		    (unsigned)v->type < b->a->lr->hdr.max_types) {
 			fputs(" of ", out);
@@ -612,7 +613,7 @@ static void text_violations(FILE *out, const struct books *b, struct symbolizer 
 		fputs(v->certain ? ", certain" : ", not certain (the type's books are incomplete)", out);
 		if (v->fds->len) {
 			fputs(", ", out);
-			text_fds(out, v->fds, v->count);
+			text_fds(out, v->fds, v->count > UINT_MAX ? UINT_MAX : (unsigned)v->count);
 		}
 		fputc('\n', out);
 		text_stack(out, sym, b->a->lr, v->stack_id, o->max_frames, "    ");
@@ -760,37 +761,37 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		fputs("\nfailed calls:\n", out);
 	for (guint i = 0; i < a->failures->len; i++) {
 		const struct failure *f = a->failures->pdata[i];
-		fprintf(out, "  %u x %s failed with %s\n", f->count, analysis_call_name(f->kind),
+		fprintf(out, "  %" PRIu64 " x %s failed with %s\n", f->count, analysis_call_name(f->kind),
 		        stackfmt_errno(f->err));
 		text_stack(out, sym, lr, f->stack_id, o->max_frames, "    ");
 	}
 	if (a->anomalies->len)
 		fputs("\nanomalies:\n", out);
-	uint64_t recorded = 0;
-	for (guint i = 0; i < a->anomalies->len; i++) {
-		const struct anomaly *an = a->anomalies->pdata[i];
-		if (strcmp(an->kind, "double-close") == 0)
-			recorded += an->count;
-	}
-	if (h->closes_not_open > recorded)
-		fprintf(out, "  (%" PRIu64 " closes of fds that were not open in all; the first %" PRIu64
-		        " are shown with their stacks)\n", h->closes_not_open, recorded);
 	for (guint i = 0; i < a->anomalies->len; i++) {
 		const struct anomaly *an = a->anomalies->pdata[i];
 		const char *what = strcmp(an->kind, "double-close") == 0
 		                   ? "close of an fd that was not open"
 		                   : "socket fd reused without a close the shim could see";
-		fprintf(out, "  %u x %s (%s), ", an->count, an->kind, what);
-		text_fds(out, an->fds, an->count);
+		fprintf(out, "  %" PRIu64 " x %s (%s)", an->count, an->kind, what);
+		if (an->fds->len) {
+			fputs(", ", out);
+			text_fds(out, an->fds, an->count > UINT_MAX ? UINT_MAX : (unsigned)an->count);
+		}
+		if (!an->stack_id && strcmp(an->kind, "double-close") == 0)
+			fputs(", stacks not taken (past the first 1024 such closes: a program "
+			      "closing every fd)", out);
 		fputc('\n', out);
 		if (an->stack_id)
 			text_stack(out, sym, lr, an->stack_id, o->max_frames, "    ");
 	}
+	if (a->tallies_lost)
+		fprintf(out, "  and %" PRIu64 " failed calls or anomalies not counted above (tallies "
+		        "table full)\n", a->tallies_lost);
 
 	fprintf(out, "\nevents: %" PRIu64 " recorded", a->events_recorded);
 	if (a->dropped)
-		fprintf(out, ", %" PRIu64 " DROPPED (event area full: failures and anomalies "
-		        "after that are not counted; open sockets are still exact)", a->dropped);
+		fprintf(out, ", %" PRIu64 " DROPPED (event area full: the timeline ends there; open "
+		        "sockets, failed calls, anomalies and books are still exact)", a->dropped);
 	if (a->events_torn)
 		fprintf(out, ", %" PRIu64 " torn or unfinished records skipped", a->events_torn);
 	fputc('\n', out);

@@ -17,7 +17,8 @@
 
 /* Closes of fds that are not open are counted, and the first few recorded
  * with their stack: a daemon closing every fd up to RLIMIT_NOFILE at start
- * would otherwise fill the event area with them. */
+ * would otherwise fill the event area with them, and pay for a stack each.
+ * A double close of a socket always gets both: it is a bug. */
 #define NOT_OPEN_RECORDED 1024
 
 static int record_not_open(void)
@@ -26,24 +27,32 @@ static int record_not_open(void)
 	return n < NOT_OPEN_RECORDED;
 }
 
-/* A close failing with EBADF where the program closed a socket before,
- * and nothing took the number since: a double close, which in a threaded
- * program closes somebody else's fd the day the number is reused. */
-static void enforce_double_close(struct rec *cause, int fd)
+/* The serial of the socket last closed at fd, while nothing took the
+ * number since; 0 when there is none. */
+static uint64_t socket_closed_at(int fd)
 {
 	const struct tally_fd_slot *s = fdstate_slot(&g_shim.log, fd);
 
-	if (!s || !__atomic_load_n(&s->closed_serial, __ATOMIC_RELAXED))
-		return;
+	return s ? __atomic_load_n(&s->closed_serial, __ATOMIC_RELAXED) : 0;
+}
+
+/* A close failing with EBADF where the program closed a socket before,
+ * and nothing took the number since: a double close, which in a threaded
+ * program closes somebody else's fd the day the number is reused. */
+static void enforce_double_close(struct rec *cause, uint64_t closed_serial)
+{
 	struct rec v = *cause;
 	v.ev.kind = TALLY_EV_VIOLATION;
 	v.ev.arg = TALLY_VIOL_DOUBLE_CLOSE;
-	v.ev.u.obj.addr = s->closed_serial;
+	v.ev.u.obj.addr = closed_serial;
 	v.ev.u.obj.detail = TALLY_OBJD_CERTAIN;
 	if (!v.ev.stack_id)
 		rec_stack(&v);
 	v.seq = UINT64_MAX;
 	rec_commit(&v);
+	tallies_add(&g_shim.log, TALLY_EV_VIOLATION,
+	            TALLY_VIOL_DETAIL(TALLY_VIOL_DOUBLE_CLOSE, 1, -1), v.ev.stack_id,
+	            v.ev.time_ns);
 	__atomic_fetch_add(&g_shim.log.hdr->violations, 1, __ATOMIC_RELAXED);
 	if (g_shim.log.hdr->enforce == TALLY_ENFORCE_ABORT)
 		abort();   /* recorded first: the log says why */
@@ -68,19 +77,24 @@ EXPORT int close(int fd)
 	 * are recorded cheaply, to follow fd reuse. */
 	if (rec_begin(&r, TALLY_EV_CLOSE, fd, ret, errno)) {
 		int not_open = ret < 0 && saved_errno__ == EBADF, keep = 1;
+		uint64_t closed_before = not_open && !serial ? socket_closed_at(fd) : 0;
 		if (serial) {
 			r.ev.flags |= TALLY_EVF_SOCKET_FD;
 			r.ev.u.close.serial = serial & ~TALLY_SERIAL_CLOSING;
 			rec_stack(&r);
 		} else if (not_open) {
-			keep = record_not_open();   /* past the first 1024: counted only */
+			/* past the first 1024: counted, without a stack */
+			keep = record_not_open() || closed_before;
 			if (keep)
 				rec_stack(&r);
+			else
+				tallies_add(&g_shim.log, TALLY_EV_CLOSE, EBADF, TALLY_STACK_NONE,
+				            r.ev.time_ns);
 		}
 		if (keep)
 			rec_commit(&r);
-		if (not_open && !serial)
-			enforce_double_close(&r, fd);
+		if (closed_before)
+			enforce_double_close(&r, closed_before);
 		rec_end(&r);
 	}
 	RESTORE_ERRNO;

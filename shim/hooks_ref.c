@@ -70,6 +70,9 @@ static void record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint6
 		v.ev.u.obj.detail = res.certain ? TALLY_OBJD_CERTAIN : 0;
 		v.seq = UINT64_MAX;
 		rec_commit(&v);
+		tallies_add(log, TALLY_EV_VIOLATION,
+		            TALLY_VIOL_DETAIL(res.violation, res.certain, res.type),
+		            v.ev.stack_id, v.ev.time_ns);
 		if (res.certain && log->hdr->enforce == TALLY_ENFORCE_ABORT)
 			abort();   /* recorded first: the log says why */
 	}

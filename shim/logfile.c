@@ -66,6 +66,9 @@ uint64_t log_layout(const struct tally_settings *s, struct tally_header *hdr)
 	off = round_page(off + (uint64_t)hdr->max_objects * sizeof(uint64_t));
 	hdr->objects_off = off;
 	off = round_page(off + (uint64_t)hdr->max_objects * sizeof(struct tally_object));
+	hdr->max_tallies = TALLY_MAX_TALLIES;
+	hdr->tallies_off = off;
+	off = round_page(off + (uint64_t)hdr->max_tallies * sizeof(struct tally_tally));
 	hdr->events_off = off;
 
 	size = s->log_size > off ? s->log_size : off;
@@ -94,6 +97,7 @@ void log_view(struct tally_log *log, void *base, size_t size)
 	log->types = (struct tally_type *)(b + hdr->types_off);
 	log->objkeys = (uint64_t *)(b + hdr->objkeys_off);
 	log->objects = (struct tally_object *)(b + hdr->objects_off);
+	log->tallies = (struct tally_tally *)(b + hdr->tallies_off);
 	log->events = (struct tally_event *)(b + hdr->events_off);
 }
 
@@ -346,6 +350,7 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	h->exit_state = TALLY_RUNNING;
 	h->exit_mono_ns = 0;
 	h->closes_not_open = 0;
+	h->tallies_lost = 0;   /* the child's tallies section starts empty */
 	h->sockets_created = inherited;   /* the child starts with these open */
 	h->sockets_inherited = inherited;
 	h->max_events = child_events;

@@ -31,6 +31,7 @@ struct tally_log {
 	struct tally_type *types;
 	uint64_t *objkeys;
 	struct tally_object *objects;
+	struct tally_tally *tallies;
 	struct tally_event *events;
 	char path[TALLY_PATH_MAX];
 	int closing_ranges;            /* close_range calls under way */

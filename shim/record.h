@@ -29,6 +29,7 @@
 
 #include "logfile.h"
 #include "settings.h"
+#include "tallies.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -120,6 +121,10 @@ static inline void rec_commit(struct rec *r)
 
 	if (r->seq == UINT64_MAX)
 		rec_claim(r);
+	/* Failed calls are counted apart as well: exact when events drop. */
+	if (unlikely(r->ev.result < 0) && tallies_wanted(r->ev.kind))
+		tallies_add(&g_shim.log, r->ev.kind, (uint16_t)r->ev.err, r->ev.stack_id,
+		            r->ev.time_ns);
 	if (unlikely(r->seq >= hdr->max_events)) {
 		__atomic_fetch_add(&hdr->dropped[TALLY_DROP_FULL], 1, __ATOMIC_RELAXED);
 		return;

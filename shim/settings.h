@@ -19,6 +19,8 @@
 #define TALLY_DEFAULT_MAX_OBJECTS 65536u
 #define TALLY_MAX_RULES 256u
 #define TALLY_MAX_TYPES 64u
+/* Distinct (kind, errno, stack) of failed calls and anomalies: 128 KiB. */
+#define TALLY_MAX_TALLIES 4096u
 
 /* TALLY_HOOK: how reference functions are intercepted. */
 enum tally_hook_mode {

@@ -40,6 +40,7 @@ static void note_unseen_close(int fd, uint64_t serial)
 	r.ev.flags = TALLY_EVF_SOCKET_FD | TALLY_EVF_IMPLICIT;
 	r.ev.u.close.serial = serial & ~TALLY_SERIAL_CLOSING;
 	rec_commit(&r);
+	tallies_add(&g_shim.log, TALLY_EV_REUSE, 0, TALLY_STACK_NONE, r.ev.time_ns);
 	rec_end(&r);
 }
 

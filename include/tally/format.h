@@ -18,6 +18,9 @@
  *                                                 blind-spot counters (v2)
  *   objkeys  uint64_t             [max_objects]   address of each object slot
  *   objects  struct tally_object  [max_objects]   per-object books (v2)
+ *   tallies  struct tally_tally   [max_tallies]   failed calls, anomalies and
+ *                                                 violations counted by kind,
+ *                                                 errno and stack (v3)
  *   events   struct tally_event   [max_events]    event records, in claim order
  *
  * Readers must check magic, version, header_size and that every section lies
@@ -32,7 +35,7 @@
 #include <stdint.h>
 
 #define TALLY_MAGIC "TALLYLOG"          /* 8 bytes, no terminator stored */
-#define TALLY_FORMAT_VERSION 2u
+#define TALLY_FORMAT_VERSION 3u
 #define TALLY_PAGE 4096u
 
 #define TALLY_EXE_MAX 256
@@ -133,7 +136,14 @@ struct tally_header {
 	uint64_t violations;         /* enforcement violations seen (atomic) */
 	uint32_t object_lock;        /* tid holding the slot-claim lock, or 0 */
 	uint32_t pad1;
-	uint64_t reserved[17];       /* zero */
+
+	/* tallies (version 3) */
+	uint64_t tallies_off;
+	uint32_t max_tallies;        /* power of two */
+	uint32_t pad2;
+	uint64_t tallies_lost;       /* occurrences not tallied: no free entry
+	                              * near their key (atomic) */
+	uint64_t reserved[14];       /* zero */
 };
 
 /* ---- modules ----------------------------------------------------------- */
@@ -346,6 +356,49 @@ static inline uint32_t tally_object_hash(uint64_t addr, uint32_t max_objects)
 	return (uint32_t)(h >> 32) & (max_objects - 1);
 }
 
+/* ---- tallies (version 3) ------------------------------------------------ */
+
+/* Failed calls, closes of fds that were not open, sockets closed unseen and
+ * enforcement violations, counted per (event kind, detail, stack) in a
+ * fixed table: exact when the event area is full, so a log of weeks still
+ * shows the bind that failed with EADDRINUSE last night.  detail is the
+ * errno of a failed call, or for TALLY_EV_VIOLATION
+ * TALLY_VIOL_DETAIL(violation, certain, type).
+ *
+ * An entry is claimed by a compare-and-swap of its key from 0 and never
+ * freed; an entry lies within TALLY_TALLY_WINDOW entries of
+ * tally_tally_hash(key) (wrapping). */
+struct tally_tally {
+	uint64_t key;                /* TALLY_TALLY_KEY(...); 0 = free */
+	uint64_t count;              /* occurrences (atomic) */
+	int64_t first_ns;            /* first occurrence, CLOCK_MONOTONIC */
+	int64_t last_ns;             /* latest occurrence (approximate under
+	                              * concurrent updates) */
+};
+
+#define TALLY_TALLY_WINDOW 32u
+#define TALLY_TALLY_KEY(kind, detail, stack) \
+	((1ull << 63) | ((uint64_t)((kind) & 0x7fff) << 48) | \
+	 ((uint64_t)(uint16_t)(detail) << 32) | (uint32_t)(stack))
+#define TALLY_TALLY_KIND(key) ((uint16_t)(((key) >> 48) & 0x7fff))
+#define TALLY_TALLY_DETAIL(key) ((uint16_t)((key) >> 32))
+#define TALLY_TALLY_STACK(key) ((uint32_t)(key))
+
+/* A violation's detail: enum tally_violation in bits 0..7, bit 8 when
+ * certain (TALLY_OBJD_CERTAIN), the object type + 1 in bits 9..15 (0: no
+ * type, a double close). */
+#define TALLY_VIOL_DETAIL(viol, certain, type) \
+	((uint16_t)(((viol) & 0xff) | ((certain) ? 0x100 : 0) | ((((type) + 1) & 0x7f) << 9)))
+#define TALLY_VIOL_KIND(detail) ((detail) & 0xff)
+#define TALLY_VIOL_CERTAIN(detail) (((detail) >> 8) & 1)
+#define TALLY_VIOL_TYPE(detail) ((int)(((detail) >> 9) & 0x7f) - 1)
+
+static inline uint32_t tally_tally_hash(uint64_t key, uint32_t max_tallies)
+{
+	uint64_t h = key * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & (max_tallies - 1);
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 enum tally_event_kind {
@@ -439,6 +492,7 @@ _Static_assert(sizeof(struct tally_header) <= TALLY_PAGE, "header fits a page");
 _Static_assert(sizeof(struct tally_object) == 128, "object slot is 128 bytes");
 _Static_assert(sizeof(struct tally_type) == 144, "type entry size");
 _Static_assert(sizeof(struct tally_rule) == 136, "rule entry size");
+_Static_assert(sizeof(struct tally_tally) == 32, "tally entry is 32 bytes");
 
 /* The event check word: a 32-bit mix of bytes 4..63 and the sequence
  * number, never 0.  Mixing in the sequence makes a stale record from an

@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 	hdr = (const struct tally_header *)base;
 	if (memcmp(hdr->magic, TALLY_MAGIC, 8) != 0 || hdr->version != TALLY_FORMAT_VERSION ||
 	    hdr->header_size != sizeof(struct tally_header))
-		die("not a tally log of format version 2");
+		die("not a tally log of this format version");
 	if (hdr->max_objects & (hdr->max_objects - 1))
 		die("max_objects is not a power of two");
 

@@ -39,6 +39,7 @@
 #include "depot.h"
 #include "logfile.h"
 #include "logread.h"
+#include "tallies.h"
 #include "memlog.h"
 #include "modules.h"
 #include "report.h"
@@ -266,6 +267,17 @@ static void put_event(const struct tally_event *ev)
 	e.check = 0;
 	e.check = tally_event_check(&e, seq);
 	lg.events[seq] = e;
+}
+
+/* A violation as the shim records it: an event, and a count in the
+ * tallies (which the report takes its numbers from). */
+static void put_violation(const struct tally_event *ev)
+{
+	put_event(ev);
+	int type = ev->arg == TALLY_VIOL_DOUBLE_CLOSE ? -1 : ev->u.obj.type;
+	tallies_add(&lg, TALLY_EV_VIOLATION,
+	            TALLY_VIOL_DETAIL(ev->arg, ev->u.obj.detail & TALLY_OBJD_CERTAIN, type),
+	            ev->stack_id, ev->time_ns);
 }
 
 /* ---- reading it back -------------------------------------------------------- */
@@ -738,8 +750,9 @@ static void socket_made_beside_a_leak_on_its_thread_is_linked(void **state)
 	books_close(&r);
 }
 
-/* Violation events grouped by kind, type, stack and certainty, most
- * first; the header's total kept; certain ones counted for --check. */
+/* Violations grouped by kind, type, stack and certainty, most first,
+ * counted from the tallies; the fds of double closes from the events; the
+ * header's total kept; certain ones counted for --check. */
 static void violations_are_grouped(void **state)
 {
 	struct report_run r;
@@ -759,20 +772,20 @@ static void violations_are_grouped(void **state)
 		ev.arg = TALLY_VIOL_UNDERFLOW;
 		ev.stack_id = calls[0].stack;
 		ev.u.obj.detail = TALLY_OBJD_UNKNOWN | TALLY_OBJD_CERTAIN;
-		put_event(&ev);
+		put_violation(&ev);
 	}
 	ev.u.obj.detail = TALLY_OBJD_UNKNOWN;   /* books incomplete: not certain */
-	put_event(&ev);
+	put_violation(&ev);
 	for (int i = 0; i < 2; i++) {
 		ev.arg = TALLY_VIOL_AFTER_RELEASE;
 		ev.stack_id = calls[1].stack;
 		ev.u.obj.detail = TALLY_OBJD_CERTAIN;
-		put_event(&ev);
+		put_violation(&ev);
 	}
 	ev.arg = TALLY_VIOL_DOUBLE_CLOSE;
 	ev.fd = 7;
 	ev.stack_id = calls[3].stack;
-	put_event(&ev);
+	put_violation(&ev);
 	lg.hdr->violations = 9;
 
 	books_open(&r);
@@ -807,7 +820,8 @@ static void violations_are_grouped(void **state)
 	assert_int_equal(leaked, 0);
 
 	char *text = render(&r, false);
-	expect_in(text, "reference violations: 9 in all (enforcement: log); the 7 recorded are shown");
+	/* 2 of the 9 the header counts were lost (the tallies table was full) */
+	expect_in(text, "reference violations: 9 in all (enforcement: log); 7 are shown (tallies table full)");
 	expect_in(text, "3 x underflow of gw_publisher, certain");
 	expect_in(text, "1 x double-close, certain, fd 7");
 	g_free(text);

@@ -109,7 +109,7 @@ static void assert_layout_sound(const struct tally_settings *s)
 	assert_int_equal(size % TALLY_PAGE, 0);
 	const uint64_t off[] = { h.modules_off, h.stacks_off, h.index_off, h.frames_off,
 	                         h.state_off, h.rules_off, h.types_off, h.objkeys_off,
-	                         h.objects_off, h.events_off };
+	                         h.objects_off, h.tallies_off, h.events_off };
 	const uint64_t len[] = {
 		(uint64_t)h.max_modules * sizeof(struct tally_module),
 		(uint64_t)h.max_stacks * sizeof(struct tally_stack),
@@ -120,12 +120,13 @@ static void assert_layout_sound(const struct tally_settings *s)
 		(uint64_t)h.max_types * sizeof(struct tally_type),
 		(uint64_t)h.max_objects * sizeof(uint64_t),
 		(uint64_t)h.max_objects * sizeof(struct tally_object),
+		(uint64_t)h.max_tallies * sizeof(struct tally_tally),
 		h.max_events * sizeof(struct tally_event),
 	};
 	assert_int_equal(off[0], TALLY_PAGE);   /* the header has the first page */
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < 11; i++) {
 		assert_int_equal(off[i] % TALLY_PAGE, 0);
-		if (i < 9)
+		if (i < 10)
 			assert_true(off[i] + len[i] <= off[i + 1]);
 		else
 			assert_true(off[i] + len[i] <= h.file_size);
@@ -162,8 +163,10 @@ static void default_layout_known_offsets(void **state)
 	assert_int_equal(h.types_off, 13709312);    /* + 256 * 136, page rounded */
 	assert_int_equal(h.objkeys_off, 13721600);  /* + 64 * 144, page rounded */
 	assert_int_equal(h.objects_off, 14245888);  /* + 65536 * 8 */
-	assert_int_equal(h.events_off, 22634496);   /* + 65536 * 128 */
-	assert_int_equal(h.max_events, 694912);     /* (64M - events_off) / 64 */
+	assert_int_equal(h.tallies_off, 22634496);  /* + 65536 * 128 */
+	assert_int_equal(h.max_tallies, 4096);
+	assert_int_equal(h.events_off, 22765568);   /* + 4096 * 32 */
+	assert_int_equal(h.max_events, 692864);     /* (64M - events_off) / 64 */
 	assert_layout_sound(&s);
 }
 
@@ -203,11 +206,12 @@ static void small_tables_known_offsets(void **state)
 	assert_int_equal(h.types_off, 69632);       /* + 256 * 136, page rounded */
 	assert_int_equal(h.objkeys_off, 81920);     /* + 64 * 144, page rounded */
 	assert_int_equal(h.objects_off, 86016);     /* + 64 * 8, page rounded */
-	assert_int_equal(h.events_off, 94208);      /* + 64 * 128 */
-	assert_int_equal(h.max_events, 14912);
+	assert_int_equal(h.tallies_off, 94208);     /* + 64 * 128 */
+	assert_int_equal(h.events_off, 225280);     /* + 4096 * 32 */
+	assert_int_equal(h.max_events, 12864);
 }
 
-/* TALLY_LOG_SIZE=1M with the default tables: the tables alone are 21.6M,
+/* TALLY_LOG_SIZE=1M with the default tables: the tables alone are 21.7M,
  * so the file grows to hold 1024 events. */
 static void tiny_log_size_still_holds_1024_events(void **state)
 {
@@ -216,7 +220,7 @@ static void tiny_log_size_still_holds_1024_events(void **state)
 	memset(&h, 0, sizeof(h));
 
 	s.log_size = 1u << 20;
-	assert_int_equal(log_layout(&s, &h), 22634496 + 1024 * 64);
+	assert_int_equal(log_layout(&s, &h), 22765568 + 1024 * 64);
 	assert_int_equal(h.max_events, 1024);
 	assert_layout_sound(&s);
 }
@@ -240,6 +244,7 @@ static void view_points_into_the_sections(void **state)
 	assert_ptr_equal(log.index, buf + h.index_off);
 	assert_ptr_equal(log.frames, buf + h.frames_off);
 	assert_ptr_equal(log.state, buf + h.state_off);
+	assert_ptr_equal(log.tallies, (void *)(buf + h.tallies_off));
 	assert_ptr_equal(log.events, buf + h.events_off);
 	free(buf);
 }
@@ -328,7 +333,7 @@ static void a_new_log_is_private_allocated_and_stamped(void **state)
 	assert_string_equal(h->run_id, "run-7");
 	assert_int_equal(h->depth, 8);
 	assert_int_equal(h->max_fds, 64);
-	assert_int_equal(h->events_off, 94208);
+	assert_int_equal(h->events_off, 225280);
 	assert_int_equal(h->events_claimed, 0);
 	assert_int_equal(h->exit_state, TALLY_RUNNING);
 	assert_ptr_equal(log.events, (char *)log.base + h->events_off);

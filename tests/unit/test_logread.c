@@ -422,11 +422,19 @@ static void an_empty_file_is_refused(void **state)
 	assert_refused(path, "empty");
 }
 
+/* Shorter than a header: a log cut short if it starts with the magic,
+ * else no log at all. */
 static void a_100_byte_file_is_refused(void **state)
 {
 	char path[TALLY_PATH_MAX];
 	make_file("short", 100, path);
-	assert_refused(path, "truncated");
+	assert_refused(path, "not a tally log (bad magic)");
+	make_file("shortlog", 100, path);
+	int fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, TALLY_MAGIC, 8), 8);
+	close(fd);
+	assert_refused(path, "truncated tally log (shorter than a header)");
 }
 
 static void a_file_of_zeros_is_not_a_log(void **state)
