@@ -308,6 +308,11 @@ static void collect_objects(struct books *b, GHashTable *copies)
 		if (!live_object(lr, i, &o, &addr) || o.type >= b->types->len)
 			continue;
 		struct book_type *t = b->types->pdata[o.type];
+		if (o.flags & TALLY_OBJF_KEPT) {   /* the program keeps it for good */
+			t->kept++;
+			b->kept++;
+			continue;
+		}
 		char *site = analysis_stack_key(lr, o.create_stack);
 		char *key = g_strdup_printf("%u/%s", o.type, site);
 		struct book_group *g = g_hash_table_lookup(by_key, key);

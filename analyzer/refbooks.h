@@ -82,6 +82,8 @@ struct book_type {
 	                                * dec_unknown, untracked, unstacked and
 	                                * nested all 0 */
 	unsigned live, leaked;         /* over its groups */
+	unsigned kept;                 /* alive at exit, kept on purpose (its
+	                                * kept_if flag): in no group, no leak */
 	GPtrArray *groups;             /* struct book_group *, leaked first, then
 	                                * most alive first */
 };
@@ -122,7 +124,9 @@ struct books {
 	                                * first, those maybe handed over last */
 	GPtrArray *violations;         /* struct book_violation *, most first */
 	uint64_t violations_total;     /* every one seen (header, exact) */
-	unsigned live;                 /* live objects in the books */
+	unsigned live;                 /* live objects in the books, kept ones
+	                                * not included */
+	unsigned kept;                 /* alive at exit, kept on purpose */
 	unsigned leaked;               /* of those, leaked (struct book_object) */
 	uint64_t certain_violations;   /* of those, certain */
 	unsigned trees_skipped;        /* groups without a tree (node budget) */

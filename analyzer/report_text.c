@@ -571,8 +571,12 @@ static void text_types(FILE *out, const struct books *b, struct symbolizer *sym,
 		total += t->groups->len;
 		fputc('\n', out);
 		text_string_n(out, t->t.name, sizeof(t->t.name));
-		fprintf(out, ": %" PRIu64 " created, %" PRIu64 " freed, %u alive at the end, %u leaked; ",
-		        t->t.created, t->t.freed, t->live, t->leaked);
+		fprintf(out, ": %" PRIu64 " created, %" PRIu64 " freed, %u alive at the end, ",
+		        t->t.created, t->t.freed, t->live + t->kept);
+		if (t->kept)
+			fprintf(out, "%u of them kept on purpose for the life of the process (flagged "
+			        "so: its kept_if rule), ", t->kept);
+		fprintf(out, "%u leaked; ", t->leaked);
 		text_string(out, trust);
 		fputc('\n', out);
 		g_free(trust);
@@ -656,13 +660,19 @@ static void text_rules(FILE *out, const struct books *b)
 static void text_objects(FILE *out, const struct books *b, struct symbolizer *sym,
                          const struct report_opts *o)
 {
-	fprintf(out, "\nreference counts: %u object%s alive at the end, %u leaked (%s)\n", b->live,
-	        b->live == 1 ? "" : "s", b->leaked,
-	        b->discount_owner
-	        ? "the process did not exit normally: each live object's creation reference is "
+	unsigned alive = b->live + b->kept;
+	fprintf(out, "\nreference counts: %u object%s alive at the end", alive, alive == 1 ? "" : "s");
+	if (b->kept)
+		fprintf(out, " (%u kept on purpose for the life of the process)", b->kept);
+	fprintf(out, ", %u leaked (%s)\n", b->leaked,
+	        !b->discount_owner
+	        ? "the process exited normally: every reference still held is a leak, the "
+	          "creation reference included"
+	        : b->a->running
+	        ? "the process is still running: each live object's creation reference is "
 	          "presumed held by its owner and discounted"
-	        : "the process exited normally: every reference still held is a leak, the "
-	          "creation reference included");
+	        : "the process did not exit normally: each live object's creation reference is "
+	          "presumed held by its owner and discounted");
 	if (b->verdicts->len)
 		fputs("\nleaks, largest first:\n", out);
 	for (guint i = 0; i < b->verdicts->len; i++) {

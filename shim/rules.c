@@ -3,6 +3,7 @@
  */
 #include "rules.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +30,10 @@ static const char preset_gobject[] =
 
 /* GStreamer: GstObject is a GObject (gst_object_ref calls g_object_ref;
  * the nested call is booked once), mini objects have a count of their own
- * and come back from pools after reaching 0. */
+ * and come back from pools after reaching 0.  Objects GStreamer keeps for
+ * the life of the process (pad templates, static caps) carry a
+ * MAY_BE_LEAKED flag: GstMiniObject.flags bit 2 at offset 16,
+ * GstObject.flags bit 0 at offset 48 (x86-64, GStreamer 1.x). */
 static const char preset_gst[] =
 	"gobject\n"
 	"GObject: gst_object_ref = inc\n"
@@ -61,7 +65,17 @@ static const char preset_gst[] =
 	"GstSample: gst_sample_new = new\n"
 	"GstMemory: resurrects\n"
 	"GstMemory: gst_allocator_alloc = new\n"
-	"GstMemory: gst_memory_new_wrapped = new\n";
+	"GstMemory: gst_memory_new_wrapped = new\n"
+	"GObject: kept_if(48, 1, gst_object_get_type)\n"
+	"GstMiniObject: kept_if(16, 4)\n"
+	"GstBuffer: kept_if(16, 4)\n"
+	"GstBufferList: kept_if(16, 4)\n"
+	"GstEvent: kept_if(16, 4)\n"
+	"GstMessage: kept_if(16, 4)\n"
+	"GstQuery: kept_if(16, 4)\n"
+	"GstCaps: kept_if(16, 4)\n"
+	"GstSample: kept_if(16, 4)\n"
+	"GstMemory: kept_if(16, 4)\n";
 
 /* GLib's reference-counted types. */
 static const char preset_glib[] =
@@ -257,6 +271,57 @@ static int parse_role(const char *word, unsigned *role)
 	return -1;
 }
 
+/* Like read_uint, for numbers up to UINT32_MAX. */
+static const char *read_u32(const char *p, const char *end, uint32_t *out)
+{
+	uint64_t v = 0;
+	unsigned digits = 0;
+
+	p = skip_blank(p, end);
+	while (p < end && *p >= '0' && *p <= '9' && digits < 11) {
+		v = v * 10 + (unsigned)(*p++ - '0');
+		digits++;
+	}
+	*out = (uint32_t)v;
+	return digits && v <= UINT32_MAX ? p : NULL;
+}
+
+/* "TYPE: kept_if(OFFSET, MASK[, GET_TYPE])", after "kept_if". */
+static const char *parse_kept_if(struct rule_tables *t, const char *type, const char *q,
+                                 const char *end)
+{
+	uint32_t offset, mask;
+	char gtype[48] = "";
+
+	if (q == end || *q != '(')
+		return "expected kept_if(OFFSET, MASK[, GET_TYPE])";
+	q = read_u32(q + 1, end, &offset);
+	if (!q || offset > 4096 || offset % 4)
+		return "kept_if: OFFSET must be a multiple of 4, at most 4096";
+	q = skip_blank(q, end);
+	if (q == end || *q != ',')
+		return "kept_if: expected ',' and a MASK";
+	q = read_u32(q + 1, end, &mask);
+	if (!q || mask == 0)
+		return "kept_if: MASK must be a number other than 0";
+	q = skip_blank(q, end);
+	if (q < end && *q == ',') {
+		q = read_ident(q + 1, end, gtype, sizeof(gtype));
+		if (!q)
+			return "kept_if: GET_TYPE must be a function name (at most 47 characters)";
+		q = skip_blank(q, end);
+	}
+	if (q == end || *q != ')' || skip_blank(q + 1, end) != end)
+		return "kept_if: expected ')' at the end";
+	int ti = type_index(t, type);
+	if (ti < 0)
+		return "too many types";
+	t->types[ti].kept_offset = offset;
+	t->types[ti].kept_mask = mask;
+	memcpy(t->types[ti].kept_gtype, gtype, sizeof(gtype));
+	return NULL;
+}
+
 /* Parses one item [p, end).  Returns NULL when it applied, else the reason. */
 static const char *parse_item(struct rule_tables *t, const char *p, const char *end,
                               void (*warn)(const char *), int depth, int *nwarn);
@@ -306,6 +371,8 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 			t->types[ti].flags |= TALLY_TYPEF_RESURRECTS;
 			return NULL;
 		}
+		if (strcmp(function, "kept_if") == 0)
+			return parse_kept_if(t, type, q, end);
 	} else {
 		strcpy(function, first);
 		default_type(function, type, sizeof(type));

@@ -8,6 +8,12 @@
  *   [TYPE:] FUNCTION = ROLE [(ARG [, FLOATING])] [got]
  *   TYPE: resurrects                objects of TYPE may be referenced again
  *                                   after their count reached 0 (pools)
+ *   TYPE: kept_if(OFFSET, MASK[, GET_TYPE])
+ *                                   an object of TYPE alive at a normal
+ *                                   exit whose 32-bit word at OFFSET has a
+ *                                   bit of MASK set is kept on purpose, not
+ *                                   leaked (GStreamer's MAY_BE_LEAKED); with
+ *                                   GET_TYPE, only a GObject of that GType
  *   # comment                       to the end of the line
  *
  * ROLE is new, inc, dec, free, sink or take; ARG the index of the object

@@ -304,7 +304,15 @@ struct tally_type {
 	uint64_t unstacked;          /* references booked without their stack:
 	                              * every cell of the object in use */
 	uint64_t nested;             /* events lost inside the shim */
-	uint64_t reserved[2];
+	/* "TYPE: kept_if(OFFSET, MASK[, GET_TYPE])" (v3): an object alive at a
+	 * normal exit whose 32-bit word at OFFSET has a bit of MASK set is
+	 * kept on purpose for the life of the process (GStreamer's
+	 * MAY_BE_LEAKED), not leaked; with GET_TYPE only when it is a GObject
+	 * of that GType.  kept_mask 0: no such attribute. */
+	uint64_t kept;               /* objects found so at exit */
+	uint32_t kept_offset;
+	uint32_t kept_mask;
+	char kept_gtype[48];         /* GET_TYPE function, or "" */
 };
 
 enum tally_object_state {
@@ -320,6 +328,8 @@ enum tally_object_flags {
 	TALLY_OBJF_FLOATING = 1u << 1, /* its creation reference is floating */
 	TALLY_OBJF_FREED = 1u << 2,    /* RELEASED by a FREE rule */
 	TALLY_OBJF_INHERITED = 1u << 3, /* copied from the parent at fork */
+	TALLY_OBJF_KEPT = 1u << 4,     /* alive at a normal exit, and its type's
+	                                * kept_if flag said: on purpose */
 };
 
 #define TALLY_OBJ_CELLS 10
@@ -490,7 +500,7 @@ _Static_assert(sizeof(struct tally_stack) == 48, "stack entry is 48 bytes");
 _Static_assert(sizeof(struct tally_module) == 328, "module entry size");
 _Static_assert(sizeof(struct tally_header) <= TALLY_PAGE, "header fits a page");
 _Static_assert(sizeof(struct tally_object) == 128, "object slot is 128 bytes");
-_Static_assert(sizeof(struct tally_type) == 144, "type entry size");
+_Static_assert(sizeof(struct tally_type) == 192, "type entry size");
 _Static_assert(sizeof(struct tally_rule) == 136, "rule entry size");
 _Static_assert(sizeof(struct tally_tally) == 32, "tally entry is 32 bytes");
 

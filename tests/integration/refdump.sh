@@ -120,10 +120,15 @@ r_line() {
 }
 
 # r_json_books JSON: whether `tally report --json` has the books ("objects"
-# with "types", and "verdicts"): the analyzer's checks run only then.
+# with "types", and "verdicts"): the analyzer's checks run only then.  A
+# report without them is a failure of its own, never a silent skip.
 r_json_books() {
-	[ "$(jq -c '(.objects | type) == "object" and (.objects.types | type) == "array" and
-	             (.verdicts | type) == "array"' "$1" 2>/dev/null)" = true ]
+	if [ "$(jq -c '(.objects | type) == "object" and (.objects.types | type) == "array" and
+	             (.verdicts | type) == "array"' "$1" 2>/dev/null)" = true ]; then
+		return 0
+	fi
+	t_fail "$(basename "$1"): the report has no books (objects, types, verdicts)"
+	return 1
 }
 
 # r_json_live JSON TYPE: the report's count of live objects of TYPE (0 if

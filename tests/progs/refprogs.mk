@@ -35,3 +35,15 @@ $(BUILD)/progs/ref_enforce: tests/progs/ref_enforce.c $(REFLIB_DIR)/reflib.h \
 	@mkdir -p $(@D)
 	$(CC) $(REFPROG_CFLAGS) -Itests/progs -o $@ $< -L$(BUILD)/progs -lreflib \
 		-Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/progs/libkeptlib.so: tests/progs/keptlib/keptlib.c tests/progs/keptlib/keptlib.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -fPIC -shared -Wl,-soname,libkeptlib.so -o $@ $<
+
+$(BUILD)/progs/ref_kept: tests/progs/ref_kept.c tests/progs/keptlib/keptlib.h \
+		$(BUILD)/progs/libkeptlib.so | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -Itests/progs $(shell pkg-config --cflags gobject-2.0) -o $@ $< \
+		-L$(BUILD)/progs -lkeptlib -Wl,-rpath,'$$ORIGIN' $(shell pkg-config --libs gobject-2.0)
+
+PROG_BINS += $(BUILD)/progs/libkeptlib.so

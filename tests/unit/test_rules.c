@@ -1,7 +1,8 @@
 /*
  * Unit test of shim/rules.c, the rule parser and its presets, over tables
  * in plain memory.  Known answers: each role, the explicit and the default
- * type, (ARG), new(N), sink(ARG, FLOATING), "got", TYPE: resurrects, both
+ * type, (ARG), new(N), sink(ARG, FLOATING), "got", TYPE: resurrects,
+ * TYPE: kept_if(OFFSET, MASK[, GET_TYPE]), both
  * separators, comments and blank items; every preset parses with no
  * warning and marks its rules; a later rule for a function replaces the
  * earlier one.  Each bad item gives exactly one warning line that names
@@ -229,6 +230,29 @@ static void resurrects_marks_the_type_and_adds_no_rule(void **state)
 	assert_string_equal(type_name(rule("late_ref")), "Late");
 }
 
+static void kept_if_names_the_flag_of_kept_objects(void **state)
+{
+	assert_int_equal(parse("T: kept_if(16, 4)\nU: kept_if( 48 , 1 , gst_object_get_type )\n"
+	                       "T: t_new = new"), 0);
+	assert_int_equal(t.nrules, 1);
+	assert_int_equal(t.ntypes, 2);
+	const struct tally_type *ty = type_named("T"), *u = type_named("U");
+	assert_int_equal(ty->kept_offset, 16);
+	assert_int_equal(ty->kept_mask, 4);
+	assert_string_equal(ty->kept_gtype, "");
+	assert_int_equal(ty->kept, 0);
+	assert_int_equal(u->kept_offset, 48);
+	assert_int_equal(u->kept_mask, 1);
+	assert_string_equal(u->kept_gtype, "gst_object_get_type");
+	assert_string_equal(type_name(rule("t_new")), "T");
+	/* a type without it reads 0: nothing is kept */
+	assert_int_equal(parse("V: v_new = new"), 0);
+	assert_int_equal(type_named("V")->kept_mask, 0);
+	/* the largest mask */
+	assert_int_equal(parse("W: kept_if(4096, 4294967295)"), 0);
+	assert_int_equal(type_named("W")->kept_mask, 4294967295u);
+}
+
 static void separators_comments_and_blank_items(void **state)
 {
 	assert_int_equal(parse("# a comment line; not_a_rule = inc\n"
@@ -327,6 +351,14 @@ static void gst_includes_gobject_and_its_pools_resurrect(void **state)
 	assert_true(type_named("GstBuffer")->flags & TALLY_TYPEF_RESURRECTS);
 	assert_false(type_named("GObject")->flags & TALLY_TYPEF_RESURRECTS);
 	assert_false(type_named("GstCaps")->flags & TALLY_TYPEF_RESURRECTS);
+	/* MAY_BE_LEAKED: GstObject.flags bit 0, GstMiniObject.flags bit 2 */
+	assert_int_equal(type_named("GObject")->kept_offset, 48);
+	assert_int_equal(type_named("GObject")->kept_mask, 1);
+	assert_string_equal(type_named("GObject")->kept_gtype, "gst_object_get_type");
+	assert_int_equal(type_named("GstCaps")->kept_offset, 16);
+	assert_int_equal(type_named("GstCaps")->kept_mask, 4);
+	assert_string_equal(type_named("GstCaps")->kept_gtype, "");
+	assert_int_equal(type_named("GstBuffer")->kept_mask, 4);
 	/* naming it twice changes nothing */
 	uint32_t nrules = t.nrules, ntypes = t.ntypes;
 	assert_int_equal(parse("gobject; gst"), 0);
@@ -419,6 +451,16 @@ static void each_error_is_one_line_and_the_rest_applies(void **state)
 	one_bad_item("T:", "expected a function name after the type");
 	one_bad_item("= inc", "expected a function");
 	one_bad_item("x-ref = inc", "expected '='");
+	one_bad_item("T: kept_if", "expected kept_if(OFFSET, MASK[, GET_TYPE])");
+	one_bad_item("T: kept_if(3, 4)", "multiple of 4");
+	one_bad_item("T: kept_if(8192, 4)", "at most 4096");
+	one_bad_item("T: kept_if(x, 4)", "multiple of 4");
+	one_bad_item("T: kept_if(0 4)", "expected ','");
+	one_bad_item("T: kept_if(0, 0)", "MASK must be");
+	one_bad_item("T: kept_if(0, 4294967296)", "MASK must be");
+	one_bad_item("T: kept_if(0, 4", "expected ')'");
+	one_bad_item("T: kept_if(0, 4, )", "GET_TYPE must be");
+	one_bad_item("T: kept_if(0, 4, f) x", "expected ')'");
 }
 
 static void overlong_names_are_refused(void **state)
@@ -540,6 +582,7 @@ int main(void)
 		cmocka_unit_test_setup(arg_count_and_floating_in_parentheses, setup),
 		cmocka_unit_test_setup(got_hooks_a_rule_through_the_got_only, setup),
 		cmocka_unit_test_setup(resurrects_marks_the_type_and_adds_no_rule, setup),
+		cmocka_unit_test_setup(kept_if_names_the_flag_of_kept_objects, setup),
 		cmocka_unit_test_setup(separators_comments_and_blank_items, setup),
 		cmocka_unit_test_setup(nothing_at_all_is_no_rule, setup),
 		cmocka_unit_test_setup(a_later_rule_for_a_function_replaces_the_earlier, setup),

@@ -1,0 +1,21 @@
+/*
+ * lifetime — at a normal exit, tells the objects a program keeps alive on
+ * purpose for its whole life from leaked ones.  A type with a kept_if rule
+ * (rules.h; GStreamer's MAY_BE_LEAKED flag in the gst preset) names a flag
+ * word in its objects: each live object of the type whose flag is set is
+ * marked TALLY_OBJF_KEPT in the books and counted in its type's `kept`,
+ * and the report does not call it a leak.
+ */
+#ifndef TALLY_LIFETIME_H
+#define TALLY_LIFETIME_H
+
+#include "logfile.h"
+
+/* Reads the flag word of every live object of a kept_if type and marks
+ * the kept ones.  Runs in the shim's destructor, never on the recording
+ * path: it may call dlsym and the program's GType check, and guards every
+ * read of the program's memory against a fault (an object freed behind
+ * the books' back is skipped, not dereferenced blindly). */
+void lifetime_mark_kept(struct tally_log *log);
+
+#endif

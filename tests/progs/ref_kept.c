@@ -1,0 +1,43 @@
+/*
+ * ref_kept — objects alive at exit, some kept on purpose (a flag says so),
+ * for tests/integration/test_ref_kept.sh under the rules
+ *   kt: kt_new = new; kt: kt_unref = dec; kt: kept_if(0, 2);
+ *   gt: gt_new = new; gt: kept_if(8, 1, g_object_get_type)
+ *
+ *   kt A  flags 2                          kept
+ *   kt B  flags 0                          leaked
+ *   kt C  flags 2, then unmapped unseen    leaked (its flag cannot be read)
+ *   kt F  flags 2, freed with kt_unref     not alive
+ *   gt D  a real GObject (ref_count 1)     kept: a GObject, word 8 odd
+ *   gt E  a fake: word 8 is 1, its class   leaked: the GType check faults,
+ *         pointer leads to a garbage GType    the shim's guard skips it
+ * Exits 0; prints "ok".
+ */
+#include <glib-object.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "keptlib/keptlib.h"
+
+/* A fake GTypeInstance: class pointer first, then an odd word at 8. */
+struct fake {
+	void *klass;
+	uint32_t word;
+};
+
+int main(void)
+{
+	static uintptr_t garbage_class[4] = { 0x7ff0deadbeef0000u, 1, 2, 3 };
+	static struct fake fake = { garbage_class, 1 };
+
+	struct kt_obj *a = kt_new(2), *b = kt_new(0), *c = kt_new(2), *f = kt_new(2);
+	if (!a || !b || !c || !f)
+		return 1;
+	kt_unref(f);
+	kt_vanish(c);
+	GObject *d = g_object_new(G_TYPE_OBJECT, NULL);
+	if (gt_new(d) != d || gt_new(&fake) != &fake)
+		return 1;
+	printf("ok\n");
+	return 0;
+}
