@@ -479,6 +479,17 @@ static void group_verdicts(struct books *b, struct book_group *g, GArray *copies
 	struct cells c;
 
 	bal_verdicts(g->tree, found);
+	/* A surplus the references given back on another path cover in full
+	 * was handed over, not leaked: listed apart, blames no object. */
+	for (guint k = 0; k < found->len;) {
+		struct bal_verdict *v = found->pdata[k];
+		if (v->elsewhere >= v->net) {
+			g_ptr_array_add(b->handovers, verdict_name(b, sym, g, v));
+			g_ptr_array_remove_index(found, k);
+		} else {
+			k++;
+		}
+	}
 	/* An object under a verdict holds what the verdict blames, whatever
 	 * it gives back elsewhere. */
 	for (guint i = 0; found->len && i < copies->len; i++) {
@@ -824,6 +835,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 	b->rules = g_array_new(FALSE, FALSE, sizeof(struct tally_rule));
 	b->types = g_ptr_array_new_with_free_func(type_free);
 	b->verdicts = g_ptr_array_new_with_free_func(verdict_free);
+	b->handovers = g_ptr_array_new_with_free_func(verdict_free);
 	b->violations = g_ptr_array_new_with_free_func(violation_free);
 	resolver_init(&r, a->lr);
 
@@ -861,6 +873,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 	}
 	g_ptr_array_sort(b->types, type_order);
 	g_ptr_array_sort(b->verdicts, verdict_order);
+	g_ptr_array_sort(b->handovers, verdict_order);
 	collect_violations(b);
 	g_ptr_array_sort(b->violations, violation_order);
 	g_hash_table_destroy(copies);
@@ -871,6 +884,7 @@ void books_free(struct books *b)
 {
 	/* verdicts point into the groups' trees: free them first */
 	g_ptr_array_free(b->verdicts, TRUE);
+	g_ptr_array_free(b->handovers, TRUE);
 	g_ptr_array_free(b->types, TRUE);
 	g_ptr_array_free(b->violations, TRUE);
 	g_array_free(b->rules, TRUE);

@@ -121,7 +121,12 @@ struct books {
 	GPtrArray *types;              /* struct book_type *, every type in the
 	                                * table, most leaked, then most alive */
 	GPtrArray *verdicts;           /* struct book_verdict *, largest net
-	                                * first, those maybe handed over last */
+	                                * first, those partly handed over last */
+	GPtrArray *handovers;          /* struct book_verdict *: imbalances as
+	                                * large as the references given back on
+	                                * another path with no increment there (a
+	                                * reference handed to another thread and
+	                                * dropped there): not leaks */
 	GPtrArray *violations;         /* struct book_violation *, most first */
 	uint64_t violations_total;     /* every one seen (header, exact) */
 	unsigned live;                 /* live objects in the books, kept ones

@@ -300,14 +300,15 @@ static void json_types(FILE *out, const struct books *b, struct symbolizer *sym)
 	fputs("]}", out);
 }
 
-/* One entry per increment site of each verdict. */
-static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *sym)
+/* One entry per increment site of each verdict of `list`, as "key". */
+static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *sym,
+                          const char *key, const GPtrArray *list)
 {
 	unsigned n = 0;
 
-	fputs(",\"verdicts\":[", out);
-	for (guint i = 0; i < b->verdicts->len; i++) {
-		const struct book_verdict *bv = b->verdicts->pdata[i];
+	fprintf(out, ",\"%s\":[", key);
+	for (guint i = 0; i < list->len; i++) {
+		const struct book_verdict *bv = list->pdata[i];
 		const struct bal_verdict *v = bv->v;
 		const struct book_group *g = bv->group;
 		guint gi = 0;
@@ -403,14 +404,15 @@ static void json_books(FILE *out, const struct analysis *a, struct symbolizer *s
 	const struct books *b = a->books;
 
 	if (!b || !books_any(b)) {
-		fputs(",\"objects\":{\"types\":[]},\"verdicts\":[]", out);
+		fputs(",\"objects\":{\"types\":[]},\"verdicts\":[],\"handovers\":[]", out);
 		fprintf(out, ",\"violations\":[],\"violations_total\":0,\"enforce\":\"%s\"",
 		        a->lr->hdr.enforce == TALLY_ENFORCE_ABORT ? "abort" : "log");
 		fputs(",\"rules\":[]", out);
 		return;
 	}
 	json_types(out, b, sym);
-	json_verdicts(out, b, sym);
+	json_verdicts(out, b, sym, "verdicts", b->verdicts);
+	json_verdicts(out, b, sym, "handovers", b->handovers);
 	json_violations(out, b, sym);
 	json_rules(out, b);
 }

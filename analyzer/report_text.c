@@ -404,7 +404,11 @@ static void text_verdict(FILE *out, const struct books *b, const struct book_ver
 	fprintf(out, ": %+" PRId64 " in %u of %u %s ", v->net, v->objects, bv->group->live,
 	        b->discount_owner ? "live" : "leaked");
 	text_string_n(out, bv->group->type->t.name, sizeof(bv->group->type->t.name));
-	if (v->elsewhere) {
+	if (v->elsewhere >= v->net) {
+		fputs("; as many are given back on another path with no increment there (", out);
+		text_string(out, bv->handed_to ? bv->handed_to : "?");
+		fputs("): handed over, not leaked", out);
+	} else if (v->elsewhere) {
 		fprintf(out, "; but %" PRId64 " are given back elsewhere with no increment there (",
 		        v->elsewhere);
 		text_string(out, bv->handed_to ? bv->handed_to : "?");
@@ -453,6 +457,17 @@ static void tree_mark(const struct tree_text *tt, const struct bal_node *n)
 		for (guint k = 0; k < bv->v->candidates->len; k++)
 			if (bv->v->candidates->pdata[k] == n) {
 				fputs("  <== increment not given back", tt->out);
+				return;
+			}
+	}
+	for (guint i = 0; i < tt->b->handovers->len; i++) {
+		const struct book_verdict *bv = tt->b->handovers->pdata[i];
+		if (bv->group != tt->g)
+			continue;
+		for (guint k = 0; k < bv->v->candidates->len; k++)
+			if (bv->v->candidates->pdata[k] == n) {
+				fputs("  <== handed over, given back in ", tt->out);
+				text_string(tt->out, bv->handed_to ? bv->handed_to : "?");
 				return;
 			}
 	}
@@ -681,6 +696,16 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
 			break;
 		}
 		text_verdict(out, b, b->verdicts->pdata[i]);
+	}
+	if (b->handovers->len)
+		fputs("\nreferences handed over (taken on one path, given back on another; not "
+		      "leaks):\n", out);
+	for (guint i = 0; i < b->handovers->len; i++) {
+		if (o->max_groups && i == o->max_groups) {
+			fprintf(out, "  ... %u more (--all shows them)\n", b->handovers->len - i);
+			break;
+		}
+		text_verdict(out, b, b->handovers->pdata[i]);
 	}
 	if (b->trees_skipped || b->cells_dropped)
 		fprintf(out, "  (incomplete: %u groups without a balance tree, %" PRIu64 " references "
