@@ -41,6 +41,7 @@ void real_resolve(void)
 	RESOLVE(pipe2);
 	RESOLVE(dlopen);
 	RESOLVE(dlclose);
+	RESOLVE(dl_iterate_phdr);
 	RESOLVE(longjmp);
 	RESOLVE(_longjmp);
 	RESOLVE(siglongjmp);

@@ -6,6 +6,7 @@
 #ifndef TALLY_REAL_H
 #define TALLY_REAL_H
 
+#include <link.h>
 #include <setjmp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -36,6 +37,7 @@ struct real_fns {
 	int (*pipe2)(int[2], int);
 	void *(*dlopen)(const char *, int);
 	int (*dlclose)(void *);
+	int (*dl_iterate_phdr)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
 	void (*longjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));
 	void (*_longjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));
 	void (*siglongjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));

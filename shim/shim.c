@@ -9,6 +9,7 @@
 #include "logfile.h"
 #include "modules.h"
 #include "real.h"
+#include "hooks_loader.h"
 #include "lifetime.h"
 #include "record.h"
 #include "unwind.h"
@@ -44,10 +45,12 @@ static int fork_locked;
 static void atfork_prepare(void)
 {
 	fork_locked = modules_lock_unless_held();   /* no fork mid-rescan */
+	loader_fork_prepare();   /* last: no thread inside dl_iterate_phdr */
 }
 
 static void atfork_parent(void)
 {
+	loader_fork_parent();
 	if (fork_locked)
 		modules_unlock();
 	fork_locked = 0;
@@ -58,6 +61,7 @@ static void atfork_child(void)
 {
 	int saved = errno;
 
+	loader_fork_child();
 	modules_reset_lock_in_child();
 	books_reset_lock(&g_shim.log);
 	rec_tid = 0;

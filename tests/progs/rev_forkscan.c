@@ -63,6 +63,18 @@ int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data
 	return rc;
 }
 
+/* The loader waits here, outside of any dlopen, until main forked round
+ * `round`: a fork while this thread is inside glibc's dlopen or dlclose
+ * leaves the child an inconsistent dynamic linker (glibc's own hazard,
+ * which a shim that makes fork wait for its scan would only move there). */
+static void wait_forked(int round)
+{
+	pthread_mutex_lock(&mu);
+	while (forked < round)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
 static void *loader(void *arg)
 {
 	(void)arg;
@@ -70,6 +82,7 @@ static void *loader(void *arg)
 		in_round = 1;
 		void *h = dlopen(path, RTLD_NOW);
 		offer_fork();
+		wait_forked(i + 1);
 		if (h)
 			dlclose(h);
 	}
