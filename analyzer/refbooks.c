@@ -5,6 +5,7 @@
  */
 #include "refbooks.h"
 #include "modmatch.h"
+#include "owners.h"
 #include "stackfmt.h"
 
 #include <inttypes.h>
@@ -235,6 +236,7 @@ static void group_free(gpointer p)
 	struct book_group *g = p;
 
 	g_array_free(g->objects, TRUE);
+	g_array_free(g->owned_by, TRUE);
 	bal_free(g->tree);
 	g_ptr_array_free(g->links, TRUE);
 	g_free(g);
@@ -311,6 +313,8 @@ static void collect_objects(struct books *b, GHashTable *copies)
 		if (o.flags & TALLY_OBJF_KEPT) {   /* the program keeps it for good */
 			t->kept++;
 			b->kept++;
+			struct book_owned k = { .type = o.type, .stack_id = o.create_stack };
+			g_array_append_val(b->kept_stacks, k);   /* it may own references */
 			continue;
 		}
 		char *site = analysis_stack_key(lr, o.create_stack);
@@ -326,6 +330,7 @@ static void collect_objects(struct books *b, GHashTable *copies)
 			g->first_ns = INT64_MAX;
 			g->last_ns = INT64_MIN;
 			g->objects = g_array_new(FALSE, TRUE, sizeof(struct book_object));
+			g->owned_by = g_array_new(FALSE, TRUE, sizeof(struct book_owned));
 			g->links = g_ptr_array_new_with_free_func(link_free);
 			g_hash_table_insert(by_key, key, g);
 			g_hash_table_insert(copies, g, g_array_new(FALSE, FALSE, sizeof(o)));
@@ -352,19 +357,27 @@ static void collect_objects(struct books *b, GHashTable *copies)
 /* ---- the balance tree of a group ----------------------------------------- */
 
 /* One object's cells as the tree takes them: (stack, net) with the
- * creation reference discounted when the policy says so. */
+ * creation reference discounted when the policy says so, and references
+ * held by live owners left out. */
 struct cells {
 	unsigned n;
 	uint32_t stack[TALLY_OBJ_CELLS + 1];   /* 0: the unstacked references */
 	int64_t net[TALLY_OBJ_CELLS + 1];
 	bool discounted;
+	unsigned nowned;               /* cells held by live owners: */
+	const struct owner_site *owner[TALLY_OBJ_CELLS];
+	int64_t owned[TALLY_OBJ_CELLS];
 };
 
-static void object_cells(const struct books *b, const struct tally_object *o, struct cells *c)
+static void object_cells(const struct books *b, struct resolver *r, const struct tally_object *o,
+                         struct cells *c)
 {
-	int discount = b->discount_owner && (o->flags & TALLY_OBJF_CREATED);
+	const struct book_type *t = o->type < b->types->len ? b->types->pdata[o->type] : NULL;
+	int64_t discount = b->discount_owner && (o->flags & TALLY_OBJF_CREATED) && t
+	                   ? t->start_refs : 0;
 
 	c->n = 0;
+	c->nowned = 0;
 	c->discounted = false;
 	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
 		uint64_t cell = o->cells[i];
@@ -372,10 +385,23 @@ static void object_cells(const struct books *b, const struct tally_object *o, st
 		int64_t net = TALLY_CELL_NET(cell);
 		if (!stack)
 			continue;
-		/* The owner's reference: the +1 of the NEW, in its cell. */
+		/* Taken inside the creation of a live object: that object's. */
+		if (net > 0 && b->owners) {
+			const struct path *p = path_of(r, stack);
+			const struct owner_site *os = owners_find(b->owners, p->f, p->n,
+			                                          o->create_stack);
+			if (os) {
+				c->owner[c->nowned] = os;
+				c->owned[c->nowned++] = net;
+				continue;
+			}
+		}
+		/* The owners' references: what the NEW started with, in its
+		 * cell (a running thread holds its own GThread reference). */
 		if (discount && stack == o->create_stack && net > 0) {
-			net--;
-			discount = 0;
+			int64_t take = net < discount ? net : discount;
+			net -= take;
+			discount -= take;
 			c->discounted = true;
 		}
 		if (net) {
@@ -385,8 +411,8 @@ static void object_cells(const struct books *b, const struct tally_object *o, st
 	}
 	int64_t unstacked = o->unstacked;
 	if (discount && unstacked > 0) {
-		/* the creation cell found no room: its +1 is among these */
-		unstacked--;
+		/* the creation cell found no room: its references are among these */
+		unstacked -= unstacked < discount ? unstacked : discount;
 		c->discounted = true;
 	}
 	if (unstacked) {
@@ -496,7 +522,7 @@ static void group_verdicts(struct books *b, struct book_group *g, GArray *copies
 		struct book_object *bo = &g_array_index(g->objects, struct book_object, i);
 		if (bo->leaked)
 			continue;
-		object_cells(b, &g_array_index(copies, struct tally_object, i), &c);
+		object_cells(b, r, &g_array_index(copies, struct tally_object, i), &c);
 		bal_probe_begin(g->tree);
 		tree_probe_object(g->tree, r, &c);
 		for (guint k = 0; k < found->len && !bo->leaked; k++) {
@@ -509,6 +535,41 @@ static void group_verdicts(struct books *b, struct book_group *g, GArray *copies
 	g_ptr_array_free(found, TRUE);
 	b->cells_dropped += g->tree->cells_dropped;
 	bal_prune(g->tree);
+}
+
+/* Adds refs held by the objects of site os to g's list, by site. */
+static void note_owned(struct book_group *g, const struct owner_site *os, int64_t refs)
+{
+	g->owned += refs;
+	for (guint i = 0; i < g->owned_by->len; i++) {
+		struct book_owned *w = &g_array_index(g->owned_by, struct book_owned, i);
+		if (w->stack_id == os->stack_id && w->type == os->type) {
+			w->refs += refs;
+			return;
+		}
+	}
+	struct book_owned w = { os->type, os->stack_id, os->alive, refs };
+	g_array_append_val(g->owned_by, w);
+}
+
+/* Every live and kept object's creation site, as a possible owner. */
+static void collect_owners(struct books *b, struct resolver *r)
+{
+	b->owners = owners_new(b->a->lr->hdr.depth);
+	for (guint i = 0; i < b->types->len; i++) {
+		const struct book_type *t = b->types->pdata[i];
+		for (guint k = 0; k < t->groups->len; k++) {
+			const struct book_group *g = t->groups->pdata[k];
+			const struct path *p = path_of(r, g->stack_id);
+			for (guint j = 0; j < g->objects->len; j++)
+				owners_add(b->owners, t->index, g->stack_id, p->f, p->n);
+		}
+	}
+	for (guint i = 0; i < b->kept_stacks->len; i++) {
+		const struct book_owned *k = &g_array_index(b->kept_stacks, struct book_owned, i);
+		const struct path *p = path_of(r, k->stack_id);
+		owners_add(b->owners, k->type, k->stack_id, p->f, p->n);
+	}
 }
 
 /* Each object's references that count, g's tree while the node budget
@@ -524,7 +585,7 @@ static void group_balance(struct books *b, struct book_group *g, GArray *copies,
 		b->trees_skipped++;   /* listed, each object's net known, no tree */
 	for (guint i = 0; i < copies->len; i++) {
 		struct book_object *bo = &g_array_index(g->objects, struct book_object, i);
-		object_cells(b, &g_array_index(copies, struct tally_object, i), &c);
+		object_cells(b, r, &g_array_index(copies, struct tally_object, i), &c);
 		if (g->tree) {
 			bal_object_begin(g->tree);
 			tree_add_object(g->tree, r, &c);
@@ -533,6 +594,8 @@ static void group_balance(struct books *b, struct book_group *g, GArray *copies,
 		for (unsigned k = 0; k < c.n; k++)
 			bo->net += c.net[k];
 		g->owner_discounted += c.discounted;
+		for (unsigned k = 0; k < c.nowned; k++)
+			note_owned(g, c.owner[k], c.owned[k]);
 		bo->leaked = bo->net > 0;
 	}
 	if (g->tree) {
@@ -848,9 +911,22 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 		              !t->t.unstacked && !t->t.nested &&
 		              !(t->t.flags & TALLY_TYPEF_GOT_ONLY);
 		t->groups = g_ptr_array_new_with_free_func(group_free);
+		t->start_refs = 0;
+		for (uint32_t k = 0; k < nrules; k++) {
+			const struct tally_rule *ru = &a->lr->rules[k];
+			/* a new rule keeps its starting references in arg */
+			unsigned refs = ru->arg ? ru->arg : 1;
+			if (ru->type == i && ru->role == TALLY_ROLE_NEW &&
+			    (!t->start_refs || refs < t->start_refs))
+				t->start_refs = refs;
+		}
+		if (!t->start_refs)
+			t->start_refs = 1;
 		g_ptr_array_add(b->types, t);
 	}
+	b->kept_stacks = g_array_new(FALSE, FALSE, sizeof(struct book_owned));
 	collect_objects(b, copies);
+	collect_owners(b, &r);
 	for (guint i = 0; i < b->types->len; i++) {
 		struct book_type *t = b->types->pdata[i];
 		for (guint k = 0; k < t->groups->len; k++) {
@@ -877,6 +953,10 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 	collect_violations(b);
 	g_ptr_array_sort(b->violations, violation_order);
 	g_hash_table_destroy(copies);
+	owners_free(b->owners);
+	b->owners = NULL;
+	g_array_free(b->kept_stacks, TRUE);
+	b->kept_stacks = NULL;
 	resolver_free(&r);
 }
 

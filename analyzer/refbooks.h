@@ -67,11 +67,24 @@ struct book_group {
 	unsigned live;                 /* alive at the end of the log */
 	unsigned leaked;               /* of those, struct book_object.leaked */
 	unsigned owner_discounted;     /* creation references discounted */
+	int64_t owned;                 /* references held by live owners (taken
+	                                * inside their creation: owners.h), not
+	                                * counted */
+	GArray *owned_by;              /* struct book_owned: by which owners */
 	int64_t first_ns, last_ns;     /* creation of the oldest / newest live */
 	GArray *objects;               /* struct book_object, slot order */
 	struct bal_tree *tree;         /* pruned; NULL when the node budget was
 	                                * spent before this group */
 	GPtrArray *links;              /* struct book_link * */
+};
+
+/* References of a group's objects held by the live objects of one
+ * creation site. */
+struct book_owned {
+	uint16_t type;                 /* the owners' type */
+	uint32_t stack_id;             /* their creation stack */
+	unsigned alive;                /* live or kept objects made there */
+	int64_t refs;                  /* references of the group they hold */
 };
 
 /* One type and how far its books can be trusted. */
@@ -81,6 +94,9 @@ struct book_type {
 	bool complete;                 /* no blind spot: first_seen_inc,
 	                                * dec_unknown, untracked, unstacked and
 	                                * nested all 0 */
+	unsigned start_refs;           /* references an object starts with: the
+	                                * fewest of its new rules' (GThread: 2,
+	                                * the caller's and the thread's own) */
 	unsigned live, leaked;         /* over its groups */
 	unsigned kept;                 /* alive at exit, kept on purpose (its
 	                                * kept_if flag): in no group, no leak */
@@ -127,6 +143,11 @@ struct books {
 	                                * another path with no increment there (a
 	                                * reference handed to another thread and
 	                                * dropped there): not leaks */
+	struct owners *owners;         /* creation sites of live objects, while
+	                                * building */
+	GArray *kept_stacks;           /* struct book_owned: creation sites of
+	                                * kept objects (owners too), while
+	                                * building */
 	GPtrArray *violations;         /* struct book_violation *, most first */
 	uint64_t violations_total;     /* every one seen (header, exact) */
 	unsigned live;                 /* live objects in the books, kept ones

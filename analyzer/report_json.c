@@ -254,7 +254,19 @@ static void json_group(FILE *out, const struct books *b, const struct book_group
 		json_tree_node(out, b, g, sym, g->tree->root);
 	else
 		fputs("null", out);
-	fputs(",\"sockets\":[", out);
+	fprintf(out, ",\"owned\":%" PRId64 ",\"owned_by\":[", g->owned);
+	for (guint i = 0; i < g->owned_by->len; i++) {
+		const struct book_owned *w = &g_array_index(g->owned_by, struct book_owned, i);
+		fputs(i ? ",{\"type\":" : "{\"type\":", out);
+		if (w->type < lr->hdr.types_used && w->type < lr->hdr.max_types)
+			json_string_n(out, lr->types[w->type].name, sizeof(lr->types[0].name));
+		else
+			fputs("null", out);
+		fprintf(out, ",\"alive\":%u,\"refs\":%" PRId64 ",\"stack\":", w->alive, w->refs);
+		json_stack(out, sym, lr, w->stack_id);
+		fputs("}", out);
+	}
+	fputs("],\"sockets\":[", out);
 	for (guint i = 0; i < g->links->len; i++) {
 		const struct book_link *l = g->links->pdata[i];
 		fprintf(out, "%s{\"group\":%u,\"fds\":", i ? "," : "", l->group);

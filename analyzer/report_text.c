@@ -557,10 +557,21 @@ static void text_group(FILE *out, const struct books *b, const struct book_group
 	fprintf(out, "\n  %u alive (created here %" PRIu64 ", freed %" PRIu64 "), %u leaked; "
 	        "created %s .. %s\n", g->live, g->created, g->freed, g->leaked, first, last);
 	if (g->owner_discounted)
-		fprintf(out, "    the creation reference of %u of them discounted: presumed held by "
-		        "its owner\n", g->owner_discounted);
+		fprintf(out, "    the starting references of %u of them discounted: presumed held by "
+		        "their owners\n", g->owner_discounted);
+	for (guint i = 0; i < g->owned_by->len; i++) {
+		const struct book_owned *w = &g_array_index(g->owned_by, struct book_owned, i);
+		fprintf(out, "    %+" PRId64 " held by live owners, not counted: taken in the creation "
+		        "of the %u live ", w->refs, w->alive);
+		if (w->type < lr->hdr.types_used && w->type < lr->hdr.max_types)
+			text_string_n(out, lr->types[w->type].name, sizeof(lr->types[0].name));
+		fputs(" made at ", out);
+		text_stack_line(out, sym, lr, w->stack_id, 3);
+		fputc('\n', out);
+	}
 	if (!g->leaked) {
-		fputs("    references balanced; created at ", out);
+		fputs(g->owned_by->len ? "    nothing else held; created at "
+		                       : "    references balanced; created at ", out);
 		text_stack_line(out, sym, lr, g->stack_id, 3);
 		fputc('\n', out);
 		return;

@@ -269,7 +269,8 @@ struct tally_rule {
 	char floating[48];           /* SINK: function telling whether the
 	                              * object is floating, or "" */
 	uint8_t role;                /* enum tally_role */
-	uint8_t arg;                 /* argument index of the object */
+	uint8_t arg;                 /* argument index of the object; for a
+	                              * new rule, the references it starts with */
 	uint16_t type;               /* index into the type table */
 	uint32_t flags;              /* enum tally_rule_flags */
 	uint32_t got_sites;          /* GOT entries redirected (atomic) */

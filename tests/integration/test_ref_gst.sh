@@ -20,7 +20,9 @@
 # inline calling gst_mini_object_ref): one live GstBuffer, net 1, that
 # reference in a cell whose innermost frame is keep_a_buffer_ref.  The
 # buffer's memory keeps the default allocator alive, one GObject more.
-# With --no-leak: no live GstBuffer, only fakesink's pad template and caps.
+# The report names that buffer's memory (made inside gst_buffer_new_allocate)
+# as held by it, not leaked.  With --no-leak: no live GstBuffer, only
+# fakesink's pad template and caps.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/refdump.sh"
 
@@ -117,6 +119,11 @@ if r_json_books "$T_JSON"; then
 	fi
 	# the pad template, the allocator and the caps are kept on purpose
 	t_eq "$T_JSON" '.objects.kept' 3 "$what: report: objects kept on purpose"
+	# the kept buffer's memory, made inside gst_buffer_new_allocate, is the
+	# buffer's: held by a live owner, not a leak of its own
+	t_eq "$T_JSON" '[.objects.types[] | select(.type == "GstMemory") | [.live, .leaked,
+		(.groups[0].owned_by | map([.type, .refs, .stack[0].function]))]][0]' \
+		'[1,0,[["GstBuffer",1,"make_buffer"]]]' "$what: report: GstMemory held by the live GstBuffer"
 	t_eq "$T_JSON" '.verdicts[0].type' '"GstBuffer"' "$what: report: the GstBuffer leak comes first"
 fi
 r_types_note "$D" GObject GstMiniObject GstBuffer GstEvent GstCaps

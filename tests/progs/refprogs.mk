@@ -47,3 +47,8 @@ $(BUILD)/progs/ref_kept: tests/progs/ref_kept.c tests/progs/keptlib/keptlib.h \
 		-L$(BUILD)/progs -lkeptlib -Wl,-rpath,'$$ORIGIN' $(shell pkg-config --libs gobject-2.0)
 
 PROG_BINS += $(BUILD)/progs/libkeptlib.so
+
+$(BUILD)/progs/ref_gthread: tests/progs/ref_gthread.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags glib-2.0) -o $@ $< \
+		$(shell pkg-config --libs glib-2.0)

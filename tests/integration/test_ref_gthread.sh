@@ -1,0 +1,35 @@
+#!/bin/bash
+# GThreads under the glib preset (tests/progs/ref_gthread.c).  A GThread
+# starts with two references, the creator's and the running thread's own:
+# while the process runs, both are presumed held by their owners (a
+# running worker is no leak).  After exit, the thread never joined or
+# unref'd by forget_a_thread() is the one leak, with its verdict.
+. "$(dirname "$0")/lib.sh"
+
+t_prog ref_gthread
+LOG=$T_TMP/g.log
+mkfifo "$T_TMP/in"
+"$TALLY" run --log "$LOG" --rules glib -- "$T_BIN" <"$T_TMP/in" >"$T_TMP/g.out" 2>"$T_TMP/g.err" &
+RUN_PID=$!
+T_PIDS+=("$RUN_PID")
+exec 7>"$T_TMP/in"
+t_wait_file "$T_TMP/g.out" '^ready [0-9]+$' 10 || t_fatal "ref_gthread not ready: $(cat "$T_TMP/g.err")"
+
+t_report "$LOG" running
+J=$T_JSON
+t_eq "$J" '.process.running' true "the process is running"
+t_eq "$J" '[.objects.types[] | select(.type == "GThread") | [.created, .freed, .live, .leaked]][0]' \
+	'[3,1,2,0]' "running: GThread [created, freed, live, leaked]: worker and forgotten alive, none leaked"
+t_eq "$J" '[.verdicts[] | select(.type == "GThread")] | length' 0 "running: no GThread verdict"
+
+echo go >&7
+exec 7>&-
+wait "$RUN_PID"
+t_rc $? 0 "tally run: the program's status"
+t_report "$LOG" exited
+J=$T_JSON
+t_eq "$J" '[.objects.types[] | select(.type == "GThread") | [.created, .freed, .live, .leaked]][0]' \
+	'[3,2,1,1]' "after exit: GThread [created, freed, live, leaked]: the forgotten one"
+t_eq "$J" '[.verdicts[] | select(.type == "GThread") | [.function, .net]]' \
+	'[["forget_a_thread",1]]' "after exit: the verdict names forget_a_thread, +1"
+t_done
