@@ -29,6 +29,7 @@
 
 #include "logfile.h"
 #include "settings.h"
+#include "unwind.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -102,8 +103,40 @@ static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, in
 	return 1;
 }
 
-/* Captures the stack into the depot (or marks the event nested). */
-void rec_stack(struct rec *r);
+/* The out-of-line parts of rec_stack. */
+void rec_stack_nested(struct rec *r);
+void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigned ask);
+
+/* How many of the shim's own frames lie above a capture taken in the
+ * wrapper, per event kind: 1 (the wrapper) for the socket calls, more when
+ * a helper or the reference trampoline sits between the program and the
+ * capture.  rec_stack asks libunwind for depth + this many frames, not for
+ * depth + a fixed maximum: each frame walked and thrown away costs ~8 ns.
+ * It only grows: rec_stack_done learns it when a capture finds more of the
+ * shim's frames than expected, and then captures again, so no program frame
+ * is ever lost to a low hint. */
+#define REC_SKIP_HINT_MAX 8
+extern uint8_t rec_skip_hint[TALLY_EV_KIND_MAX];
+
+/* Captures the stack into the depot (or marks the event nested).  Inline,
+ * so the unwinder starts from the wrapper: one frame fewer to walk than
+ * from a function of its own. */
+static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
+{
+	void *raw[TALLY_DEPTH_CAPTURE + REC_SKIP_HINT_MAX];
+
+	if (unlikely(rec_depth > 1) || unlikely(!unwind_backtrace_fn)) {
+		rec_stack_nested(r);
+		return;
+	}
+	/* Read the generation before the capture: a module mapped meanwhile is
+	 * looked up in the next generation by the analyzer. */
+	uint32_t gen = __atomic_load_n(&g_shim.log.hdr->module_generation, __ATOMIC_ACQUIRE);
+	unsigned kind = r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0;
+	unsigned ask = g_shim.settings.depth + __atomic_load_n(&rec_skip_hint[kind], __ATOMIC_RELAXED);
+	int n = unwind_backtrace_fn(raw, (int)ask);
+	rec_stack_done(r, gen, raw, n > 0 ? (unsigned)n : 0, ask);
+}
 
 /* Claims the event's sequence number; seq + 1 is the serial of a socket
  * the event creates. */
