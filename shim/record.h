@@ -134,8 +134,10 @@ static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
 	uint32_t gen = __atomic_load_n(&g_shim.log.hdr->module_generation, __ATOMIC_ACQUIRE);
 	unsigned kind = r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0;
 	unsigned ask = g_shim.settings.depth + __atomic_load_n(&rec_skip_hint[kind], __ATOMIC_RELAXED);
+	unwind_stack_hi = (uintptr_t)raw;
 	int n = unwind_backtrace_fn(raw, (int)ask);
 	rec_stack_done(r, gen, raw, n > 0 ? (unsigned)n : 0, ask);
+	unwind_stack_hi = 0;
 }
 
 /* Claims the event's sequence number; seq + 1 is the serial of a socket

@@ -19,6 +19,11 @@
  * events are then recorded without stacks. */
 int unwind_init(void);
 
+/* While this thread captures: an address in the capturing wrapper's frame.
+ * Stack memory from the unwinder's frames up to it is readable without a
+ * check (checked_access_mem); 0 otherwise. */
+extern __attribute__((tls_model("initial-exec"))) __thread uintptr_t unwind_stack_hi;
+
 /* Set by unwind_init(), read-only afterwards. */
 extern int (*unwind_backtrace_fn)(void **buffer, int size);
 extern uintptr_t unwind_self_lo, unwind_self_hi;   /* libtally.so's range */
