@@ -104,19 +104,44 @@ static __attribute__((noinline)) unsigned recapture(unsigned kind, uint64_t *fra
 	return out;
 }
 
+/* The program's frames of a raw capture: in place when the shim's frames
+ * are all above them (the usual case: only the wrapper), else filtered into
+ * buf.  At most max of them; their count in *out. */
+static inline const uint64_t *program_frames(void **raw, unsigned n, unsigned max,
+                                             uint64_t *buf, unsigned *out)
+{
+	uintptr_t lo = unwind_self_lo, span = unwind_self_hi - unwind_self_lo;
+	unsigned i = 0, end, shim = 0;
+
+	while (i < n && (uintptr_t)raw[i] - lo < span)
+		i++;
+	end = n - i > max ? i + max : n;
+	for (unsigned j = i; j < end; j++)
+		shim |= (uintptr_t)raw[j] - lo < span;
+	if (likely(!shim)) {
+		*out = end - i;
+		return (const uint64_t *)(raw + i);
+	}
+	*out = unwind_keep(raw + i, n - i, buf, max);
+	return buf;
+}
+
 void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigned ask)
 {
 	struct tally_log *log = &g_shim.log;
-	uint64_t frames[TALLY_DEPTH_CAPTURE];
+	uint64_t buf[TALLY_DEPTH_CAPTURE];
+	const uint64_t *frames;
 	unsigned max = g_shim.settings.depth, out;
 
 	if (max > TALLY_DEPTH_CAPTURE)
 		max = TALLY_DEPTH_CAPTURE;
-	out = unwind_keep(raw, n, frames, max);
+	frames = program_frames(raw, n, max, buf, &out);
 	/* The buffer was filled and fewer than `max` frames were kept: more of
 	 * the shim's frames than the hint said, and the program's may go on. */
-	if (unlikely(n == ask && out < max))
-		out = recapture(r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0, frames, max, n - out);
+	if (unlikely(n == ask && out < max)) {
+		out = recapture(r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0, buf, max, n - out);
+		frames = buf;
+	}
 	if (unlikely(out == 0)) {
 		r->ev.stack_id = TALLY_STACK_NONE;
 		return;
