@@ -49,9 +49,12 @@ static int checked_access_mem(void *as, uintptr_t addr, uintptr_t *val, int writ
 	}
 	/* Reads of the context unw_backtrace keeps in its own frame (about four
 	 * per capture): between this frame and the capturing wrapper's, on the
-	 * stack in use, so readable; no check needed. */
-	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-	if (addr >= here && addr < unwind_stack_hi && unwind_stack_hi - addr >= sizeof(uintptr_t)) {
+	 * stack in use, so readable; no check needed.  The 16 KiB bound (the
+	 * capture's frames take ~4 KiB) keeps a signal handler running on an
+	 * alternate stack during a capture, and using this libunwind itself,
+	 * from taking memory between two stacks for this one. */
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0), hi = unwind_stack_hi;
+	if (hi - here <= 16384 && addr >= here && addr < hi && hi - addr >= sizeof(uintptr_t)) {
 		*val = *(const uintptr_t *)addr;
 		return 0;
 	}
