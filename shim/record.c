@@ -126,7 +126,8 @@ static inline const uint64_t *program_frames(void **raw, unsigned n, unsigned ma
 	return buf;
 }
 
-void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigned ask)
+void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigned ask,
+                    uintptr_t site, uintptr_t sp, uintptr_t bp)
 {
 	struct tally_log *log = &g_shim.log;
 	uint64_t buf[TALLY_DEPTH_CAPTURE];
@@ -149,6 +150,9 @@ void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigne
 	r->ev.stack_id = find_stack(log, gen, frames, out);
 	if (likely(r->ev.stack_id)) {
 		*recent_slot(frames) = r->ev.stack_id;
+		if (frames != buf)   /* the wrapper's own capture, as it was */
+			replay_learn(site, sp, bp, replay_tag(r->ev.kind, r->ev.arg), raw, n, ask,
+			             r->ev.stack_id, gen);
 		return;
 	}
 	/* A new stack (rare).  If a frame lies outside every known module, a

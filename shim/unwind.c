@@ -3,6 +3,7 @@
  */
 #include "unwind.h"
 #include "memcheck.h"
+#include "replay.h"
 #include "real.h"
 
 #include <dlfcn.h>
@@ -144,6 +145,7 @@ int unwind_refuses_pipe(const void *caller)
 
 void unwind_flush(void)
 {
+	replay_forget();
 	if (unw_flush_p && unw_local_as_p)
 		unw_flush_p(*unw_local_as_p, 0, 0);
 }
