@@ -90,6 +90,7 @@ log_of() { ls "$DIR/$1".[0-9]*; }
 CONFIGS=(
 	"d32|TALLY_DEPTH=32|socket $N $CHAIN|2"
 	"d16|TALLY_DEPTH=16|socket $N $CHAIN|2"
+	"d16walk|TALLY_DEPTH=16 TALLY_REPLAY=0|socket $N $CHAIN|2"
 	"d32deep|TALLY_DEPTH=32|socket $N $DEEP|2"
 	"full32|TALLY_DEPTH=32 TALLY_LOG_SIZE=1M|socket $N $CHAIN|2"
 	"full16|TALLY_DEPTH=16 TALLY_LOG_SIZE=1M|socket $N $CHAIN|2"
@@ -369,6 +370,7 @@ echo "== 1, 2: ns added per intercepted call (with shim - without, per call; $RO
 printf '%-46s %8s %8s %10s %10s %s\n' "" "p50" "p90" "p50 batch" "base/call" "frames captured"
 row d32 "socket+close, TALLY_DEPTH=32 (default)" "$(depth_of d32)"
 row d16 "socket+close, TALLY_DEPTH=16" "$(depth_of d16)"
+row d16walk "same, every stack walked (TALLY_REPLAY=0)" "$(depth_of d16walk)"
 row d32deep "socket+close, TALLY_DEPTH=32, chain $DEEP" "$(depth_of d32deep)"
 row full32 "event area full, TALLY_DEPTH=32" "$(depth_of full32), $(dropped_of full32)"
 row full16 "event area full, TALLY_DEPTH=16" "$(depth_of full16), $(dropped_of full16)"
@@ -388,8 +390,10 @@ echo "== where the time of a recorded event goes (TALLY_DEPTH=16 unless said; p5
 for d in 16 32; do
 	paste "$DIR/d$d.with" "$DIR/full$d.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/write$d"
 done
-# The rest: the shim's event minus the unwinder's among the same calls.
-paste "$DIR/d16.with" "$DIR/insitu16.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/rest16"
+# The rest: the shim's event, every stack walked, minus the unwinder's
+# among the same calls; and what a replayed capture saves, same round.
+paste "$DIR/d16walk.with" "$DIR/insitu16.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/rest16"
+paste "$DIR/d16walk.with" "$DIR/d16.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/replay16"
 trow() { printf '%-60s %8s   %s\n' "$1" "$2" "$3"; }
 frames_of() { cat "$DIR/$1.frames"; }
 trow "unw_backtrace alone, depth+$SHIM_FRAMES (what a capture needs)" \
@@ -401,7 +405,9 @@ trow "unw_backtrace alone, depth 32+$SHIM_FRAMES, chain $DEEP" \
 trow "event write + first touch of its page" "$(pct 50 "$DIR/write16")" \
 	"recording - area full (depth 32: $(pct 50 "$DIR/write32"))"
 trow "the shim without the unwinder" "$(pct 50 "$DIR/rest16")" \
-	"recorded event - unwinder among socket calls"
+	"recorded event, stack walked - unwinder among socket calls"
+trow "saved by a replayed capture (no unwinder call)" "$(pct 50 "$DIR/replay16")" \
+	"every stack walked - replayed (shim/replay.h)"
 echo "(unwinder rows run without the shim: libunwind dlopen'ed and called $SHIM_FRAMES noinline"
 echo " frame below the loop, so the same number of frames is walked as in a capture)"
 

@@ -150,7 +150,7 @@ void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigne
 	r->ev.stack_id = find_stack(log, gen, frames, out);
 	if (likely(r->ev.stack_id)) {
 		*recent_slot(frames) = r->ev.stack_id;
-		if (frames != buf)   /* the wrapper's own capture, as it was */
+		if (frames != buf && !g_shim.settings.no_replay)   /* the wrapper's own capture */
 			replay_learn(site, sp, bp, replay_tag(r->ev.kind, r->ev.arg), raw, n, ask,
 			             r->ev.stack_id, gen);
 		return;

@@ -141,8 +141,9 @@ static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
 	uintptr_t site, sp, bp;
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
 	                 : "=r"(site), "=r"(sp), "=r"(bp));
-	uint32_t id = replay_match(site, sp, bp, (uintptr_t)__builtin_return_address(0),
-	                           replay_tag(r->ev.kind, r->ev.arg), gen);
+	uint32_t id = unlikely(g_shim.settings.no_replay) ? 0 :
+		replay_match(site, sp, bp, (uintptr_t)__builtin_return_address(0),
+		             replay_tag(r->ev.kind, r->ev.arg), gen);
 #ifndef TALLY_REPLAY_CHECK
 	if (likely(id)) {
 		r->ev.stack_id = id;
