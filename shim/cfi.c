@@ -348,6 +348,9 @@ int cfi_rule_at(uintptr_t ip, struct cfi_rule *rule)
 	uint32_t len, cie_off;
 
 	memset(rule, 0, sizeof(*rule));
+#if !defined(__x86_64__)
+	return 0;   /* the register numbers below are x86-64's */
+#endif
 	const uint8_t *fde = fde_for(ip);
 	if (!fde)
 		return 0;

@@ -138,12 +138,15 @@ static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
 	uint32_t gen = __atomic_load_n(&g_shim.log.hdr->module_generation, __ATOMIC_ACQUIRE);
 	/* This code's address, and rsp and rbp as the capture below sees them
 	 * (no push or pop between here and the call). */
-	uintptr_t site, sp, bp;
+	uintptr_t site = 0, sp = 0, bp = 0;
+	uint32_t id = 0;
+#if defined(__x86_64__)
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
 	                 : "=r"(site), "=r"(sp), "=r"(bp));
-	uint32_t id = unlikely(g_shim.settings.no_replay) ? 0 :
-		replay_match(site, sp, bp, (uintptr_t)__builtin_return_address(0),
-		             replay_tag(r->ev.kind, r->ev.arg), gen);
+	if (likely(!g_shim.settings.no_replay))
+		id = replay_match(site, sp, bp, (uintptr_t)__builtin_return_address(0),
+		                  replay_tag(r->ev.kind, r->ev.arg), gen);
+#endif
 #ifndef TALLY_REPLAY_CHECK
 	if (likely(id)) {
 		r->ev.stack_id = id;

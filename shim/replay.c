@@ -171,8 +171,8 @@ void replay_learn(uintptr_t site, uintptr_t sp, uintptr_t bp, uint32_t tag, void
 	struct replay_entry *e = replay_slot(site, sp, ra1, tag);
 	uint32_t epoch = __atomic_load_n(&replay_epoch, __ATOMIC_ACQUIRE);
 
-	if (n < 2 || stack_id == TALLY_STACK_NONE || stack_id >= TALLY_STACK_INHERITED)
-		return;
+	if (!site || n < 2 || stack_id == TALLY_STACK_NONE || stack_id >= TALLY_STACK_INHERITED)
+		return;   /* (site 0: not x86-64, nothing to learn) */
 	int same = e->site == site && e->sp == sp && e->ra1 == ra1 && e->tag == tag &&
 	           e->gen == gen && e->epoch == epoch;
 	/* A learnt stack that did not match: another path to the same place
