@@ -110,13 +110,17 @@ static int walk(struct replay_entry *e, uintptr_t sp, uintptr_t bp, void *const 
 	for (k = 0; k < n; k++) {
 		struct cfi_rule r;
 
-		if ((uintptr_t)raw[k] < 0x4000 || !rule_get((uintptr_t)raw[k] - 1, &r))
+		if ((uintptr_t)raw[k] < 0x4000)
+			return 0;
+		/* The last frame: libunwind stopped here at the limit (its rule
+		 * does not matter), or because this frame has no caller; a stop
+		 * for any other reason is not learnt. */
+		if (k == n - 1 && n == ask)
+			break;
+		if (!rule_get((uintptr_t)raw[k] - 1, &r))
 			return 0;
 		if (k == n - 1) {
-			/* libunwind stopped here: at the limit, or because this
-			 * frame has no caller; a stop for any other reason is
-			 * not learnt. */
-			if (n != ask && !r.ra_undefined)
+			if (!r.ra_undefined)
 				return 0;
 			break;
 		}
