@@ -19,9 +19,9 @@
  *               from one common site: K + 1 distinct stacks
  *   open    M   M sockets created and left open at exit
  *   unwind  N   unw_backtrace(buf, SIZE) alone, without the shim: libunwind
- *               dlopen'ed as the shim does, called three noinline frames
- *               below the loop as the shim's socket -> rec_stack ->
- *               unwind_capture are, so SIZE frames walk the same stack
+ *               dlopen'ed as the shim does, called one noinline frame
+ *               below the loop as the shim's socket wrapper is (the capture
+ *               is inline in it), so SIZE frames walk the same stack
  *   sockunwind N  socket + close, each followed by that unw_backtrace, no
  *               shim: the unwinder's cost among real socket calls
  *
@@ -162,24 +162,10 @@ static unw_backtrace_fn unw_backtrace_p;
 static int unwind_size;
 static volatile int unwind_sink;
 
-static NOINLINE int shim_frame3(void)
+static NOINLINE int shim_frame1(void)
 {
 	void *raw[80];
 	int n = unw_backtrace_p(raw, unwind_size);
-	KEEP(n);
-	return n;
-}
-
-static NOINLINE int shim_frame2(void)
-{
-	int n = shim_frame3();
-	KEEP(n);
-	return n;
-}
-
-static NOINLINE int shim_frame1(void)
-{
-	int n = shim_frame2();
 	KEEP(n);
 	return n;
 }

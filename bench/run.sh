@@ -36,11 +36,10 @@ RN=${BENCH_REF_N:-50000}        # reference pairs per round
 CHAIN=${BENCH_CHAIN:-12}
 DEEP=40                         # enough frames for 32 to be captured
 GEN=${BENCH_GEN:-500000}
-# The shim's own frames above a capture (socket -> rec_stack ->
-# unwind_capture), and the spare frames unwind_capture asks libunwind for.
-SHIM_FRAMES=3
-SKIP_MAX=$(sed -n 's/^#define UNWIND_SKIP_MAX \([0-9]*\).*/\1/p' shim/unwind.h)
-SKIP_MAX=${SKIP_MAX:?cannot read UNWIND_SKIP_MAX from shim/unwind.h}
+# The shim's own frames above a capture: the socket wrapper, in which the
+# capture is inline.  The shim asks libunwind for depth + this many frames
+# (rec_skip_hint in shim/record.h), so what it asks is what it needs.
+SHIM_FRAMES=1
 
 PROG=build/bench/bench_socket
 GATEWAY=build/examples/gateway
@@ -95,12 +94,13 @@ log_of() { ls "$DIR/$1".[0-9]*; }
 CONFIGS=(
 	"d32|TALLY_DEPTH=32|socket $N $CHAIN|2"
 	"d16|TALLY_DEPTH=16|socket $N $CHAIN|2"
+	"d16walk|TALLY_DEPTH=16 TALLY_REPLAY=0|socket $N $CHAIN|2"
 	"d32deep|TALLY_DEPTH=32|socket $N $DEEP|2"
 	"full32|TALLY_DEPTH=32 TALLY_LOG_SIZE=1M|socket $N $CHAIN|2"
 	"full16|TALLY_DEPTH=16 TALLY_LOG_SIZE=1M|socket $N $CHAIN|2"
 	"cheap|TALLY_DEPTH=32|cheap $N $CHAIN|2"
 	"fcntl|TALLY_DEPTH=32|fcntl $NF $CHAIN|1"
-	"insitu16|none|sockunwind $N $CHAIN $((16 + SKIP_MAX))|2|socket $N $CHAIN"
+	"insitu16|none|sockunwind $N $CHAIN $((16 + SHIM_FRAMES))|2|socket $N $CHAIN"
 )
 # Reference calls (bench_ref, libbenchref.so): one iteration is a pair of
 # calls on one live object, so figures are per pair ("calls" 1).  The rules
@@ -118,13 +118,11 @@ REF_CONFIGS=(
 	"rnest32|TALLY_HOOK=entry TALLY_DEPTH=32 TALLY_RULES=$RULES_NESTED|nested $RN $CHAIN|1"
 )
 # Without the shim: unw_backtrace alone, SIZE frames from the same place,
-# as many as a capture needs (depth + the shim's frames) and as many as
-# unwind_capture asks for (depth + SKIP_MAX).  name | mode count chain size
+# as many as a capture needs and asks for (depth + the shim's frames).
+# name | mode count chain size
 UNWIND=(
 	"u16need|unwind $N $CHAIN $((16 + SHIM_FRAMES))"
-	"u16ask|unwind $N $CHAIN $((16 + SKIP_MAX))"
 	"u32need|unwind $N $DEEP $((32 + SHIM_FRAMES))"
-	"u32ask|unwind $N $DEEP $((32 + SKIP_MAX))"
 )
 
 # measure PROG CONFIG: one baseline run and one run of CONFIG (as in
@@ -376,6 +374,7 @@ echo "== 1, 2: ns added per intercepted call (with shim - without, per call; $RO
 printf '%-46s %8s %8s %10s %10s %s\n' "" "p50" "p90" "p50 batch" "base/call" "frames captured"
 row d32 "socket+close, TALLY_DEPTH=32 (default)" "$(depth_of d32)"
 row d16 "socket+close, TALLY_DEPTH=16" "$(depth_of d16)"
+row d16walk "same, every stack walked (TALLY_REPLAY=0)" "$(depth_of d16walk)"
 row d32deep "socket+close, TALLY_DEPTH=32, chain $DEEP" "$(depth_of d32deep)"
 row full32 "event area full, TALLY_DEPTH=32" "$(depth_of full32), $(dropped_of full32)"
 row full16 "event area full, TALLY_DEPTH=16" "$(depth_of full16), $(dropped_of full16)"
@@ -395,26 +394,26 @@ echo "== where the time of a recorded event goes (TALLY_DEPTH=16 unless said; p5
 for d in 16 32; do
 	paste "$DIR/d$d.with" "$DIR/full$d.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/write$d"
 done
-# The rest: the shim's event minus the unwinder's among the same calls.
-paste "$DIR/d16.with" "$DIR/insitu16.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/rest16"
+# The rest: the shim's event, every stack walked, minus the unwinder's
+# among the same calls; and what a replayed capture saves, same round.
+paste "$DIR/d16walk.with" "$DIR/insitu16.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/rest16"
+paste "$DIR/d16walk.with" "$DIR/d16.with" | awk '{ printf "%.2f\n", ($1 - $2) / 2 }' >"$DIR/replay16"
 trow() { printf '%-60s %8s   %s\n' "$1" "$2" "$3"; }
 frames_of() { cat "$DIR/$1.frames"; }
 trow "unw_backtrace alone, depth+$SHIM_FRAMES (what a capture needs)" \
 	"$(pct 50 "$DIR/u16need.abs")" "$(frames_of u16need) frames walked"
-trow "unw_backtrace alone, depth+SKIP_MAX $SKIP_MAX (what the shim asks)" \
-	"$(pct 50 "$DIR/u16ask.abs")" "$(frames_of u16ask) frames walked"
 trow "same, among socket/close calls (no shim)" "$(pct 50 "$DIR/insitu16.delta")" \
 	"per event, vs socket+close alone"
 trow "unw_backtrace alone, depth 32+$SHIM_FRAMES, chain $DEEP" \
 	"$(pct 50 "$DIR/u32need.abs")" "$(frames_of u32need) frames walked"
-trow "unw_backtrace alone, depth 32+SKIP_MAX $SKIP_MAX, chain $DEEP" \
-	"$(pct 50 "$DIR/u32ask.abs")" "$(frames_of u32ask) frames walked"
 trow "event write + first touch of its page" "$(pct 50 "$DIR/write16")" \
 	"recording - area full (depth 32: $(pct 50 "$DIR/write32"))"
 trow "the shim without the unwinder" "$(pct 50 "$DIR/rest16")" \
-	"recorded event - unwinder among socket calls"
+	"recorded event, stack walked - unwinder among socket calls"
+trow "saved by a replayed capture (no unwinder call)" "$(pct 50 "$DIR/replay16")" \
+	"every stack walked - replayed (shim/replay.h)"
 echo "(unwinder rows run without the shim: libunwind dlopen'ed and called $SHIM_FRAMES noinline"
-echo " frames below the loop, so the same number of frames is walked as in a capture)"
+echo " frame below the loop, so the same number of frames is walked as in a capture)"
 
 echo
 echo "== 3: memory"

@@ -14,21 +14,23 @@ static void count_closed(struct tally_log *log, uint32_t stack_id)
 		__atomic_fetch_add(&st->closed, 1, __ATOMIC_RELAXED);
 }
 
-uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot *init)
+struct tally_fd_slot *fdstate_open_begin(struct tally_log *log, int fd, uint32_t stack_id,
+                                         uint64_t *stale_out)
 {
 	struct tally_fd_slot *s = fdstate_slot(log, fd);
 	struct tally_stack *st;
 	uint64_t stale;
 
+	*stale_out = 0;
 	/* A socket beyond the table is counted apart, not in the books: its
 	 * close could never be, and created - closed must equal open. */
 	if (!s) {
 		if (fd >= 0)
 			__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_STATE_FULL], 1, __ATOMIC_RELAXED);
-		return 0;
+		return NULL;
 	}
 	__atomic_fetch_add(&log->hdr->sockets_created, 1, __ATOMIC_RELAXED);
-	st = depot_entry(log, init->stack_id);
+	st = depot_entry(log, stack_id);
 	if (st)
 		__atomic_fetch_add(&st->created, 1, __ATOMIC_RELAXED);
 	/* Empty the slot first so a live reader never mixes two sockets.  An
@@ -44,9 +46,20 @@ uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot 
 		    __atomic_load_n(&log->closing_ranges, __ATOMIC_ACQUIRE))
 			stale = 0;
 	}
+	*stale_out = stale;
+	return s;
+}
+
+uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot *init)
+{
+	uint64_t stale;
+	struct tally_fd_slot *s = fdstate_open_begin(log, fd, init->stack_id, &stale);
+
+	if (!s)
+		return 0;
 	memcpy((char *)s + sizeof(s->serial), (const char *)init + sizeof(init->serial),
 	       sizeof(*s) - sizeof(s->serial));
-	__atomic_store_n(&s->serial, init->serial, __ATOMIC_RELEASE);
+	fdstate_open_publish(s, init->serial);
 	return stale;
 }
 

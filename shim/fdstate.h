@@ -34,6 +34,19 @@ static inline uint64_t fdstate_serial(struct tally_log *log, int fd)
  * Counts the fd as untracked when it lies beyond the table. */
 uint64_t fdstate_open(struct tally_log *log, int fd, const struct tally_fd_slot *init);
 
+/* fdstate_open in two steps, for a caller that fills the slot in place:
+ * counts the socket (for the stack `stack_id`), empties the slot and
+ * returns it, or NULL when fd lies beyond the table; *stale as
+ * fdstate_open returns it.  Every field but the serial is then written, and
+ * fdstate_open_publish makes the slot visible. */
+struct tally_fd_slot *fdstate_open_begin(struct tally_log *log, int fd, uint32_t stack_id,
+                                         uint64_t *stale);
+
+static inline void fdstate_open_publish(struct tally_fd_slot *s, uint64_t serial)
+{
+	__atomic_store_n(&s->serial, serial, __ATOMIC_RELEASE);
+}
+
 /* Clears fd's slot if it still holds `serial`; on success counts the close
  * for the creating stack and returns 1. */
 int fdstate_close(struct tally_log *log, int fd, uint64_t serial);

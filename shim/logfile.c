@@ -6,6 +6,7 @@
 #include "logfile.h"
 #include "procinfo.h"
 #include "real.h"
+#include "replay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -237,6 +238,7 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
 	hdr->cmdline_len = procinfo_cmdline(hdr->cmdline, sizeof(hdr->cmdline));
 	__atomic_store(&hdr->magic, &(char[8]){ 'T', 'A', 'L', 'L', 'Y', 'L', 'O', 'G' },
 	               __ATOMIC_RELEASE);
+	replay_forget();   /* stack ids of another log */
 	return 0;
 }
 
@@ -360,6 +362,7 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	stamp_identity(h, s);
 	munmap(parent.base, parent.size);
 	*log = child;
+	replay_forget();
 	return 0;
 }
 

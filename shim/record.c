@@ -61,28 +61,98 @@ uint32_t rec_tid_slow(void)
 	return rec_tid;
 }
 
-void rec_stack(struct rec *r)
+uint8_t rec_skip_hint[TALLY_EV_KIND_MAX] = { [0 ... TALLY_EV_KIND_MAX - 1] = 1 };
+
+void rec_stack_nested(struct rec *r)
+{
+	if (rec_depth > 1) {
+		r->ev.stack_id = TALLY_STACK_NESTED;
+		__atomic_fetch_add(&g_shim.log.hdr->dropped[TALLY_DROP_NESTED], 1, __ATOMIC_RELAXED);
+	} else {
+		r->ev.stack_id = TALLY_STACK_NONE;   /* no unwinder */
+	}
+}
+
+/* A capture with more of the shim's frames in it than rec_skip_hint said:
+ * the program's innermost frames may have been cut off at the end.  Takes
+ * the stack again from here, asking for as many more frames as needed, and
+ * raises the hint for the next capture of this kind. */
+static __attribute__((noinline)) unsigned recapture(unsigned kind, uint64_t *frames,
+                                                     unsigned max, unsigned skipped)
+{
+	void *raw[TALLY_DEPTH_CAPTURE + 32];
+	unsigned n, out = 0, shim = skipped + 1;   /* + this function's frame */
+
+	for (int tries = 0; tries < 4; tries++) {
+		unsigned ask = max + shim;
+		if (ask > TALLY_DEPTH_CAPTURE + 32)
+			ask = TALLY_DEPTH_CAPTURE + 32;
+		n = (unsigned)unwind_backtrace_fn(raw, (int)ask);
+		out = unwind_keep(raw, n, frames, max);
+		if (n < ask || out == max || ask == TALLY_DEPTH_CAPTURE + 32)
+			break;
+		shim = n - out;   /* more of them further in: ask again */
+	}
+	/* The capture in the wrapper has this function's frame less. */
+	unsigned hint = n > out ? n - out - 1 : 0;
+	if (out < max && n == TALLY_DEPTH_CAPTURE + 32)
+		hint = REC_SKIP_HINT_MAX;
+	if (hint > REC_SKIP_HINT_MAX)
+		hint = REC_SKIP_HINT_MAX;
+	if (hint > __atomic_load_n(&rec_skip_hint[kind], __ATOMIC_RELAXED))
+		__atomic_store_n(&rec_skip_hint[kind], (uint8_t)hint, __ATOMIC_RELAXED);
+	return out;
+}
+
+/* The program's frames of a raw capture: in place when the shim's frames
+ * are all above them (the usual case: only the wrapper), else filtered into
+ * buf.  At most max of them; their count in *out. */
+static inline const uint64_t *program_frames(void **raw, unsigned n, unsigned max,
+                                             uint64_t *buf, unsigned *out)
+{
+	uintptr_t lo = unwind_self_lo, span = unwind_self_hi - unwind_self_lo;
+	unsigned i = 0, end, shim = 0;
+
+	while (i < n && (uintptr_t)raw[i] - lo < span)
+		i++;
+	end = n - i > max ? i + max : n;
+	for (unsigned j = i; j < end; j++)
+		shim |= (uintptr_t)raw[j] - lo < span;
+	if (likely(!shim)) {
+		*out = end - i;
+		return (const uint64_t *)(raw + i);
+	}
+	*out = unwind_keep(raw + i, n - i, buf, max);
+	return buf;
+}
+
+void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigned ask,
+                    uintptr_t site, uintptr_t sp, uintptr_t bp)
 {
 	struct tally_log *log = &g_shim.log;
-	uint64_t frames[TALLY_DEPTH_CAPTURE];
-	unsigned n;
+	uint64_t buf[TALLY_DEPTH_CAPTURE];
+	const uint64_t *frames;
+	unsigned max = g_shim.settings.depth, out;
 
-	if (unlikely(rec_depth > 1)) {
-		r->ev.stack_id = TALLY_STACK_NESTED;
-		__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_NESTED], 1, __ATOMIC_RELAXED);
-		return;
+	if (max > TALLY_DEPTH_CAPTURE)
+		max = TALLY_DEPTH_CAPTURE;
+	frames = program_frames(raw, n, max, buf, &out);
+	/* The buffer was filled and fewer than `max` frames were kept: more of
+	 * the shim's frames than the hint said, and the program's may go on. */
+	if (unlikely(n == ask && out < max)) {
+		out = recapture(r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0, buf, max, n - out);
+		frames = buf;
 	}
-	/* Read the generation before the capture: a module mapped meanwhile is
-	 * looked up in the next generation by the analyzer. */
-	uint32_t gen = __atomic_load_n(&log->hdr->module_generation, __ATOMIC_ACQUIRE);
-	n = unwind_capture(frames, g_shim.settings.depth);
-	if (unlikely(n == 0)) {
+	if (unlikely(out == 0)) {
 		r->ev.stack_id = TALLY_STACK_NONE;
 		return;
 	}
-	r->ev.stack_id = find_stack(log, gen, frames, n);
+	r->ev.stack_id = find_stack(log, gen, frames, out);
 	if (likely(r->ev.stack_id)) {
 		*recent_slot(frames) = r->ev.stack_id;
+		if (frames != buf && !g_shim.settings.no_replay)   /* the wrapper's own capture */
+			replay_learn(site, sp, bp, replay_tag(r->ev.kind, r->ev.arg), raw, n, ask,
+			             r->ev.stack_id, gen);
 		return;
 	}
 	/* A new stack (rare).  If a frame lies outside every known module, a
@@ -90,16 +160,16 @@ void rec_stack(struct rec *r)
 	 * stack is stored with a generation in which its modules exist.
 	 * dlopen itself is not wrapped: a wrapper would become the "caller"
 	 * glibc uses for RUNPATH and $ORIGIN, and change what gets loaded. */
-	if (!modules_cover(log, frames, n)) {
+	if (!modules_cover(log, frames, out)) {
 		/* Whether this thread rescanned or another one just did (or is
 		 * doing it), the newest generation is the best to store. */
 		modules_try_rescan(log);
 		gen = __atomic_load_n(&log->hdr->module_generation, __ATOMIC_ACQUIRE);
-		r->ev.stack_id = depot_find(log, gen, frames, n);
+		r->ev.stack_id = depot_find(log, gen, frames, out);
 		if (r->ev.stack_id)
 			return;
 	}
-	r->ev.stack_id = depot_intern(log, gen, frames, n);
+	r->ev.stack_id = depot_intern(log, gen, frames, out);
 	if (r->ev.stack_id != TALLY_STACK_LOST)
 		*recent_slot(frames) = r->ev.stack_id;
 }

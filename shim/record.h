@@ -30,6 +30,8 @@
 #include "logfile.h"
 #include "settings.h"
 #include "tallies.h"
+#include "unwind.h"
+#include "replay.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -103,8 +105,67 @@ static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, in
 	return 1;
 }
 
-/* Captures the stack into the depot (or marks the event nested). */
-void rec_stack(struct rec *r);
+/* The out-of-line parts of rec_stack. */
+void rec_stack_nested(struct rec *r);
+void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigned ask,
+                    uintptr_t site, uintptr_t sp, uintptr_t bp);
+
+/* How many of the shim's own frames lie above a capture taken in the
+ * wrapper, per event kind: 1 (the wrapper) for the socket calls, more when
+ * a helper or the reference trampoline sits between the program and the
+ * capture.  rec_stack asks libunwind for depth + this many frames, not for
+ * depth + a fixed maximum: each frame walked and thrown away costs ~8 ns.
+ * It only grows: rec_stack_done learns it when a capture finds more of the
+ * shim's frames than expected, and then captures again, so no program frame
+ * is ever lost to a low hint. */
+#define REC_SKIP_HINT_MAX 8
+extern uint8_t rec_skip_hint[TALLY_EV_KIND_MAX];
+
+/* Captures the stack into the depot (or marks the event nested).  Inline,
+ * so the unwinder starts from the wrapper: one frame fewer to walk than
+ * from a function of its own.  A capture this thread made before from the
+ * same code at the same stack pointer, whose stack words have not changed,
+ * is not taken again (replay.h). */
+static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
+{
+	void *raw[TALLY_DEPTH_CAPTURE + REC_SKIP_HINT_MAX];
+
+	if (unlikely(rec_depth > 1) || unlikely(!unwind_backtrace_fn)) {
+		rec_stack_nested(r);
+		return;
+	}
+	/* Read the generation before the capture: a module mapped meanwhile is
+	 * looked up in the next generation by the analyzer. */
+	uint32_t gen = __atomic_load_n(&g_shim.log.hdr->module_generation, __ATOMIC_ACQUIRE);
+	/* This code's address, and rsp and rbp as the capture below sees them
+	 * (no push or pop between here and the call). */
+	uintptr_t site = 0, sp = 0, bp = 0;
+	uint32_t id = 0;
+#if defined(__x86_64__)
+	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+	                 : "=r"(site), "=r"(sp), "=r"(bp));
+	if (likely(!g_shim.settings.no_replay))
+		id = replay_match(site, sp, bp, (uintptr_t)__builtin_return_address(0),
+		                  replay_tag(r->ev.kind, r->ev.arg), gen);
+#endif
+#ifndef TALLY_REPLAY_CHECK
+	if (likely(id)) {
+		r->ev.stack_id = id;
+		return;
+	}
+#endif
+	unsigned kind = r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0;
+	unsigned ask = g_shim.settings.depth + __atomic_load_n(&rec_skip_hint[kind], __ATOMIC_RELAXED);
+	unwind_stack_hi = (uintptr_t)raw;
+	int n = unwind_backtrace_fn(raw, (int)ask);
+	rec_stack_done(r, gen, raw, n > 0 ? (unsigned)n : 0, ask, site, sp, bp);
+#ifdef TALLY_REPLAY_CHECK
+	/* Test builds: every replayed stack is taken again and compared. */
+	if (id && id != r->ev.stack_id)
+		replay_mismatch(id, r->ev.stack_id);
+#endif
+	unwind_stack_hi = 0;
+}
 
 /* Claims the event's sequence number; seq + 1 is the serial of a socket
  * the event creates. */

@@ -96,6 +96,9 @@ int settings_read(struct tally_settings *out, const char *(*get)(const char *),
 	text = get("TALLY_DISABLE");
 	out->disabled = text && strcmp(text, "1") == 0;
 
+	text = get("TALLY_REPLAY");
+	out->no_replay = text && strcmp(text, "0") == 0;
+
 	strcpy(out->log_pattern, TALLY_DEFAULT_LOG);
 	text = get("TALLY_LOG");
 	if (text && *text) {

@@ -42,6 +42,7 @@ struct tally_settings {
 	uint32_t enforce;          /* TALLY_ENFORCE: enum tally_enforce */
 	uint32_t hook_mode;        /* TALLY_HOOK: enum tally_hook_mode */
 	int disabled;              /* TALLY_DISABLE=1: pass everything through */
+	int no_replay;             /* TALLY_REPLAY=0: walk every stack (replay.h) */
 };
 
 /* Reads the settings through `get` (getenv in the shim, a table in tests).

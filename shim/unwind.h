@@ -19,43 +19,48 @@
  * events are then recorded without stacks. */
 int unwind_init(void);
 
+/* While this thread captures: an address in the capturing wrapper's frame.
+ * Stack memory from the unwinder's frames up to it is readable without a
+ * check (checked_access_mem); 0 otherwise. */
+extern __attribute__((tls_model("initial-exec"))) __thread uintptr_t unwind_stack_hi;
+
 /* Set by unwind_init(), read-only afterwards. */
 extern int (*unwind_backtrace_fn)(void **buffer, int size);
 extern uintptr_t unwind_self_lo, unwind_self_hi;   /* libtally.so's range */
 
-/* The shim's own frames above a capture: rec_stack, the wrapper, and at
- * most one helper (record_dup, record_accept); for a reference call
- * rec_stack, record_ref, ref_hook_pre and the trampoline.  Each frame asked
- * for and not kept costs ~8 ns, so the capture is inline in rec_stack. */
-#define UNWIND_SKIP_MAX 4
+/* Keeps the program's frames of a raw capture: the shim's own frames (the
+ * wrapper and its helpers at the top; further in, the reference trampoline
+ * between a hooked function and its caller) are dropped.  Returns how many
+ * of at most `max` were written to frames. */
+static inline unsigned unwind_keep(void *const *raw, unsigned n, uint64_t *frames,
+                                   unsigned max)
+{
+	uintptr_t lo = unwind_self_lo, span = unwind_self_hi - unwind_self_lo;
+	unsigned out = 0;
+
+	for (unsigned i = 0; i < n && out < max; i++) {
+		uintptr_t pc = (uintptr_t)raw[i];
+		if (pc - lo >= span)
+			frames[out++] = (uint64_t)pc;
+	}
+	return out;
+}
 
 /* Captures up to `max` return addresses of the caller's stack, innermost
  * first, with the shim's own frames removed.  Returns the count (0 when no
- * unwinder is available). */
-static inline __attribute__((always_inline)) unsigned unwind_capture(uint64_t *frames,
-                                                                     unsigned max)
+ * unwinder is available).  The recording path captures inline instead
+ * (rec_stack in record.h). */
+#define UNWIND_SKIP_MAX 4
+static inline unsigned unwind_capture(uint64_t *frames, unsigned max)
 {
 	void *raw[TALLY_DEPTH_CAPTURE + UNWIND_SKIP_MAX];
-	unsigned n, skip = 0;
 
 	if (!unwind_backtrace_fn)
 		return 0;
 	if (max > TALLY_DEPTH_CAPTURE)
 		max = TALLY_DEPTH_CAPTURE;
-	n = (unsigned)unwind_backtrace_fn(raw, (int)(max + UNWIND_SKIP_MAX));
-	while (skip < n && (uintptr_t)raw[skip] >= unwind_self_lo &&
-	       (uintptr_t)raw[skip] < unwind_self_hi)
-		skip++;
-	/* Further in, the shim's frames are the reference trampoline between a
-	 * hooked function and its caller: not part of the program's stack. */
-	unsigned out = 0;
-	for (unsigned i = skip; i < n && out < max; i++) {
-		uintptr_t pc = (uintptr_t)raw[i];
-		if (pc >= unwind_self_lo && pc < unwind_self_hi)
-			continue;
-		frames[out++] = (uint64_t)pc;
-	}
-	return out;
+	int n = unwind_backtrace_fn(raw, (int)(max + UNWIND_SKIP_MAX));
+	return unwind_keep(raw, n > 0 ? (unsigned)n : 0, frames, max);
 }
 
 /* True when a pipe()/pipe2() call comes from libunwind's own code (its

@@ -46,7 +46,23 @@ $(BUILD)/progs/%: tests/progs/%.cc $(wildcard tests/progs/*.h) | deps
 unit: $(UNIT_BINS) $(BUILD)/unit/libsymfix_debug.so $(BUILD)/unit/libsymfix_stripped.so \
 	$(BUILD)/unit/libsymfix_vaddr.so
 
-test: deps-test all unit $(PROG_BINS)
+# The shim again, built to check every replayed stack against libunwind
+# (shim/replay.h): tests/integration/test_replay_check.sh runs programs
+# under it; a replayed stack that differs aborts them.
+CHECK_SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/check/%.o) $(SHIM_ASM:%.S=$(BUILD)/check/%.o)
+
+$(BUILD)/check/shim/%.o: shim/%.c $(wildcard shim/*.h) include/tally/format.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -DTALLY_REPLAY_CHECK -c $< -o $@
+
+$(BUILD)/check/shim/%.o: shim/%.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -DTALLY_REPLAY_CHECK -c $< -o $@
+
+$(BUILD)/check/libtally.so: $(CHECK_SHIM_OBJ)
+	$(CC) -shared -pthread -Wl,-z,now -Wl,--no-undefined -o $@ $^ -ldl
+
+test: deps-test all unit $(PROG_BINS) $(BUILD)/check/libtally.so
 	@tests/run.sh
 
 .PHONY: unit

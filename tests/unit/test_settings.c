@@ -153,6 +153,8 @@ static void tally_disable_is_on_only_for_1(void **state)
 	assert_int_equal(read_one("TALLY_DISABLE", "1").disabled, 1);
 	assert_int_equal(read_one("TALLY_DISABLE", "0").disabled, 0);
 	assert_int_equal(read_one("TALLY_DISABLE", "yes").disabled, 0);
+	assert_int_equal(read_one("TALLY_REPLAY", "0").no_replay, 1);
+	assert_int_equal(read_one("TALLY_REPLAY", "1").no_replay, 0);
 }
 
 static void all_variables_together(void **state)
