@@ -172,8 +172,17 @@ void replay_learn(uintptr_t site, uintptr_t sp, uintptr_t bp, uint32_t tag, void
                   unsigned n, unsigned ask, uint32_t stack_id, uint32_t gen)
 {
 	uintptr_t ra1 = n > 1 ? (uintptr_t)raw[1] : 0;
-	struct replay_entry *e = replay_slot(site, sp, ra1, tag);
+	struct replay_entry *set = replay_set(site, sp, ra1, tag), *e = set;
 	uint32_t epoch = __atomic_load_n(&replay_epoch, __ATOMIC_ACQUIRE);
+
+	/* The way holding this key; else one not learnt, else the one whose
+	 * stack missed more: a new key never evicts a working one first. */
+	if (!replay_key_is(e, site, sp, ra1, tag)) {
+		struct replay_entry *o = set + 1;
+		if (replay_key_is(o, site, sp, ra1, tag) ||
+		    (e->state == 2 && (o->state != 2 || o->misses > e->misses)))
+			e = o;
+	}
 
 	if (!site || n < 2 || stack_id == TALLY_STACK_NONE || stack_id >= TALLY_STACK_INHERITED)
 		return;   /* (site 0: not x86-64, nothing to learn) */

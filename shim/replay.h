@@ -47,11 +47,21 @@ extern __attribute__((tls_model("initial-exec"))) __thread struct replay_entry
 	replay_cache[REPLAY_SLOTS];
 extern uint32_t replay_epoch;   /* bumped when code is unmapped */
 
-static inline struct replay_entry *replay_slot(uintptr_t site, uintptr_t sp, uintptr_t ra1,
-                                               uint32_t tag)
+/* The pair of entries a key may use: two ways, so that two keys that hash
+ * alike (a reference and its release from sibling frames, which differ in
+ * sp by a few words and in tag by one) do not evict each other for ever. */
+static inline struct replay_entry *replay_set(uintptr_t site, uintptr_t sp, uintptr_t ra1,
+                                              uint32_t tag)
 {
-	return &replay_cache[((site >> 3) ^ (sp >> 4) ^ (ra1 >> 2) ^ tag ^ (tag >> 16)) %
-	                     REPLAY_SLOTS];
+	uint64_t h = (site ^ (sp * 0x9e3779b97f4a7c15ull) ^ (ra1 * 0xc2b2ae3d27d4eb4full) ^
+	              ((uint64_t)tag * 0x165667b19e3779f9ull)) * 0x94d049bb133111ebull;
+	return &replay_cache[(h >> 32) % (REPLAY_SLOTS / 2) * 2];
+}
+
+static inline int replay_key_is(const struct replay_entry *e, uintptr_t site, uintptr_t sp,
+                                uintptr_t ra1, uint32_t tag)
+{
+	return e->site == site && e->sp == sp && e->ra1 == ra1 && e->tag == tag;
 }
 
 /* The stack id a capture at (site, sp, bp) in generation gen would find,
@@ -60,10 +70,11 @@ static inline struct replay_entry *replay_slot(uintptr_t site, uintptr_t sp, uin
 static inline uint32_t replay_match(uintptr_t site, uintptr_t sp, uintptr_t bp, uintptr_t ra1,
                                     uint32_t tag, uint32_t gen)
 {
-	const struct replay_entry *e = replay_slot(site, sp, ra1, tag);
+	const struct replay_entry *e = replay_set(site, sp, ra1, tag);
 
-	if (e->state != 2 || e->site != site || e->sp != sp || e->ra1 != ra1 || e->tag != tag ||
-	    e->gen != gen ||
+	if (!replay_key_is(e, site, sp, ra1, tag))
+		e++;
+	if (e->state != 2 || !replay_key_is(e, site, sp, ra1, tag) || e->gen != gen ||
 	    (e->need_bp && e->bp != bp) ||
 	    e->epoch != __atomic_load_n(&replay_epoch, __ATOMIC_ACQUIRE))
 		return 0;
