@@ -328,13 +328,27 @@ int cmd_run(const struct cli *c)
 		g_free(absolute);
 		return code ? code : 2;
 	}
+	/* A script's processes that never touched a socket each left a log
+	 * allocated in full: those are removed at the end, not listed. */
+	gboolean *removable = g_new0(gboolean, logs->len + 1);
+	unsigned nremovable = 0;
+	for (guint i = 0; i < logs->len; i++) {
+		struct found_log *f = logs->pdata[i];
+		const struct found_log *before = image_before(logs, i);
+		removable[i] = f != main_log && log_is_empty(f->path) &&
+		               !(before && carried_over(before->path, f->path));
+		nremovable += removable[i];
+	}
 	fprintf(stderr, "tally: log: %s\n", main_log->path);
 	for (guint i = 0; i < logs->len; i++) {
 		struct found_log *f = logs->pdata[i];
-		if (f != main_log)
+		if (f != main_log && !removable[i])
 			fprintf(stderr, "tally: also: %s (pid %d%s)\n", f->path, f->hdr.pid,
 			        f->hdr.pid == pid ? ", before exec" : ", child process");
 	}
+	if (nremovable)
+		fprintf(stderr, "tally: %u more log%s of processes that touched no socket removed\n",
+		        nremovable, nremovable == 1 ? "" : "s");
 	struct report_counts counts = { 0, 0, 0 };
 	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
 	int rc = cmd_report_counts(main_log->path, &rq, stdout, &counts);
@@ -363,15 +377,10 @@ int cmd_run(const struct cli *c)
 			        (unsigned long long)open, open == 1 ? "" : "s", f->path);
 		elsewhere += open;
 	}
-	/* A script's processes that never touched a socket each left a log
-	 * allocated in full: remove those, not the one reported. */
-	for (guint i = 0; i < logs->len; i++) {
-		struct found_log *f = logs->pdata[i];
-		const struct found_log *before = image_before(logs, i);
-		if (f != main_log && log_is_empty(f->path) &&
-		    !(before && carried_over(before->path, f->path)))
-			unlink(f->path);
-	}
+	for (guint i = 0; i < logs->len; i++)
+		if (removable[i])
+			unlink(((struct found_log *)logs->pdata[i])->path);
+	g_free(removable);
 	g_ptr_array_free(logs, TRUE);
 	g_free(dir);
 	g_free(absolute);

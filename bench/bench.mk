@@ -21,6 +21,7 @@ bench_saved_goal := $(.DEFAULT_GOAL)
 
 .PHONY: bench
 bench: all $(BENCH_BINS)
+	@scripts/ensure-deps.sh bench
 	bench/run.sh
 
 # Without frame pointers (the default at -O2), like the programs tally is

@@ -2,7 +2,7 @@
 # Makes sure the Debian packages a make target needs are installed.
 # As root it installs what is missing with apt-get; otherwise it prints the
 # exact command and fails, so the build stops with something to do.
-# Usage: scripts/ensure-deps.sh build|test
+# Usage: scripts/ensure-deps.sh build|test|bench
 set -u
 
 # libzydis-dev: the instruction decoder's headers for shim/entryhook.c
@@ -12,13 +12,19 @@ set -u
 # program (tests/progs/ref_gst_leak.c; fakesink and the other core elements
 # come with libgstreamer1.0-0); gstreamer1.0-tools: gst-launch-1.0, the real
 # pipeline test_ref_gst.sh runs under the shim.
-build_pkgs="gcc g++ make pkg-config libunwind-dev libunwind8 libglib2.0-dev libcmocka-dev libdw-dev libelf-dev uthash-dev libzydis-dev libzydis4.0"
+# No uthash: every table of the shim is a fixed array in the log, and the
+# analyzer has GLib's.
+build_pkgs="gcc g++ make pkg-config libunwind-dev libunwind8 libglib2.0-dev libcmocka-dev libdw-dev libelf-dev libzydis-dev libzydis4.0"
 test_pkgs="jq janus curl iproute2 procps libgstreamer1.0-0 libgstreamer1.0-dev gstreamer1.0-tools"
+# make bench counts syscalls per event with perf, or strace where perf
+# cannot count them.
+bench_pkgs="strace"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+bench) want="$build_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -182,6 +182,39 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 	return ret;
 }
 
+/* closefrom(lowfd) (glibc 2.34): close_range(lowfd, ~0U, 0) by another
+ * name, which glibc makes without going through close_range: every fd from
+ * lowfd up is closed (by /proc when the syscall fails), process-wide.
+ * Recorded as that close_range. */
+EXPORT void closefrom(int lowfd)
+{
+	struct tally_log *log = &g_shim.log;
+	int64_t started = rec_now();
+	int on = rec_on();
+	unsigned first = lowfd < 0 ? 0 : (unsigned)lowfd;
+
+	if (!REAL(closefrom)) {
+		/* glibc before 2.34 has none: the program cannot have linked it */
+		abort();
+	}
+	if (on)
+		__atomic_add_fetch(&log->closing_ranges, 1, __ATOMIC_ACQ_REL);
+	real.closefrom(lowfd);
+	SAVE_ERRNO;
+	struct rec r;
+
+	if (rec_begin(&r, TALLY_EV_CLOSE_RANGE, (int)first, 0, 0)) {
+		r.ev.arg = -1;
+		rec_stack(&r);
+		rec_commit(&r);
+		close_range_sockets(&r, first, ~0U, started);
+		rec_end(&r);
+	}
+	if (on)
+		__atomic_sub_fetch(&log->closing_ranges, 1, __ATOMIC_ACQ_REL);
+	RESTORE_ERRNO;
+}
+
 /* Shared tail of dup, dup2, dup3 and fcntl(F_DUPFD*).  `replaced` is the
  * serial of a socket that was open at newfd before the call (dup2/dup3). */
 static void record_dup(int oldfd, int newfd, int err, uint64_t replaced, int cloexec)

@@ -25,6 +25,7 @@ void real_resolve(void)
 	RESOLVE(accept4);
 	RESOLVE(close);
 	RESOLVE(close_range);
+	RESOLVE(closefrom);
 	RESOLVE(dup);
 	RESOLVE(dup2);
 	RESOLVE(dup3);

@@ -7,6 +7,7 @@
  * take a mutex, mmap and mprotect.
  */
 #include "refhooks.h"
+#include "real.h"
 #include "elfdyn.h"
 #include "entryhook.h"
 #include "rules.h"
@@ -108,14 +109,16 @@ unsigned refhooks_load_rules(struct tally_log *log)
 	if (file && *file) {
 		static char buf[RULES_FILE_MAX + 1];
 		char line[512];
-		/* Read and closed at once: the program never sees the fd. */
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		/* Read and closed at once: the program never sees the fd, and
+		 * the close is the real one (not an event of the program's). */
+		int fd = real_open(file, O_RDONLY | O_CLOEXEC, 0);
 		ssize_t n = fd >= 0 ? read(fd, buf, RULES_FILE_MAX) : -1;
+		int err = errno;
 		if (fd >= 0)
-			close(fd);
+			real_close(fd);
 		if (n < 0) {
-			snprintf(line, sizeof(line), "tally: cannot read TALLY_RULES_FILE %.300s: %m",
-			         file);
+			snprintf(line, sizeof(line), "tally: cannot read TALLY_RULES_FILE %.300s: %s",
+			         file, strerror(err));
 			warn_line(line);
 		} else {
 			buf[n] = 0;

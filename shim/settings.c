@@ -85,6 +85,19 @@ static void read_uint(const char *(*get)(const char *), void (*warn)(const char 
 	reject(warn, count, name, text, expect, fb);
 }
 
+/* Whether every % of a TALLY_LOG pattern starts %p, %e or %%. */
+static int log_pattern_ok(const char *p)
+{
+	for (; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] != 'p' && p[1] != 'e' && p[1] != '%')
+			return 0;
+		p++;
+	}
+	return 1;
+}
+
 int settings_read(struct tally_settings *out, const char *(*get)(const char *),
                   void (*warn)(const char *))
 {
@@ -95,18 +108,26 @@ int settings_read(struct tally_settings *out, const char *(*get)(const char *),
 
 	text = get("TALLY_DISABLE");
 	out->disabled = text && strcmp(text, "1") == 0;
+	if (text && *text && strcmp(text, "1") != 0 && strcmp(text, "0") != 0)
+		reject(warn, &count, "TALLY_DISABLE", text, "0 or 1", "0 (recording)");
 
 	text = get("TALLY_REPLAY");
 	out->no_replay = text && strcmp(text, "0") == 0;
+	if (text && *text && strcmp(text, "1") != 0 && strcmp(text, "0") != 0)
+		reject(warn, &count, "TALLY_REPLAY", text, "0 or 1", "1");
 
 	strcpy(out->log_pattern, TALLY_DEFAULT_LOG);
 	text = get("TALLY_LOG");
 	if (text && *text) {
-		if (strlen(text) < sizeof(out->log_pattern) - 8)
-			strcpy(out->log_pattern, text);
-		else
+		if (strlen(text) >= sizeof(out->log_pattern) - 8)
 			reject(warn, &count, "TALLY_LOG", text, "a path under 248 bytes",
 			       TALLY_DEFAULT_LOG);
+		else if (!log_pattern_ok(text))
+			reject(warn, &count, "TALLY_LOG", text,
+			       "a path where % is followed by p (pid), e (executable) or %",
+			       TALLY_DEFAULT_LOG);
+		else
+			strcpy(out->log_pattern, text);
 	}
 
 	text = get("TALLY_RUN_ID");

@@ -1,7 +1,7 @@
 #!/bin/bash
 # close_range() (tests/progs/fd_close_range.c): the sockets in the range are
 # closed (not leaks), unless CLOSE_RANGE_CLOEXEC only marked them; sockets
-# outside the range are untouched.
+# outside the range are untouched.  closefrom() too.
 . "$(dirname "$0")/lib.sh"
 
 t_prog fd_close_range
@@ -43,6 +43,12 @@ t_same "$LO,$HI" "$((FIRST - 1)),$((LAST + 1))" "partial: lo and hi are next to 
 
 # last = ~0U: everything from first up.
 run_mode tail
+t_totals "$J" 6 5 1
+t_site "$J" range_sock '{"open":0,"created":5,"closed":5}'
+t_group "$J" lo_sock '[.open, .fds]' "[1,[$LO]]"
+
+# closefrom(first): glibc closes them without calling close_range.
+run_mode closefrom
 t_totals "$J" 6 5 1
 t_site "$J" range_sock '{"open":0,"created":5,"closed":5}'
 t_group "$J" lo_sock '[.open, .fds]' "[1,[$LO]]"

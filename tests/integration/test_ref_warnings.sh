@@ -66,6 +66,11 @@ ref_run file ref_got TALLY_RULES_FILE="$RF"
 expect_lines "$R.err" "rules file: stderr" \
 	"tally: $RF line 3: ignoring rule \"t: gl_unref = dec(9)\": the object must be one of the first 6 arguments (0-5)"
 books_intact "rules file" entry
+# The shim reads the file with its own open and close: no event of the
+# program's (a process that makes no call of its own records nothing).
+env LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/true.log" TALLY_RULES_FILE="$RF" /bin/true 2>/dev/null
+t_report "$T_TMP/true.log" true
+t_eq "$T_JSON" '.events.claimed' 0 "rules file: the shim's own reading of it is no event"
 
 # TALLY_RULES and TALLY_RULES_FILE together; the file cannot be read.
 ref_run nofile ref_got TALLY_RULES="$RULES" TALLY_RULES_FILE="$T_TMP/none.rules"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Under tally run, a script's processes that never touch a socket leave no
 # log behind (each is allocated in full); those that do, and the process
-# tally run started, keep theirs.
+# tally run started, keep theirs.  tally run lists ("tally: also:") only
+# the logs it keeps, and says how many it removed.
 . "$(dirname "$0")/lib.sh"
 
 t_prog fd_mix
@@ -17,4 +18,12 @@ if [ "$left" = "dash,fd_mix" ] || [ "$left" = "bash,fd_mix" ]; then
 else
 	t_fail "logs left: expected the shell's and fd_mix's, got: $left"
 fi
+# every log named on stderr is there
+named=$(sed -n 's/^tally: \(log\|also\): \([^ ]*\).*$/\2/p' "$T_ERR")
+missing=0
+for f in $named; do [ -f "$f" ] || missing=$((missing + 1)); done
+t_same "$missing" 0 "logs named by tally run but removed ($named)"
+t_same "$(echo "$named" | wc -l)" 2 "logs named: the shell's and fd_mix's"
+grep -qE '^tally: [0-9]+ more logs? of processes that touched no socket removed$' "$T_ERR" && t_pass ||
+	t_fail "tally run does not say it removed the other logs: $(cat "$T_ERR")"
 t_done

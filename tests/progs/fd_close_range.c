@@ -10,6 +10,7 @@
  *   unshare   close_range(first, last, CLOSE_RANGE_UNSHARE): closes too
  *   partial   lo, the 5, hi; close_range(first, last, 0): lo and hi stay
  *   tail      lo, the 5; close_range(first, ~0U, 0)
+ *   closefrom lo, the 5; closefrom(first)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -76,18 +77,25 @@ static void expect(int fd, int state, const char *what)
 	}
 }
 
+static __attribute__((noinline, noclone)) void closefrom_site(int first)
+{
+	closefrom(first);
+	__asm__ volatile("" ::: "memory");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	int partial = !strcmp(mode, "partial"), tail = !strcmp(mode, "tail");
+	int from = !strcmp(mode, "closefrom");
 	int lo = -1, hi = -1, fds[N];
 
 	if (strcmp(mode, "all") && strcmp(mode, "cloexec") && strcmp(mode, "unshare") &&
-	    !partial && !tail) {
+	    !partial && !tail && !from) {
 		fprintf(stderr, "fd_close_range: unknown mode '%s'\n", mode);
 		return 2;
 	}
-	if (partial || tail)
+	if (partial || tail || from)
 		lo = lo_sock();
 	/* One call site for all five: a volatile bound keeps the compiler
 	 * from unrolling or peeling the loop into several. */
@@ -100,7 +108,11 @@ int main(int argc, char **argv)
 		hi = hi_sock();
 	int first = fds[0], last = fds[N - 1];
 
-	if (!strcmp(mode, "cloexec")) {
+	if (from) {
+		closefrom_site(first);
+		for (int i = 0; i < N; i++)
+			expect(fds[i], -1, "closed by closefrom");
+	} else if (!strcmp(mode, "cloexec")) {
 		range_close(first, last, CLOSE_RANGE_CLOEXEC);
 		for (int i = 0; i < N; i++)
 			expect(fds[i], 1, "open, close-on-exec after CLOSE_RANGE_CLOEXEC");

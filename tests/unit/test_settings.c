@@ -148,13 +148,32 @@ static void tally_max_stacks_and_modules_are_read(void **state)
 	assert_int_equal(read_one("TALLY_MAX_MODULES", "65536").max_modules, 65536);
 }
 
+static void assert_rejected(const char *name, const char *value);
+
 static void tally_disable_is_on_only_for_1(void **state)
 {
 	assert_int_equal(read_one("TALLY_DISABLE", "1").disabled, 1);
 	assert_int_equal(read_one("TALLY_DISABLE", "0").disabled, 0);
-	assert_int_equal(read_one("TALLY_DISABLE", "yes").disabled, 0);
 	assert_int_equal(read_one("TALLY_REPLAY", "0").no_replay, 1);
 	assert_int_equal(read_one("TALLY_REPLAY", "1").no_replay, 0);
+}
+
+/* Anything but 0 or 1 is a mistake worth a line: TALLY_DISABLE=yes must
+ * not record silently. */
+static void bad_switches_warn_once(void **state)
+{
+	assert_rejected("TALLY_DISABLE", "yes");
+	assert_rejected("TALLY_DISABLE", "2");
+	assert_rejected("TALLY_REPLAY", "off");
+}
+
+/* A % in TALLY_LOG starts %p, %e or %%; anything else is a typo that would
+ * otherwise end up in the file name. */
+static void unknown_log_pattern_escapes_warn_once(void **state)
+{
+	assert_rejected("TALLY_LOG", "/tmp/t.%d");
+	assert_rejected("TALLY_LOG", "/tmp/t.%");
+	assert_string_equal(read_one("TALLY_LOG", "/tmp/100%%.%p").log_pattern, "/tmp/100%%.%p");
 }
 
 static void all_variables_together(void **state)
@@ -350,6 +369,8 @@ int main(void)
 		cmocka_unit_test(tally_max_fds_accepts_64_to_16M),
 		cmocka_unit_test(tally_max_stacks_and_modules_are_read),
 		cmocka_unit_test(tally_disable_is_on_only_for_1),
+		cmocka_unit_test(bad_switches_warn_once),
+		cmocka_unit_test(unknown_log_pattern_escapes_warn_once),
 		cmocka_unit_test(all_variables_together),
 		cmocka_unit_test(bad_depth_warns_once_and_keeps_32),
 		cmocka_unit_test(bad_log_size_warns_once_and_keeps_64M),
