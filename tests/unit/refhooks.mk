@@ -52,3 +52,22 @@ $(BUILD)/progs/libgotquiet.so: $(GOTLIB_DIR)/gotquiet.c | deps
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -Wl,-z,relro -Wl,-z,now -o $@ $<
 
 $(BUILD)/progs/ref_race: $(BUILD)/progs/libgotquiet.so $(BUILD)/progs/libgotlib.so
+
+# The GOT patcher's unit test: the shim's table code, the rule scan and the
+# recording halves of the hooks, in the test program (which a scan skips as
+# the shim's own module), and libgotcaller.so, a module whose calls of
+# gotlib go through its RELRO GOT.  An explicit rule: it wins over
+# tests.mk's pattern rule for test_%.
+$(BUILD)/progs/libgotcaller.so: $(GOTLIB_DIR)/gotcaller.c $(GOTLIB_DIR)/gotlib.h \
+		$(BUILD)/progs/libgotlib.so | deps
+	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -Wl,-z,relro -Wl,-z,now \
+		-Wl,-soname,libgotcaller.so -o $@ $< -L$(BUILD)/progs -lgotlib -Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/unit/test_gotpatch: tests/unit/test_gotpatch.c $(wildcard tests/unit/*.h) \
+		$(UNIT_SHIM_OBJ) $(BUILD)/shim/refhooks.o $(BUILD)/shim/hooks_ref.o \
+		$(BUILD)/shim/hooks_tramp.o $(BUILD)/progs/libgotcaller.so \
+		$(BUILD)/progs/libgotplugin_now.so | deps
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -I$(GOTLIB_DIR) -o $@ $< $(UNIT_SHIM_OBJ) \
+		$(BUILD)/shim/refhooks.o $(BUILD)/shim/hooks_ref.o $(BUILD)/shim/hooks_tramp.o \
+		-L$(BUILD)/progs -lgotcaller -lgotlib -Wl,-rpath,'$$ORIGIN/../progs' $(UNIT_LIBS)

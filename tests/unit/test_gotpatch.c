@@ -1,0 +1,180 @@
+/*
+ * Unit test of the GOT patcher (shim/refhooks.c, TALLY_HOOK=got) on
+ * tests/unit/gotlib.  The shim's code is linked into this program, so a scan
+ * skips the program as the shim's own module; the calls come from
+ * libgotcaller.so instead, linked against libgotlib.so with a RELRO GOT
+ * bound at load.  The rules are applied with refhooks_scan as the shim's
+ * constructor would, over a log of the test's own (tests/unit/memlog.h).
+ *
+ * Known answers: after the scan the caller's JUMP_SLOT and GLOB_DAT entries
+ * for the rule functions lead to stubs (its gl_ref pointer, read from its
+ * GOT, differs from the function), every call through them is booked with
+ * the count right, the library's own direct call (gl_use_own -> gl_ref,
+ * -Bsymbolic-functions) is not seen, RELRO pages are read-only again, a
+ * second scan changes nothing, and a plugin dlopen'ed later (RTLD_NOW: its
+ * slot in a RELRO page) is hooked by the next scan.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "books.h"
+#include "gotlib.h"
+
+/* libgotcaller.so (tests/unit/gotlib/gotcaller.c) */
+void *gc_new(void);
+void *gc_ref(void *o);
+void gc_unref(void *o);
+void *(*gc_ref_pointer(void))(void *);
+#include "memlog.h"
+#include "real.h"
+#include "refhooks.h"
+#include "unwind.h"
+
+static char dir[64];
+static char plugin[512];
+
+/* The permissions of every mapping of this program, one line each: the
+ * scan must leave them as it found them (RELRO read-only again). */
+static char *own_mappings(void)
+{
+	char exe[512], line[1024], *out = g_strdup("");
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	assert_true(n > 0);
+	exe[n] = 0;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, exe) && !strstr(line, "libgotlib.so") &&
+		    !strstr(line, "libgotcaller.so"))
+			continue;
+		char *joined = g_strconcat(out, line, NULL);
+		g_free(out);
+		out = joined;
+	}
+	fclose(f);
+	return out;
+}
+
+static int net_of(void *o)
+{
+	int slot = books_find(&g_shim.log, (uint64_t)(uintptr_t)o);
+	if (slot < 0)
+		return -1000;
+	return __atomic_load_n(&g_shim.log.objects[slot].net, __ATOMIC_RELAXED);
+}
+
+static int setup(void **state)
+{
+	if (memlog_mkdir(dir, sizeof(dir)) != 0 || memlog_shim_start(dir, 1u << 20) != 0)
+		return -1;
+	real_resolve();
+	unwind_init();
+	g_shim.settings.hook_mode = TALLY_HOOK_GOT;
+	setenv("TALLY_RULES", "gl: gl_new = new; gl: gl_ref = inc; gl: gl_unref = dec", 1);
+	unsetenv("TALLY_RULES_FILE");
+	if (refhooks_load_rules(&g_shim.log) != 3)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return memlog_shim_stop(dir);
+}
+
+static void calls_through_the_got_are_booked(void **state)
+{
+	void *lib = dlopen("libgotlib.so", RTLD_NOW | RTLD_NOLOAD);
+	assert_non_null(lib);
+	void *real_ref = dlsym(lib, "gl_ref");
+	assert_non_null(real_ref);
+	char *before = own_mappings();
+
+	refhooks_scan(&g_shim.log);
+
+	/* GLOB_DAT: a function pointer taken through the GOT is the stub now. */
+	void *(*fp)(void *) = gc_ref_pointer();
+	assert_ptr_not_equal((void *)fp, real_ref);
+	/* gl_ref: its GLOB_DAT slot (the linker calls through it too, as the
+	 * address is taken); gl_new and gl_unref: JUMP_SLOTs */
+	assert_int_equal(g_shim.log.rules[1].got_sites, 1);
+	assert_int_equal(g_shim.log.rules[0].got_sites, 1);
+	assert_int_equal(g_shim.log.rules[2].got_sites, 1);
+	assert_int_equal(g_shim.log.rules[1].entries, 0);
+	char *after = own_mappings();
+	assert_string_equal(after, before);   /* RELRO read-only again */
+	g_free(before);
+	g_free(after);
+
+	void *o = gc_new();
+	assert_int_equal(net_of(o), 1);
+	gc_ref(o);
+	fp(o);
+	assert_int_equal(gl_count(o), 3);
+	assert_int_equal(net_of(o), 3);
+	/* The library's own call goes straight to gl_ref: not seen here. */
+	gl_use_own(o);
+	assert_int_equal(gl_count(o), 4);
+	assert_int_equal(net_of(o), 3);
+	gc_unref(o);
+	gc_unref(o);
+	assert_int_equal(net_of(o), 1);
+	assert_int_equal(gl_count(o), 2);
+	gc_unref(o);   /* the books reach 0 here: closed */
+	assert_int_equal(gl_count(o), 1);
+	assert_int_equal(g_shim.log.types[g_shim.log.rules[2].type].freed, 1);
+	gc_unref(o);   /* the one the books never saw taken */
+	assert_int_equal(gl_live(), 0);
+
+	/* A second scan finds the slots hooked and changes nothing. */
+	uint32_t sites = g_shim.log.rules[1].got_sites;
+	refhooks_scan(&g_shim.log);
+	assert_int_equal(g_shim.log.rules[1].got_sites, sites);
+	assert_ptr_equal((void *)gc_ref_pointer(), (void *)fp);
+}
+
+static void a_plugin_loaded_later_is_hooked_by_the_next_scan(void **state)
+{
+	refhooks_scan(&g_shim.log);
+	uint32_t sites = g_shim.log.rules[1].got_sites;
+	void *h = dlopen(plugin, RTLD_NOW);
+	assert_non_null(h);
+	void *(*plugin_ref)(void *) = (void *(*)(void *))dlsym(h, "gotplugin_ref");
+	assert_non_null(plugin_ref);
+
+	void *o = gc_new();
+	plugin_ref(o);   /* before the scan: unseen */
+	assert_int_equal(net_of(o), 1);
+	refhooks_scan(&g_shim.log);
+	assert_true(g_shim.log.rules[1].got_sites > sites);
+	plugin_ref(o);   /* after it: booked */
+	assert_int_equal(net_of(o), 2);
+	assert_int_equal(gl_count(o), 3);
+	gc_unref(o);
+	gc_unref(o);
+	gc_unref(o);
+	assert_int_equal(gl_live(), 0);
+	dlclose(h);
+}
+
+int main(int argc, char **argv)
+{
+	/* The plugin lies beside the test libraries (build/progs). */
+	snprintf(plugin, sizeof(plugin), "%s", argc > 1 ? argv[1] : "build/progs/libgotplugin_now.so");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(calls_through_the_got_are_booked, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_plugin_loaded_later_is_hooked_by_the_next_scan,
+		                                setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
