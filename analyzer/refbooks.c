@@ -364,6 +364,7 @@ struct cells {
 	uint32_t stack[TALLY_OBJ_CELLS + 1];   /* 0: the unstacked references */
 	int64_t net[TALLY_OBJ_CELLS + 1];
 	bool discounted;
+	bool global;                   /* still reachable from a global at exit */
 	unsigned nowned;               /* cells held by live owners: */
 	const struct owner_site *owner[TALLY_OBJ_CELLS];
 	int64_t owned[TALLY_OBJ_CELLS];
@@ -373,7 +374,10 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
                          struct cells *c)
 {
 	const struct book_type *t = o->type < b->types->len ? b->types->pdata[o->type] : NULL;
-	int64_t discount = b->discount_owner && (o->flags & TALLY_OBJF_CREATED) && t
+	/* Still reachable at exit (a global variable holds it): its owner is
+	 * the program's global state, as while a process runs. */
+	c->global = !b->discount_owner && (o->flags & TALLY_OBJF_GLOBAL);
+	int64_t discount = (b->discount_owner || c->global) && (o->flags & TALLY_OBJF_CREATED) && t
 	                   ? t->start_refs : 0;
 
 	c->n = 0;
@@ -594,6 +598,7 @@ static void group_balance(struct books *b, struct book_group *g, GArray *copies,
 		for (unsigned k = 0; k < c.n; k++)
 			bo->net += c.net[k];
 		g->owner_discounted += c.discounted;
+		g->global += c.global;
 		for (unsigned k = 0; k < c.nowned; k++)
 			note_owned(g, c.owner[k], c.owned[k]);
 		bo->leaked = bo->net > 0;

@@ -67,6 +67,8 @@ struct book_group {
 	unsigned live;                 /* alive at the end of the log */
 	unsigned leaked;               /* of those, struct book_object.leaked */
 	unsigned owner_discounted;     /* creation references discounted */
+	unsigned global;               /* of those, objects a global variable
+	                                * held at exit (still reachable) */
 	int64_t owned;                 /* references held by live owners (taken
 	                                * inside their creation: owners.h), not
 	                                * counted */

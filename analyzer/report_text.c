@@ -556,7 +556,10 @@ static void text_group(FILE *out, const struct books *b, const struct book_group
 	report_time(lr, g->last_ns, last, sizeof(last));
 	fprintf(out, "\n  %u alive (created here %" PRIu64 ", freed %" PRIu64 "), %u leaked; "
 	        "created %s .. %s\n", g->live, g->created, g->freed, g->leaked, first, last);
-	if (g->owner_discounted)
+	if (g->global)
+		fprintf(out, "    %u of them still reachable at exit (a global variable holds it): "
+		        "their starting references presumed held there\n", g->global);
+	else if (g->owner_discounted)
 		fprintf(out, "    the starting references of %u of them discounted: presumed held by "
 		        "their owners\n", g->owner_discounted);
 	for (guint i = 0; i < g->owned_by->len; i++) {

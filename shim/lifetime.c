@@ -9,11 +9,14 @@
  * own handler and happens again as it would have.
  */
 #include "lifetime.h"
+#include "books.h"
 #include "memcheck.h"
 #include "real.h"
 #include "settings.h"
+#include "unwind.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -133,4 +136,46 @@ void lifetime_mark_kept(struct tally_log *log)
 	}
 	if (guarded)
 		guard_off();
+}
+
+/* ---- still reachable from a global --------------------------------------- */
+
+/* Segments larger than this are not scanned (none is, in practice). */
+#define GLOBAL_SCAN_MAX (256u << 20)
+
+static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct tally_log *log = arg;
+	uintptr_t self_lo, self_hi;
+
+	(void)size;
+	unwind_self_range(&self_lo, &self_hi);
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || !ph->p_memsz ||
+		    ph->p_memsz > GLOBAL_SCAN_MAX)
+			continue;
+		uintptr_t lo = (info->dlpi_addr + ph->p_vaddr + 7) & ~(uintptr_t)7;
+		uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(uintptr_t)7;
+		if (lo >= self_lo && lo < self_hi)
+			return 0;   /* the shim's own data */
+		for (uintptr_t a = lo; a < hi; a += 8) {
+			uint64_t word = *(const volatile uint64_t *)a;
+			if (word < 4096 || (word & 7))
+				continue;
+			int slot = books_find(log, word);
+			if (slot < 0 ||
+			    __atomic_load_n(&log->objects[slot].state, __ATOMIC_ACQUIRE) != TALLY_OBJ_LIVE)
+				continue;
+			__atomic_fetch_or(&log->objects[slot].flags, TALLY_OBJF_GLOBAL, __ATOMIC_RELAXED);
+		}
+	}
+	return 0;
+}
+
+void lifetime_mark_global(struct tally_log *log)
+{
+	if (!log->hdr || !__atomic_load_n(&log->hdr->objects_live, __ATOMIC_RELAXED))
+		return;
+	dl_iterate_phdr(scan_module, log);
 }

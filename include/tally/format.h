@@ -331,6 +331,9 @@ enum tally_object_flags {
 	TALLY_OBJF_INHERITED = 1u << 3, /* copied from the parent at fork */
 	TALLY_OBJF_KEPT = 1u << 4,     /* alive at a normal exit, and its type's
 	                                * kept_if flag said: on purpose */
+	TALLY_OBJF_GLOBAL = 1u << 5,   /* alive at a normal exit, its address in
+	                                * a global variable (a writable segment
+	                                * of a module): still reachable */
 };
 
 #define TALLY_OBJ_CELLS 10

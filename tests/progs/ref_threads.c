@@ -111,5 +111,9 @@ int main(int argc, char **argv)
 		}
 	printf("kept %p\n", (void *)objs[0]);
 	release_others();
+	/* Object 0 is forgotten with its reference: leaked, not still
+	 * reachable from this global at exit (which tally would excuse). */
+	objs[0] = NULL;
+	__asm__ volatile("" ::: "memory");
 	return 0;
 }

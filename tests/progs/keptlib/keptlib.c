@@ -16,6 +16,11 @@ struct kt_obj *kt_new(uint32_t flags)
 	return o;
 }
 
+void kt_ref(struct kt_obj *o)
+{
+	o->refs++;
+}
+
 void kt_unref(struct kt_obj *o)
 {
 	if (--o->refs == 0)

@@ -17,6 +17,8 @@ struct kt_obj {
 
 /* A new object with one reference and these flags. */
 struct kt_obj *kt_new(uint32_t flags);
+/* Adds a reference. */
+void kt_ref(struct kt_obj *o);
 /* Drops a reference; unmaps the object at 0. */
 void kt_unref(struct kt_obj *o);
 /* Unmaps the object whatever its count, with no call a rule names. */
