@@ -99,19 +99,25 @@ int books_type_complete(const struct tally_log *log, uint16_t type)
  * unstacked remainder. */
 static void book_cell(struct tally_log *log, struct tally_object *o, uint32_t stack, int32_t delta)
 {
+	/* Pass 0: the stack's own cell; 1: an empty cell; 2: a cell whose
+	 * net is 0 (its stack gave back all it took).  In every pass a cell
+	 * found holding the stack is added to: another thread booking the same
+	 * stack may have claimed it a moment ago, and a stack must never have
+	 * two cells (threads racing for a new stack all try the first free
+	 * cell, and the losers find it theirs when they look again). */
 	for (int pass = 0; pass < 3; pass++) {
 		for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
 			uint64_t c = __atomic_load_n(&o->cells[i], A_RELAXED);
 			uint32_t s = TALLY_CELL_STACK(c);
 			int32_t net = TALLY_CELL_NET(c);
+			uint64_t want;
 
-			if (pass == 0 && s != stack)
+			if (s == stack)
+				want = TALLY_CELL(stack, net + delta);
+			else if ((pass == 1 && s == 0) || (pass == 2 && net == 0))
+				want = TALLY_CELL(stack, delta);
+			else
 				continue;
-			if (pass == 1 && s != 0)
-				continue;
-			if (pass == 2 && net != 0)
-				continue;
-			uint64_t want = TALLY_CELL(stack, (pass == 0 ? net : 0) + delta);
 			if (__atomic_compare_exchange_n(&o->cells[i], &c, want, 0, A_RELAXED, A_RELAXED))
 				return;
 			/* Changed under us: look at this cell again. */

@@ -290,11 +290,21 @@ jt_proc_udp() {
 
 jt_proc_socket_count() { jt_proc_socket_fds "$1" | wc -l; }
 
-# One stable snapshot of PID's sockets: writes "$out.udp" and "$out.count".
+# UDP ports PID holds as ss(8) shows them (the netlink view, not
+# /proc/net): one port per line, sorted.
+jt_ss_udp_ports() {
+	ss -uanpH 2>/dev/null | grep -E "pid=$1," |
+		awk '{ n = split($4, a, ":"); print a[n] }' | sort -un
+}
+
+# One stable snapshot of PID's sockets: writes "$out.udp", "$out.count",
+# "$out.fds" (socket fd numbers, sorted) and "$out.ss" (UDP ports per ss).
 jt_proc_snapshot() {
 	local pid=$1 out=$2
 	jt_proc_udp "$pid" > "$out.udp"
 	jt_proc_socket_count "$pid" > "$out.count"
+	jt_proc_socket_fds "$pid" | awk '{ print $1 }' | sort -n > "$out.fds"
+	jt_ss_udp_ports "$pid" > "$out.ss"
 }
 
 # Human report of what PID holds (Part 1 output).
@@ -406,6 +416,20 @@ jt_check_report() {
 	t_open=$(jq -r '.sockets.open' "$json")
 	jt_check "$mode: sockets.open ($t_open) == socket fds in /proc/PID/fd ($k_count)" \
 		test "$t_open" = "$k_count"
+
+	# -- the open socket fds themselves: numbers in the report vs /proc/PID/fd
+	local k_fds t_fds
+	k_fds=$(cat "$snap.fds")
+	t_fds=$(jq -r '[.sockets.groups[].fds[]] | sort | .[]' "$json")
+	jt_check "$mode: socket fds in report == socket fds in /proc/PID/fd" \
+		jt_same_list "socket fds" "$t_fds" "$k_fds"
+
+	# -- UDP ports as ss shows them (netlink) vs the report's inet and inet6
+	local k_ss t_all
+	k_ss=$(cat "$snap.ss")
+	t_all=$( (jt_report_ports "$json" inet; jt_report_ports "$json" inet6) | sort -un)
+	jt_check "$mode: UDP ports in report == UDP ports ss shows for janus [$(echo $k_ss)]" \
+		jt_same_list "UDP ports (ss)" "$t_all" "$k_ss"
 
 	# -- UDP sockets: ports of inet dgram groups vs /proc/PID/net/udp
 	k_udp4=$(awk '$2=="udp"{print $4}' "$snap.udp" | sort -un)

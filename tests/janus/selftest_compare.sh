@@ -93,9 +93,17 @@ mutate badformat '.format = "other"'
 expect_fail "wrong format tag" "tally-report v1" "$TMP/badformat.json" "$S/snap_rtp" rtp "${RTP_PORTS[@]}"
 mutate v6 '.sockets.groups[0].family = "inet6"'
 expect_fail "family inet6 instead of inet" "inet dgram ports" "$TMP/v6.json" "$S/snap_rtp" rtp "${RTP_PORTS[@]}"
-cp "$S/snap_rtp.count" "$TMP/snapx.count"
+for f in count fds; do cp "$S/snap_rtp.$f" "$TMP/snapx.$f"; done
+{ cat "$S/snap_rtp.ss"; echo 5353; } | sort -n > "$TMP/snapx.ss"
 { cat "$S/snap_rtp.udp"; echo "9999 udp6 00000000000000000000000000000000 5353"; } > "$TMP/snapx.udp"
 expect_fail "an IPv6 UDP socket tally missed" "inet6 dgram ports" "$S/report_rtp.json" "$TMP/snapx" rtp "${RTP_PORTS[@]}"
+# the fd numbers themselves, and the ports as ss shows them
+for f in udp count ss; do cp "$S/snap_rtp.$f" "$TMP/snapfd.$f"; done
+{ cat "$S/snap_rtp.fds"; echo 30; } | sort -n > "$TMP/snapfd.fds"
+expect_fail "a socket fd tally missed" "socket fds in report" "$S/report_rtp.json" "$TMP/snapfd" rtp "${RTP_PORTS[@]}"
+for f in udp count fds; do cp "$S/snap_rtp.$f" "$TMP/snapss.$f"; done
+{ cat "$S/snap_rtp.ss"; echo 20000; } > "$TMP/snapss.ss"
+expect_fail "a UDP port ss shows that tally missed" "ss shows" "$S/report_rtp.json" "$TMP/snapss" rtp "${RTP_PORTS[@]}"
 expect_fail "rtp report where nothing may leak" "no open dgram socket in report on a returned port" \
 	"$S/report_rtp.json" "$S/snap_rtp" control "${RTP_PORTS[@]}"
 expect_fail "kernel says leaked, control mode" "kernel: janus holds none" \

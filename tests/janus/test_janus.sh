@@ -121,7 +121,7 @@ wait_vremote_gone() {
 
 # A consistent view: /proc snapshot, tally report, /proc snapshot again,
 # retried until both snapshots agree (sockets of HTTP connections may still
-# be closing).  Writes $d/report.json and $d/snap.{udp,count}.
+# be closing).  Writes $d/report.json and $d/snap.{udp,count,fds,ss}.
 report_and_snapshot() {
 	local d=$1 i
 	for ((i = 0; i < 5; i++)); do
@@ -132,7 +132,8 @@ report_and_snapshot() {
 			return 1
 		fi
 		jt_proc_snapshot "$JPID" "$d/snap2"
-		if cmp -s "$d/snap.udp" "$d/snap2.udp" && cmp -s "$d/snap.count" "$d/snap2.count"; then
+		if cmp -s "$d/snap.udp" "$d/snap2.udp" && cmp -s "$d/snap.count" "$d/snap2.count" &&
+		   cmp -s "$d/snap.fds" "$d/snap2.fds"; then
 			return 0
 		fi
 		sleep 0.5
