@@ -160,6 +160,15 @@ static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
 		if (lo >= self_lo && lo < self_hi)
 			return 0;   /* the shim's own data */
 		for (uintptr_t a = lo; a < hi; a += 8) {
+			/* Each page checked before it is read: a program may have
+			 * unmapped or protected part of its own data. */
+			if (a == lo || (a & 4095) == 0) {
+				uintptr_t page_end = (a | 4095) + 1;
+				if (!memcheck_word(a)) {
+					a = page_end - 8;
+					continue;
+				}
+			}
 			uint64_t word = *(const volatile uint64_t *)a;
 			if (word < 4096 || (word & 7))
 				continue;
