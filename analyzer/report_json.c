@@ -333,6 +333,11 @@ static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *s
 			json_string_n(out, g->type->t.name, sizeof(g->type->t.name));
 			fprintf(out, ",\"group\":%u,\"function\":", gi);
 			json_string(out, bv->function.function);
+			/* a stripped module: the function's start tells verdicts of
+			 * one function apart when it has no name */
+			if (bv->function.func_start)
+				fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"",
+				        bv->function.func_start);
 			fputs(",\"file\":", out);
 			json_string(out, c->file);
 			if (c->line)

@@ -153,12 +153,11 @@ show_vr_groups() {
 # run_case MODE: one janus under tally, cycles, checks, stop.
 run_case() {
 	local mode=$1 d="$TMP/$1" try ok=0 st
-	# The RTP run also keeps the books of GLib's and GObject's references
+	# Both runs also keep the books of GLib's and GObject's references
 	# (Janus's own counters are inline atomics, not seen): hooking every
 	# g_object_ref, g_hash_table_ref, ... of a real gateway must change
 	# nothing the socket checks see, and blame nothing for certain.
-	local RULE_ARGS=()
-	[ "$mode" = rtp ] && RULE_ARGS=(--rules "gobject; glib")
+	local RULE_ARGS=(--rules "gobject; glib")
 	mkdir -p "$d"
 	echo "== $mode run: $CYCLES cycles$([ "$mode" = rtp ] && echo ", $PACKETS RTP packets each")"
 	for try in 1 2 3; do
@@ -218,13 +217,39 @@ run_case() {
 	if timeout "$REPORT_SECS" "$TALLY" report --json "$d/janus.log" > "$d/final.json" 2> "$d/final.err"; then
 		jt_check "$mode: final report says process.running == false" \
 			jt_jq_true "$d/final.json" '.process.running == false'
+		jt_check "$mode: rules: GLib/GObject reference functions hooked and called" \
+			jt_jq_true "$d/final.json" '([.rules[] | select(.found and .entries + .got_sites > 0)] | length) >= 10 and ([.rules[].calls] | add) > 0'
+		jt_check "$mode: rules: no certain violation" \
+			jt_jq_true "$d/final.json" '[.violations[] | select(.certain)] | length == 0'
+		jq -r '"  reference books: " + ([.objects.types[] | "\(.type) \(.created) created \(.live) alive"] | join(", "))' \
+			"$d/final.json" 2>/dev/null
+		# The remote publishers the RTP run leaked are never freed, and
+		# neither are the hash tables each one made (in the VideoRoom
+		# plugin, under the same call that opened its RTP/RTCP sockets):
+		# tally blames them and links them to the leaked sockets.  In the
+		# control run the publishers are freed with most of their tables,
+		# and no leaked table holds a socket.  (One table per publisher,
+		# made at libjanus_videoroom.so+0x2d686, stays alive in the control
+		# run too: a smaller leak of Janus 1.1.2's own, or a table kept
+		# elsewhere; Debian's stripped plugin does not say which.)
+		local vr_sites vr_linked
+		vr_sites=$(jq '[.verdicts[] | select(.type == "GHashTable" and
+			((.module // "") | endswith("libjanus_videoroom.so"))) | .offset] | unique | length' \
+			"$d/final.json")
+		vr_linked=$(jq '[.objects.types[] | select(.type == "GHashTable") | .groups[] |
+			select(any(.stack[]?; (.module // "") | endswith("libjanus_videoroom.so"))) |
+			select(.leaked > 0) | .sockets | length] | add // 0' "$d/final.json")
 		if [ "$mode" = rtp ]; then
-			jt_check "$mode: rules: GLib/GObject reference functions hooked and called" \
-				jt_jq_true "$d/final.json" '([.rules[] | select(.found and .entries + .got_sites > 0)] | length) >= 10 and ([.rules[].calls] | add) > 0'
-			jt_check "$mode: rules: no certain violation on a correct gateway" \
-				jt_jq_true "$d/final.json" '[.violations[] | select(.certain)] | length == 0'
-			jq -r '"  reference books: " + ([.objects.types[] | "\(.type) \(.created) created \(.live) alive"] | join(", "))' \
-				"$d/final.json" 2>/dev/null
+			jt_check "$mode: books: VideoRoom hash table sites with leak verdicts ($vr_sites) >= 5" \
+				test "$vr_sites" -ge 5
+			jt_check "$mode: books: leaked VideoRoom hash tables linked to the leaked UDP sockets ($vr_linked links)" \
+				test "$vr_linked" -gt 0
+			echo "$vr_sites" > "$TMP/rtp_vr_sites"
+		else
+			jt_check "$mode: books: fewer VideoRoom hash table sites with leak verdicts ($vr_sites) than the RTP run ($(cat "$TMP/rtp_vr_sites" 2>/dev/null))" \
+				test "$vr_sites" -lt "$(cat "$TMP/rtp_vr_sites" 2>/dev/null || echo 0)"
+			jt_check "$mode: books: no leaked VideoRoom hash table linked to a socket ($vr_linked links)" \
+				test "$vr_linked" = 0
 		fi
 	else
 		jt_fail "$mode: tally report --json after janus exited"
