@@ -333,11 +333,6 @@ static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *s
 			json_string_n(out, g->type->t.name, sizeof(g->type->t.name));
 			fprintf(out, ",\"group\":%u,\"function\":", gi);
 			json_string(out, bv->function.function);
-			/* a stripped module: the function's start tells verdicts of
-			 * one function apart when it has no name */
-			if (bv->function.func_start)
-				fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"",
-				        bv->function.func_start);
 			fputs(",\"file\":", out);
 			json_string(out, c->file);
 			if (c->line)
@@ -346,9 +341,15 @@ static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *s
 				fputs(",\"line\":null", out);
 			fputs(",\"module\":", out);
 			json_string_n(out, c->module, TALLY_PATH_MAX);
-			fprintf(out, ",\"offset\":\"0x%" PRIx64 "\",\"net\":%" PRId64 ",\"objects\":%u,"
+			fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", c->offset);
+			/* as in stack frames: in a stripped module the function's
+			 * start tells the verdicts of one nameless function apart */
+			if (bv->function.func_start)
+				fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"",
+				        bv->function.func_start);
+			fprintf(out, ",\"net\":%" PRId64 ",\"objects\":%u,"
 			        "\"of\":%u,\"candidates\":%u,\"taken\":%" PRId64 ",\"site_taken\":%" PRId64
-			        ",\"dropped\":%" PRId64 ",\"dropped_by\":", c->offset, v->net, v->objects,
+			        ",\"dropped\":%" PRId64 ",\"dropped_by\":", v->net, v->objects,
 			        g->live, bv->candidates->len, v->taken, cn->self, v->dropped);
 			json_string(out, bv->dropped_by);
 			fprintf(out, ",\"elsewhere\":%" PRId64 ",\"handed_to\":", v->elsewhere);
