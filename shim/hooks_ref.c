@@ -26,13 +26,10 @@
 
 struct active_call {
 	uintptr_t sp;          /* the caller's stack arguments: identifies the frame */
-	uint64_t *mark;        /* a word in the call's trampoline frame ... */
-	uint64_t nonce;        /* ... holding this while the call is under way */
 	uint64_t addr;         /* the object, 0 for a creation */
 	uint64_t call_seq;     /* events_claimed when the call began */
 	int skip;              /* nested in a call for the same object */
 };
-static TLS uint64_t nonces;
 
 static TLS struct active_call active[ACTIVE_MAX];
 static TLS int nactive;
@@ -106,17 +103,17 @@ static int interrupted_on_altstack(uintptr_t sp, const struct active_call *e)
 #define SAME_STACK (1ul << 30)
 
 /* Whether the call e may still be under way when a call is made with
- * stack arguments at sp: it is not when sp lies at or above its frame
- * (the call returned or was left), nor when the mark in its trampoline
- * frame no longer holds its nonce (a later, deeper frame overwrote it: an
- * exception or a longjmp the shim did not see left it).  The mark lies
- * between sp and e's frame, on the live part of this stack, so reading it
- * cannot fault.  A mark left intact by chance keeps a dead call: the
- * README's limits say so. */
+ * stack arguments at sp: not when sp lies at or above its frame (the call
+ * returned, or a longjmp or an exception left it), unless a handler on the
+ * alternate signal stack interrupted it.  Only stack pointers are
+ * compared: e's frame may lie on a coroutine stack unmapped since, which
+ * must not be read.  A call an exception left, followed by calls from
+ * deeper frames, stays until a call from its level or above: the README's
+ * limits say so (longjmp is seen: hooks_jump.c). */
 static int still_under_way(uintptr_t sp, const struct active_call *e)
 {
 	if (e->sp > sp && e->sp - sp < SAME_STACK)
-		return *e->mark == e->nonce;
+		return 1;
 	return interrupted_on_altstack(sp, e);
 }
 
@@ -176,10 +173,6 @@ unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_
 	uint64_t call_seq = 0;
 
 	drop_stale(sp);
-	/* The trampoline leaves bytes 448..455 of its frame (regs - 256) to
-	 * us: the mark of this call. */
-	uint64_t *mark = (uint64_t *)((uintptr_t)regs + 192);
-	*mark = ++nonces ^ (uintptr_t)mark;
 	for (int i = 0; i < nactive; i++)
 		if (addr && active[i].addr == addr)
 			skip = 1;
@@ -189,7 +182,7 @@ unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX)
-		active[nactive++] = (struct active_call){ sp, mark, *mark, addr, call_seq, skip };
+		active[nactive++] = (struct active_call){ sp, addr, call_seq, skip };
 	else
 		skip = 1;   /* deeper than we can follow: not booked */
 	if (!skip && addr && hook->role != TALLY_ROLE_NEW && on) {

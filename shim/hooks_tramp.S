@@ -28,7 +28,7 @@
  *   256 .. 304   rdi rsi rdx rcx r8 r9
  *   304          rax
  *   312 .. 440   xmm0-7
- *   448 .. 456   the call's mark, written by ref_hook_pre (hooks_ref.c)
+ *   448 .. 464   unused (keeps rsp 16-aligned)
  *   return rax, rdx, xmm0 (16), xmm1 (16) reuse the register areas
  * rbx, r12 are pushed above: 16 bytes; total frame keeps rsp 16-aligned. */
 #define OFF_REGS 256
