@@ -2,6 +2,7 @@
  * modules — the module table, rebuilt from dl_iterate_phdr().
  */
 #include "modules.h"
+#include "hooks_loader.h"
 #include "procinfo.h"
 
 #include <elf.h>
@@ -148,11 +149,15 @@ static int rescan_locked(struct tally_log *log)
 	return sc.changed;
 }
 
+/* hooks_loader.h: defined here, with the module walks it stops, so that
+ * every binary linking the module code has it. */
+int loader_child_unsafe;
+
 int modules_rescan(struct tally_log *log)
 {
 	int changed;
 
-	if (!log->hdr)
+	if (!log->hdr || loader_child_unsafe)   /* hooks_loader.h */
 		return 0;
 	modules_lock();
 	changed = rescan_locked(log);
@@ -164,7 +169,7 @@ int modules_try_rescan(struct tally_log *log)
 {
 	int changed;
 
-	if (!log->hdr || holding_lock || pthread_mutex_trylock(&rescan_lock) != 0)
+	if (!log->hdr || loader_child_unsafe || holding_lock || pthread_mutex_trylock(&rescan_lock) != 0)
 		return 0;
 	holding_lock = 1;
 	changed = rescan_locked(log);

@@ -69,7 +69,9 @@ void rec_stack_nested(struct rec *r)
 		r->ev.stack_id = TALLY_STACK_NESTED;
 		__atomic_fetch_add(&g_shim.log.hdr->dropped[TALLY_DROP_NESTED], 1, __ATOMIC_RELAXED);
 	} else {
-		r->ev.stack_id = TALLY_STACK_NONE;   /* no unwinder */
+		/* no unwinder, or a fork child that must not walk the modules
+		 * (hooks_loader.h) */
+		r->ev.stack_id = TALLY_STACK_NONE;
 	}
 }
 

@@ -30,6 +30,7 @@
 #include "logfile.h"
 #include "settings.h"
 #include "tallies.h"
+#include "hooks_loader.h"
 #include "unwind.h"
 #include "replay.h"
 
@@ -130,7 +131,8 @@ static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
 {
 	void *raw[TALLY_DEPTH_CAPTURE + REC_SKIP_HINT_MAX];
 
-	if (unlikely(rec_depth > 1) || unlikely(!unwind_backtrace_fn)) {
+	if (unlikely(rec_depth > 1) || unlikely(!unwind_backtrace_fn) ||
+	    unlikely(loader_child_unsafe)) {
 		rec_stack_nested(r);
 		return;
 	}
