@@ -109,8 +109,19 @@ static bool chain_is(const struct owners *o, const struct bal_frame *c, unsigned
 	return shorter_cut && overlap >= OWNER_MIN_FRAMES;
 }
 
+/* Whether e's creation stack is the frames self[0..nself). */
+static bool is_site(const struct site_entry *e, const struct bal_frame *self, unsigned nself)
+{
+	if (e->n != nself)
+		return false;
+	for (unsigned i = 0; i < nself; i++)
+		if (!same_frame(&e->f[i], &self[i]))
+			return false;
+	return true;
+}
+
 const struct owner_site *owners_find(const struct owners *o, const struct bal_frame *f,
-                                     unsigned n, uint32_t self_stack)
+                                     unsigned n, const struct bal_frame *self, unsigned nself)
 {
 	/* j: the frame of the call that created the owner; at least one frame
 	 * of the cell lies deeper, inside the creating function.  From the
@@ -121,8 +132,8 @@ const struct owner_site *owners_find(const struct owners *o, const struct bal_fr
 		GPtrArray *list = g_hash_table_lookup(o->by_inner, frame_key(&f[j]));
 		for (guint i = 0; list && i < list->len; i++) {
 			const struct site_entry *e = list->pdata[i];
-			if (e->site.stack_id != self_stack && same_frame(&f[j], &e->f[e->n - 1]) &&
-			    chain_is(o, f, j, n, e))
+			if (same_frame(&f[j], &e->f[e->n - 1]) && chain_is(o, f, j, n, e) &&
+			    !is_site(e, self, nself))
 				return &e->site;
 		}
 	}

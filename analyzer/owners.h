@@ -39,9 +39,11 @@ struct owner_site *owners_add(struct owners *o, uint16_t type, uint32_t stack_id
                               const struct bal_frame *f, unsigned n);
 
 /* The site of live objects whose creation call the stack f[0..n)
- * (outermost first) was made inside, other than `self_stack` (an object's
- * references inside its own creation are its own); NULL when none. */
+ * (outermost first) was made inside, other than the object's own creation
+ * site self[0..nself) (its references inside its own creation are its
+ * own; compared by frames, as one site can have several stack ids);
+ * NULL when none. */
 const struct owner_site *owners_find(const struct owners *o, const struct bal_frame *f,
-                                     unsigned n, uint32_t self_stack);
+                                     unsigned n, const struct bal_frame *self, unsigned nself);
 
 #endif

@@ -389,24 +389,25 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 		int64_t net = TALLY_CELL_NET(cell);
 		if (!stack)
 			continue;
-		/* Taken inside the creation of a live object: that object's. */
-		if (net > 0 && b->owners) {
-			const struct path *p = path_of(r, stack);
-			const struct owner_site *os = owners_find(b->owners, p->f, p->n,
-			                                          o->create_stack);
-			if (os) {
-				c->owner[c->nowned] = os;
-				c->owned[c->nowned++] = net;
-				continue;
-			}
-		}
 		/* The owners' references: what the NEW started with, in its
-		 * cell (a running thread holds its own GThread reference). */
+		 * cell (a running thread holds its own GThread reference).
+		 * First, so that an owned creation cell spends the discount. */
 		if (discount && stack == o->create_stack && net > 0) {
 			int64_t take = net < discount ? net : discount;
 			net -= take;
 			discount -= take;
 			c->discounted = true;
+		}
+		/* Taken inside the creation of a live object: that object's. */
+		if (net > 0 && b->owners) {
+			const struct path *p = path_of(r, stack);
+			const struct path *self = path_of(r, o->create_stack);
+			const struct owner_site *os = owners_find(b->owners, p->f, p->n, self->f, self->n);
+			if (os) {
+				c->owner[c->nowned] = os;
+				c->owned[c->nowned++] = net;
+				continue;
+			}
 		}
 		if (net) {
 			c->stack[c->n] = stack;
@@ -822,20 +823,27 @@ static void collect_violations(struct books *b)
 		if (v->certain)
 			b->certain_violations += t.count;
 	}
+	/* The events: the fds of double closes, and a floor for every count
+	 * (a key the tallies had no room for still shows). */
+	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
 	for (uint64_t seq = 0; seq < lr->events_readable; seq++) {
 		struct tally_event ev;
-		if (!logread_event(lr, seq, &ev) || ev.kind != TALLY_EV_VIOLATION ||
-		    ev.arg != TALLY_VIOL_DOUBLE_CLOSE)
+		if (!logread_event(lr, seq, &ev) || ev.kind != TALLY_EV_VIOLATION)
 			continue;
-		struct book_violation *v = violation_get(b, by_key, TALLY_VIOL_DOUBLE_CLOSE, -1,
-		                                         ev.stack_id, true);
-		if (v->fds->len < ANOMALY_FDS_MAX)
+		bool dc = ev.arg == TALLY_VIOL_DOUBLE_CLOSE;
+		bool certain = dc || (ev.u.obj.detail & TALLY_OBJD_CERTAIN);
+		struct book_violation *v = violation_get(b, by_key, (uint16_t)ev.arg,
+		                                         dc ? -1 : ev.u.obj.type, ev.stack_id, certain);
+		if (dc && v->fds->len < ANOMALY_FDS_MAX)
 			g_array_append_val(v->fds, ev.fd);
-		if (v->count < v->fds->len) {   /* the tallies lost it (table full) */
-			b->certain_violations += v->fds->len - v->count;
-			v->count = v->fds->len;
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(seen, v)) + 1;
+		g_hash_table_insert(seen, v, GUINT_TO_POINTER(n));
+		if (v->count < n) {   /* the tallies lost it (table full) */
+			b->certain_violations += certain;
+			v->count = n;
 		}
 	}
+	g_hash_table_destroy(seen);
 	g_hash_table_destroy(by_key);
 }
 

@@ -47,16 +47,16 @@ static void inside_the_creation_is_owned(void **state)
 
 	/* the context's reference taken inside loop_new (frame 500) */
 	STACK(inside, 10, 20, 30, 500);
-	assert_ptr_equal(owners_find(o, inside, inside_n, 5), site);
+	assert_ptr_equal(owners_find(o, inside, inside_n, NULL, 0), site);
 	STACK(deeper, 10, 20, 30, 500, 510, 520);
-	assert_ptr_equal(owners_find(o, deeper, deeper_n, 5), site);
+	assert_ptr_equal(owners_find(o, deeper, deeper_n, NULL, 0), site);
 	/* the creation call itself, and a call beside it, are not inside */
 	STACK(same, 10, 20, 30);
-	assert_null(owners_find(o, same, same_n, 5));
+	assert_null(owners_find(o, same, same_n, NULL, 0));
 	STACK(beside, 10, 20, 31, 500);
-	assert_null(owners_find(o, beside, beside_n, 5));
+	assert_null(owners_find(o, beside, beside_n, NULL, 0));
 	STACK(other_caller, 11, 20, 30, 500);
-	assert_null(owners_find(o, other_caller, other_caller_n, 5));
+	assert_null(owners_find(o, other_caller, other_caller_n, NULL, 0));
 	owners_free(o);
 }
 
@@ -65,10 +65,12 @@ static void an_object_is_not_its_own_owner(void **state)
 	struct owners *o = owners_new(DEPTH);
 	STACK(make, 10, 40);
 	owners_add(o, 1, 9, make, make_n);
-	/* a reference the constructor takes on the new object itself */
+	/* a reference the constructor takes on the new object itself: the
+	 * object's own site, by frames (whatever its stack id) */
 	STACK(self, 10, 40, 600);
-	assert_null(owners_find(o, self, self_n, 9));
-	assert_non_null(owners_find(o, self, self_n, 8));
+	assert_null(owners_find(o, self, self_n, make, make_n));
+	STACK(other, 10, 41);
+	assert_non_null(owners_find(o, self, self_n, other, other_n));
 	owners_free(o);
 }
 
@@ -80,9 +82,9 @@ static void the_innermost_creation_owns(void **state)
 	const struct owner_site *so = owners_add(o, 1, 1, outer, outer_n);
 	const struct owner_site *si = owners_add(o, 2, 2, inner, inner_n);
 	STACK(cell, 10, 20, 700, 710, 800);
-	assert_ptr_equal(owners_find(o, cell, cell_n, 3), si);
+	assert_ptr_equal(owners_find(o, cell, cell_n, NULL, 0), si);
 	STACK(cell2, 10, 20, 700, 720);
-	assert_ptr_equal(owners_find(o, cell2, cell2_n, 3), so);
+	assert_ptr_equal(owners_find(o, cell2, cell2_n, NULL, 0), so);
 	owners_free(o);
 }
 
@@ -97,17 +99,17 @@ static void stacks_cut_at_the_depth_match_on_what_is_left(void **state)
 	/* a cell 9 deep, cut to 8: its outermost frame (10) is lost */
 	STACK(cut, 20, 30, 500, 510, 520, 530, 540, 550);
 	assert_int_equal(cut_n, DEPTH);
-	assert_null(owners_find(o, cut, cut_n, 2));   /* only 2 frames agree */
+	assert_null(owners_find(o, cut, cut_n, NULL, 0));   /* only 2 frames agree */
 	owners_free(o);
 
 	o = owners_new(DEPTH);
 	STACK(owner4, 5, 10, 20, 30);
 	site = owners_add(o, 1, 1, owner4, owner4_n);
 	STACK(cut3, 10, 20, 30, 500, 510, 520, 530, 540);
-	assert_ptr_equal(owners_find(o, cut3, cut3_n, 2), site);   /* 3 agree */
+	assert_ptr_equal(owners_find(o, cut3, cut3_n, NULL, 0), site);   /* 3 agree */
 	/* not cut (shorter than the depth): the outermost frames must agree */
 	STACK(whole, 10, 20, 30, 500);
-	assert_null(owners_find(o, whole, whole_n, 2));
+	assert_null(owners_find(o, whole, whole_n, NULL, 0));
 	owners_free(o);
 
 	/* the owner's stack cut, the cell's whole and longer */
@@ -115,7 +117,7 @@ static void stacks_cut_at_the_depth_match_on_what_is_left(void **state)
 	STACK(ocut, 3, 4, 5, 6, 7, 8, 9, 10);
 	site = owners_add(o, 1, 1, ocut, ocut_n);
 	STACK(cell, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 500);
-	assert_ptr_equal(owners_find(o, cell, cell_n, 2), site);
+	assert_ptr_equal(owners_find(o, cell, cell_n, NULL, 0), site);
 	owners_free(o);
 }
 
@@ -125,8 +127,8 @@ static void special_frames_own_nothing(void **state)
 	struct bal_frame sp = { .module = BAL_SPECIAL, .offset = 0xfffffffdu };
 	owners_add(o, 1, 1, &sp, 1);
 	struct bal_frame cell[2] = { sp, { .module = 1, .offset = 5 } };
-	assert_null(owners_find(o, cell, 2, 2));
-	assert_null(owners_find(o, cell, 0, 2));
+	assert_null(owners_find(o, cell, 2, NULL, 0));
+	assert_null(owners_find(o, cell, 0, NULL, 0));
 	owners_free(o);
 	owners_free(NULL);
 }
