@@ -41,6 +41,8 @@ void entryhook_fork_child(void) {}
 #else
 
 #include <Zydis/Zydis.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -63,13 +65,46 @@ void entryhook_fork_child(void) {}
  * Held across fork through entryhook_fork_*, which the caller's fork
  * handlers call in its own lock order (refhooks: scan lock first). */
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t install_owner;        /* the thread holding install_lock, or 0 */
+static int fork_took_install;
 
-static void lock_install(void) { pthread_mutex_lock(&install_lock); }
-static void unlock_install(void) { pthread_mutex_unlock(&install_lock); }
+static pid_t this_thread(void)
+{
+	return (pid_t)syscall(SYS_gettid);   /* off the recording path */
+}
 
-void entryhook_fork_prepare(void) { lock_install(); }
-void entryhook_fork_parent(void) { unlock_install(); }
-void entryhook_fork_child(void) { pthread_mutex_init(&install_lock, NULL); }
+static void lock_install(void)
+{
+	pthread_mutex_lock(&install_lock);
+	__atomic_store_n(&install_owner, this_thread(), __ATOMIC_RELAXED);
+}
+
+static void unlock_install(void)
+{
+	__atomic_store_n(&install_owner, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&install_lock);
+}
+
+/* A fork from a signal handler that interrupted this thread's install
+ * must not wait for the lock the thread itself holds. */
+void entryhook_fork_prepare(void)
+{
+	fork_took_install = __atomic_load_n(&install_owner, __ATOMIC_RELAXED) != this_thread();
+	if (fork_took_install)
+		lock_install();
+}
+
+void entryhook_fork_parent(void)
+{
+	if (fork_took_install)
+		unlock_install();
+}
+
+void entryhook_fork_child(void)
+{
+	pthread_mutex_init(&install_lock, NULL);
+	install_owner = 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* The decoder                                                          */

@@ -194,8 +194,10 @@ EXPORT void closefrom(int lowfd)
 	unsigned first = lowfd < 0 ? 0 : (unsigned)lowfd;
 
 	if (!REAL(closefrom)) {
-		/* glibc before 2.34 has none: the program cannot have linked it */
-		abort();
+		/* glibc before 2.34: a program that found closefrom (by dlsym,
+		 * say) found the shim's; nothing to close with */
+		errno = ENOSYS;
+		return;
 	}
 	if (on)
 		__atomic_add_fetch(&log->closing_ranges, 1, __ATOMIC_ACQ_REL);

@@ -129,25 +129,25 @@ void ref_calls_longjmp(uintptr_t target)
 	if (nactive == 0 || target == 0)
 		return;
 	SAVE_ERRNO;
-	int looked = 0, leaving_alt = 0;
+	/* Which of the calls under way lie on the alternate signal stack, if
+	 * this thread runs on it (a syscall: only when calls are under way). */
 	uintptr_t lo = 0, hi = 0;
+	int alt = on_altstack(&lo, &hi);
+	int target_alt = alt && target >= lo && target < hi;
 	while (nactive > 0) {
 		uintptr_t s = active[nactive - 1].sp;
-		/* Made from a frame the jump unwinds: at or below the target. */
-		if (s <= target && target - s < SAME_STACK) {
+		int s_alt = alt && s >= lo && s < hi;
+		/* Made by a handler on the alternate stack the jump leaves. */
+		if (s_alt && !target_alt) {
 			nactive--;
 			continue;
 		}
-		/* Made by a signal handler on the alternate stack the jump leaves. */
-		if (!looked) {
-			looked = 1;
-			leaving_alt = on_altstack(&lo, &hi) && !(target >= lo && target < hi);
-		}
-		if (leaving_alt && s >= lo && s < hi) {
+		/* Made on the target's stack, from a frame the jump unwinds. */
+		if (s_alt == target_alt && s <= target && target - s < SAME_STACK) {
 			nactive--;
 			continue;
 		}
-		break;
+		break;   /* interrupted by a handler: still under way */
 	}
 	RESTORE_ERRNO;
 }

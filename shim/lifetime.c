@@ -47,7 +47,9 @@ static int guard_on(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = guard_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	/* SA_ONSTACK: another thread's stack overflow in this window still
+	 * reaches the program's handler on its alternate stack. */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	guard_tid = (pid_t)syscall(SYS_gettid);
 	if (sigaction(SIGSEGV, &sa, &saved_segv) != 0)
@@ -67,18 +69,26 @@ static void guard_off(void)
 }
 
 /* Whether the object at addr is a GObject instance of the GType that
- * `get_type` returns, asked of GLib under the guard. */
+ * `get_type` returns, asked of GLib under the guard, which is on only
+ * around that call: set anew each time (another thread's fault in the
+ * window puts the program's handler back). */
 static int is_instance_of(uintptr_t addr, get_type_fn get_type, instance_is_a_fn is_a)
 {
+	volatile int yes = 0;
+
 	/* GTypeInstance: its class pointer first; a class starts with its GType. */
 	if (!memcheck_range((const void *)addr, sizeof(void *)))
 		return 0;
 	uintptr_t klass = *(const uintptr_t *)addr;
 	if (!klass || !memcheck_range((const void *)klass, sizeof(uintptr_t)))
 		return 0;
-	if (sigsetjmp(guard_env, 1))
-		return 0;   /* faulted: not a live instance */
-	return is_a((void *)addr, get_type()) != 0;
+	if (guard_on() != 0)
+		return 0;
+	if (!sigsetjmp(guard_env, 1))
+		yes = is_a((void *)addr, get_type()) != 0;
+	/* else: faulted, not a live instance */
+	guard_off();
+	return yes;
 }
 
 void lifetime_mark_kept(struct tally_log *log)
@@ -87,7 +97,7 @@ void lifetime_mark_kept(struct tally_log *log)
 	uint32_t ntypes = hdr->types_used < hdr->max_types ? hdr->types_used : hdr->max_types;
 	get_type_fn get_type[TALLY_MAX_TYPES] = { 0 };
 	instance_is_a_fn is_a = NULL;
-	int any = 0, guarded = 0;
+	int any = 0;
 
 	for (uint32_t t = 0; t < ntypes && t < TALLY_MAX_TYPES; t++) {
 		if (!log->types[t].kept_mask)
@@ -123,19 +133,12 @@ void lifetime_mark_kept(struct tally_log *log)
 		if (ty->kept_gtype[0]) {
 			if (!get_type[o->type] || !is_a)
 				continue;   /* the GType is not in this process */
-			if (!guarded) {
-				if (guard_on() != 0)
-					break;
-				guarded = 1;
-			}
 			if (!is_instance_of(addr, get_type[o->type], is_a))
 				continue;
 		}
 		__atomic_fetch_or(&o->flags, TALLY_OBJF_KEPT, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&log->types[o->type].kept, 1, __ATOMIC_RELAXED);
 	}
-	if (guarded)
-		guard_off();
 }
 
 /* ---- still reachable from a global --------------------------------------- */

@@ -175,12 +175,19 @@ void replay_learn(uintptr_t site, uintptr_t sp, uintptr_t bp, uint32_t tag, void
 	struct replay_entry *set = replay_set(site, sp, ra1, tag), *e = set;
 	uint32_t epoch = __atomic_load_n(&replay_epoch, __ATOMIC_ACQUIRE);
 
-	/* The way holding this key; else one not learnt, else the one whose
-	 * stack missed more: a new key never evicts a working one first. */
+	/* The way holding this key; else an empty one, else one that only
+	 * noted another key, else the learnt one that missed more.  Two keys
+	 * that alternate (a reference and its release) so end up one a way
+	 * each, and a new key never evicts a working one first. */
 	if (!replay_key_is(e, site, sp, ra1, tag)) {
 		struct replay_entry *o = set + 1;
-		if (replay_key_is(o, site, sp, ra1, tag) ||
-		    (e->state == 2 && (o->state != 2 || o->misses > e->misses)))
+		if (replay_key_is(o, site, sp, ra1, tag))
+			e = o;
+		else if (e->state != 0 && o->state == 0)
+			e = o;
+		else if (e->state == 2 && o->state == 1)
+			e = o;
+		else if (e->state == 2 && o->state == 2 && o->misses > e->misses)
 			e = o;
 	}
 
