@@ -17,7 +17,9 @@
 #include "unwind.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* vfork: the child borrows this thread's stack and memory until it execs or
@@ -197,6 +199,24 @@ EXPORT void _Exit(int status)
 	mark_exit();
 	REAL(_exit)(status);
 	__builtin_unreachable();
+}
+
+/* munmap: memory found readable before may be gone now.  memcheck caches
+ * pages it found readable (per thread), and the shim reads stack words
+ * above a hooked call (the trampoline copies its stack arguments) after
+ * such a check: a coroutine stack unmapped since must be checked again.
+ * glibc's own munmaps (malloc) do not come through here; a program's, or
+ * its coroutine library's, do. */
+EXPORT int munmap(void *addr, size_t len)
+{
+	if (!REAL(munmap)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int ret = real.munmap(addr, len);
+	if (ret == 0)
+		memcheck_forget();   /* an atomic add: errno kept */
+	return ret;
 }
 
 EXPORT int dlclose(void *handle)

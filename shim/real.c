@@ -42,6 +42,7 @@ void real_resolve(void)
 	RESOLVE(pipe2);
 	RESOLVE(dlopen);
 	RESOLVE(dlclose);
+	RESOLVE(munmap);
 	RESOLVE(dl_iterate_phdr);
 	RESOLVE(longjmp);
 	RESOLVE(_longjmp);

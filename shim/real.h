@@ -38,6 +38,7 @@ struct real_fns {
 	int (*pipe2)(int[2], int);
 	void *(*dlopen)(const char *, int);
 	int (*dlclose)(void *);
+	int (*munmap)(void *, size_t);
 	int (*dl_iterate_phdr)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
 	void (*longjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));
 	void (*_longjmp)(struct __jmp_buf_tag *, int) __attribute__((noreturn));

@@ -1,8 +1,11 @@
 #!/bin/bash
-# A hooked call left on a coroutine stack that was unmapped since must
-# never be read back (shim/hooks_ref.c compares stack pointers only): a
-# reference from a coroutine right below it used to kill the program with
-# SIGSEGV.  tests/progs/rev_cofreed.c says how.
+# A coroutine stack that was unmapped must never be read: neither the
+# frame of a hooked call left on it (shim/hooks_ref.c compares stack
+# pointers only) nor, for a hooked call near the top of the coroutine
+# stack right below it, the words above that the trampoline copies as
+# stack arguments (memcheck's page cache is emptied by munmap).  Both
+# reads used to kill the program with SIGSEGV; tests/progs/rev_cofreed.c
+# says how.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rev_lib.sh"
 t_prog rev_cofreed
