@@ -57,6 +57,11 @@ static void print_summary(const struct options *opt,
 		       strerror(-sockets));
 	else
 		printf("summary: sockets open at exit: %d\n", sockets);
+	/* Relaying's own cost, apart from how the threads were scheduled:
+	 * what `make bench` compares with and without tally. */
+	if (st->relayed && st->relay_cpu_ns)
+		printf("summary: receive threads used %.0f ns of CPU per packet\n",
+		       (double)st->relay_cpu_ns / (double)st->relayed);
 }
 
 /* --hold: lets a harness look at /proc/PID/fd before the process is gone.

@@ -23,6 +23,7 @@ struct relay_stats {
 	uint64_t packets;	/* RTP packets handed to the subscriber */
 	uint64_t bytes;		/* bytes the subscriber received */
 	uint64_t dropped;	/* datagrams too short or not RTP v2 */
+	uint64_t cpu_ns;	/* the receive thread's CPU time, 0 if unknown */
 };
 
 /* Takes the thread's reference on `pub` and starts its receive thread.

@@ -166,6 +166,8 @@ static void room_drop(struct room *room, struct room_entry **link)
 	 */
 	gw_publisher_unref(entry->pub);
 	relay_stop(entry->relay, &rs);
+	room->stats.relayed += rs.packets;
+	room->stats.relay_cpu_ns += rs.cpu_ns;
 	printf("removed publisher %u: refs at removal %u, relayed %llu packets"
 	       " (%llu bytes)\n", id, refs, (unsigned long long)rs.packets,
 	       (unsigned long long)rs.bytes);

@@ -29,6 +29,8 @@ struct room_stats {
 	unsigned freed;		/* publishers whose free function ran */
 	unsigned refs_min;	/* counter at removal, before the room's unref; */
 	unsigned refs_max;	/*   both 0 when nothing was removed */
+	uint64_t relayed;	/* packets relayed by the removed publishers */
+	uint64_t relay_cpu_ns;	/* their receive threads' CPU time */
 };
 
 /* A room taking its ports from `range`; `bug` is passed to every relay. */

@@ -152,7 +152,7 @@ static void close_range_sockets(const struct rec *cause, unsigned first, unsigne
 EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	struct tally_log *log = &g_shim.log;
-	int64_t started = rec_now();
+	int64_t started = rec_mono_ns();
 	int on = rec_on(), ret;
 
 	if (!REAL(close_range)) {
@@ -189,7 +189,7 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 EXPORT void closefrom(int lowfd)
 {
 	struct tally_log *log = &g_shim.log;
-	int64_t started = rec_now();
+	int64_t started = rec_mono_ns();
 	int on = rec_on();
 	unsigned first = lowfd < 0 ? 0 : (unsigned)lowfd;
 

@@ -78,7 +78,7 @@ static void before_exec(void)
 	rec_stack(&r);
 	rec_commit(&r);
 	rec_end(&r);
-	g_shim.log.hdr->exit_mono_ns = rec_now();
+	g_shim.log.hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&g_shim.log.hdr->exit_state, TALLY_EXECED, __ATOMIC_RELEASE);
 }
 
@@ -183,7 +183,7 @@ static void mark_exit(void)
 
 	if (!rec_on() || hdr->pid != getpid())
 		return;
-	hdr->exit_mono_ns = rec_now();
+	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
 }
 

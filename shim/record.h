@@ -79,11 +79,27 @@ struct rec {
 	uint64_t seq;
 };
 
-static inline int64_t rec_now(void)
+static inline int64_t rec_clock(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t rec_mono_ns(void)
+{
+	return rec_clock(CLOCK_MONOTONIC);
+}
+
+/* An event's time.  Reference events read the monotonic clock as of the
+ * last kernel tick (1-4 ms): they sit on the program's hot path (a relay
+ * takes one per packet), where the coarse read costs a few ns and the
+ * full one some 40 ns in a thread that wakes with cold caches (BENCH.md,
+ * section 7).  Same clock, so times of both kinds compare; socket events,
+ * far rarer, keep nanoseconds. */
+static inline int64_t rec_event_ns(uint16_t kind)
+{
+	return kind == TALLY_EV_OBJ ? rec_clock(CLOCK_MONOTONIC_COARSE) : rec_mono_ns();
 }
 
 /* Starts an event.  Returns 0 when nothing is to be recorded. */
@@ -100,7 +116,7 @@ static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, in
 	r->ev.fd = fd;
 	r->ev.result = result;
 	r->ev.err = result < 0 ? err : 0;
-	r->ev.time_ns = rec_now();
+	r->ev.time_ns = rec_event_ns(kind);
 	r->ev.tid = likely(rec_tid) ? rec_tid : rec_tid_slow();
 	r->seq = UINT64_MAX;
 	return 1;

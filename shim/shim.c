@@ -141,7 +141,7 @@ __attribute__((destructor(101))) static void tally_stop(void)
 		return;
 	lifetime_mark_kept(&g_shim.log);
 	lifetime_mark_global(&g_shim.log);
-	hdr->exit_mono_ns = rec_now();
+	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
 }
 

@@ -96,13 +96,13 @@ static void events_read_back_exactly_in_claim_order(void **state)
 {
 	struct logread lr;
 	struct tally_event ev;
-	int64_t before = rec_now();
+	int64_t before = rec_mono_ns();
 
 	assert_int_equal(record(TALLY_EV_SOCKET, 3, 3, 0, AF_INET), 0);
 	assert_int_equal(record(TALLY_EV_CONNECT, 3, -1, ECONNREFUSED, 0), 1);
 	assert_int_equal(record(TALLY_EV_CLOSE, 3, 0, EBADF, 0), 2);   /* success: no errno */
 	assert_int_equal(record(TALLY_EV_CLOSE, 3, -1, EBADF, 0), 3);
-	int64_t after = rec_now();
+	int64_t after = rec_mono_ns();
 	assert_int_equal(rec_depth, 0);
 
 	open_ok(&lr, log_path);
@@ -134,6 +134,34 @@ static void events_read_back_exactly_in_claim_order(void **state)
 	assert_int_equal(ev.u.sock.protocol, 17);
 	assert_false(logread_event(&lr, 4, &ev));       /* never claimed */
 	assert_false(logread_event(&lr, UINT64_MAX, &ev));
+	logread_close(&lr);
+}
+
+/* Reference events take the coarse reading of the same monotonic clock
+ * (record.h: they are on the program's hot path); socket events keep
+ * nanoseconds.  A full reading would lie past the coarse one taken after
+ * it, unless a tick fell in between. */
+static void reference_events_take_the_coarse_clock(void **state)
+{
+	struct logread lr;
+	struct tally_event ev;
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC_COARSE, &ts), 0);
+	int64_t coarse_before = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	assert_int_equal(record(TALLY_EV_OBJ, -1, 0, 0, TALLY_ROLE_INC), 0);
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC_COARSE, &ts), 0);
+	int64_t coarse_after = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	int64_t fine_before = rec_mono_ns();
+	assert_int_equal(record(TALLY_EV_SOCKET, 5, 5, 0, AF_INET), 1);
+	int64_t fine_after = rec_mono_ns();
+
+	open_ok(&lr, log_path);
+	assert_true(logread_event(&lr, 0, &ev));
+	assert_int_equal(ev.kind, TALLY_EV_OBJ);
+	assert_true(ev.time_ns >= coarse_before && ev.time_ns <= coarse_after);
+	assert_true(logread_event(&lr, 1, &ev));
+	assert_true(ev.time_ns >= fine_before && ev.time_ns <= fine_after);
 	logread_close(&lr);
 }
 
@@ -581,6 +609,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(events_read_back_exactly_in_claim_order),
+	T(reference_events_take_the_coarse_clock),
 		T(nothing_is_recorded_while_inactive),
 		T(commit_claims_when_the_caller_did_not),
 		T(a_flipped_byte_fails_exactly_that_record),
