@@ -16,7 +16,7 @@ static inline uint32_t slot_at(const struct tally_log *log, uint64_t addr, uint3
 	return (tally_object_hash(addr, log->hdr->max_objects) + i) & (log->hdr->max_objects - 1);
 }
 
-int books_find(const struct tally_log *log, uint64_t addr)
+SHIM_HOT int books_find(const struct tally_log *log, uint64_t addr)
 {
 	for (uint32_t i = 0; i < TALLY_OBJ_WINDOW && i < log->hdr->max_objects; i++) {
 		uint32_t s = slot_at(log, addr, i);
@@ -97,7 +97,7 @@ int books_type_complete(const struct tally_log *log, uint16_t type)
 /* Adds `delta` references at `stack` to the object's cells: the stack's own
  * cell, else a free one, else one whose net is back to 0, else the
  * unstacked remainder. */
-static void book_cell(struct tally_log *log, struct tally_object *o, uint32_t stack, int32_t delta)
+static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, uint32_t stack, int32_t delta)
 {
 	/* Pass 0: the stack's own cell; 1: an empty cell; 2: a cell whose
 	 * net is 0 (its stack gave back all it took).  In every pass a cell
@@ -267,7 +267,7 @@ static void violation(const struct tally_log *log, struct book_result *res, uint
 	count(kind == TALLY_VIOL_UNDERFLOW ? &t->underflow : &t->after_release);
 }
 
-static void book_increment(struct tally_log *log, const struct book_op *op, int s,
+static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op *op, int s,
                            struct book_result *res)
 {
 	if (s < 0) {
@@ -300,7 +300,7 @@ static void book_increment(struct tally_log *log, const struct book_op *op, int 
 	res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
 }
 
-static void book_decrement(struct tally_log *log, const struct book_op *op, int s,
+static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op *op, int s,
                            struct book_result *res)
 {
 	if (s < 0) {
@@ -328,7 +328,7 @@ static void book_decrement(struct tally_log *log, const struct book_op *op, int 
 		close_books(log, s, op, 0, res);
 }
 
-void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res)
+SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res)
 {
 	int s = books_find(log, op->addr);
 

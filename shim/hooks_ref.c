@@ -35,7 +35,7 @@ static TLS struct active_call active[ACTIVE_MAX];
 static TLS int nactive;
 
 /* Records one reference event and books it; handles enforcement. */
-static void record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint64_t call_seq)
+static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint64_t call_seq)
 {
 	struct rec r;
 	struct tally_log *log = &g_shim.log;
@@ -164,7 +164,7 @@ static unsigned readable_stack_words(uintptr_t a)
 	return (unsigned)((((a | 4095) + 1) - a) / 8);
 }
 
-unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
+SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
 {
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
@@ -196,7 +196,7 @@ unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_
 	return words;
 }
 
-void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args)
+SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args)
 {
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;

@@ -36,7 +36,8 @@
 #define OFF_XMM 320
 #define FRAME 464
 
-	.text
+	/* With the C code of a booked call (SHIM_HOT, logfile.h). */
+	.section .text.hot,"ax",@progbits
 	.globl tally_ref_trampoline
 	.hidden tally_ref_trampoline
 	.type tally_ref_trampoline, @function

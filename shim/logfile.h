@@ -17,6 +17,12 @@
 #include "tally/format.h"
 #include "settings.h"
 
+/* The code of a booked reference call, which a relay runs per packet from a
+ * thread that wakes with cold caches and TLBs: placed together in
+ * .text.hot (with the trampoline), it spans one or two pages instead of
+ * five. */
+#define SHIM_HOT __attribute__((hot))
+
 /* Typed pointers into one mapped log.  All point into `base`. */
 struct tally_log {
 	void *base;
