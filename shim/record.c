@@ -12,6 +12,7 @@
 struct shim g_shim;
 TLS int rec_depth;
 TLS uint32_t rec_tid;
+TLS int *rec_errno_at;
 TLS int vfork_pending;
 
 int rec_vfork_settle(void)

@@ -222,7 +222,19 @@ static inline void rec_end(struct rec *r)
 }
 
 /* errno-preserving helpers for the wrappers. */
-#define SAVE_ERRNO int saved_errno__ = errno
-#define RESTORE_ERRNO errno = saved_errno__
+extern TLS int *rec_errno_at;      /* this thread's errno; 0 = not yet */
+
+/* This thread's errno, without a call into libc each time: the wrappers
+ * and reference hooks save and restore it on every call. */
+static inline int *rec_errno(void)
+{
+	int *p = rec_errno_at;
+	if (unlikely(!p))
+		p = rec_errno_at = &errno;
+	return p;
+}
+
+#define SAVE_ERRNO int *errno_at__ = rec_errno(); int saved_errno__ = *errno_at__
+#define RESTORE_ERRNO *errno_at__ = saved_errno__
 
 #endif
