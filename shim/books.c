@@ -94,36 +94,67 @@ int books_type_complete(const struct tally_log *log, uint16_t type)
 
 /* ---- cells ----------------------------------------------------------------- */
 
-/* Adds `delta` references at `stack` to the object's cells: the stack's own
- * cell, else a free one, else one whose net is back to 0, else the
- * unstacked remainder. */
-static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, uint32_t stack, int32_t delta)
+/* Adds `delta` to the stack's own cell, if the object has one.  No lock:
+ * the usual case, a stack that booked on this object before. */
+static SHIM_HOT int add_to_own_cell(struct tally_object *o, uint32_t stack, int32_t delta)
 {
-	/* Pass 0: the stack's own cell; 1: an empty cell; 2: a cell whose
-	 * net is 0 (its stack gave back all it took).  In every pass a cell
-	 * found holding the stack is added to: another thread booking the same
-	 * stack may have claimed it a moment ago, and a stack must never have
-	 * two cells (threads racing for a new stack all try the first free
-	 * cell, and the losers find it theirs when they look again). */
-	for (int pass = 0; pass < 3; pass++) {
-		for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
-			uint64_t c = __atomic_load_n(&o->cells[i], A_RELAXED);
-			uint32_t s = TALLY_CELL_STACK(c);
-			int32_t net = TALLY_CELL_NET(c);
-			uint64_t want;
-
-			if (s == stack)
-				want = TALLY_CELL(stack, net + delta);
-			else if ((pass == 1 && s == 0) || (pass == 2 && net == 0))
-				want = TALLY_CELL(stack, delta);
-			else
-				continue;
-			if (__atomic_compare_exchange_n(&o->cells[i], &c, want, 0, A_RELAXED, A_RELAXED))
-				return;
-			/* Changed under us: look at this cell again. */
-			i--;
+	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
+		uint64_t c = __atomic_load_n(&o->cells[i], A_RELAXED);
+		while (TALLY_CELL_STACK(c) == stack) {
+			uint64_t want = TALLY_CELL(stack, TALLY_CELL_NET(c) + delta);
+			/* On failure c is the cell's new value: the same stack
+			 * with another net (try again), or a cell a claimer gave
+			 * to another stack (look on). */
+			if (__atomic_compare_exchange_n(&o->cells[i], &c, want, 0, A_RELAXED,
+			                                A_RELAXED))
+				return 1;
 		}
 	}
+	return 0;
+}
+
+/* Gives the stack a cell, under the claim lock: an empty one, else one
+ * whose net is back to 0 (its stack gave back all it took).  Claims are
+ * serialized and each looks for the stack's own cell again first, so a
+ * stack never has two cells, whatever the threads booking it at once (a
+ * lock-free claim left a rare three-way race: a thread that read a cell
+ * before another claimed it for the same stack took a second one).  Adders
+ * to existing cells take no lock, hence the compare-and-swap here too.
+ * Returns 0 when no cell is free. */
+static int claim_cell(struct tally_object *o, uint32_t stack, int32_t delta)
+{
+	if (add_to_own_cell(o, stack, delta))
+		return 1;
+	for (int pass = 1; pass <= 2; pass++) {
+		for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
+			uint64_t c = __atomic_load_n(&o->cells[i], A_RELAXED);
+			while ((pass == 1 && c == 0) ||
+			       (pass == 2 && TALLY_CELL_NET(c) == 0 && TALLY_CELL_STACK(c) != 0)) {
+				if (__atomic_compare_exchange_n(&o->cells[i], &c,
+				                                TALLY_CELL(stack, delta), 0,
+				                                A_RELAXED, A_RELAXED))
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Adds `delta` references at `stack` to the object's cells: the stack's own
+ * cell, else a new one, else the unstacked remainder. */
+static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, uint32_t stack,
+                               int32_t delta, uint32_t tid)
+{
+	if (add_to_own_cell(o, stack, delta))
+		return;
+	int locked = claim_lock(log, tid);
+	/* Not locked: re-entered from a signal handler that interrupted this
+	 * thread's own claim; its references go unstacked, counted below. */
+	int booked = locked && claim_cell(o, stack, delta);
+	if (locked)
+		claim_unlock(log);
+	if (booked)
+		return;
 	__atomic_fetch_add(&o->unstacked, delta, A_RELAXED);
 	count(&type_of(log, o->type)->unstacked);
 }
@@ -207,7 +238,7 @@ static int open_books(struct tally_log *log, const struct book_op *op, uint16_t 
 		if (!(flags & TALLY_OBJF_CREATED)) {
 			/* Opened by another thread meanwhile: book on it. */
 			claim_unlock(log);
-			book_cell(log, &log->objects[s], op->stack, refs);
+			book_cell(log, &log->objects[s], op->stack, refs, op->tid);
 			res->net = __atomic_add_fetch(&log->objects[s].net, refs, A_RELAXED);
 			res->type = log->objects[s].type;
 			return s;
@@ -296,7 +327,7 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 		open_books(log, op, o->type, 1, 0, res);   /* back from its pool */
 		return;
 	}
-	book_cell(log, o, op->stack, 1);
+	book_cell(log, o, op->stack, 1, op->tid);
 	res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
 }
 
@@ -320,7 +351,7 @@ static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op 
 		res->detail = TALLY_OBJD_UNKNOWN;
 		return;
 	}
-	book_cell(log, o, op->stack, -1);
+	book_cell(log, o, op->stack, -1, op->tid);
 	res->net = __atomic_sub_fetch(&o->net, 1, A_RELAXED);
 	if (res->net < 0 && (o->flags & TALLY_OBJF_CREATED))
 		violation(log, res, TALLY_VIOL_UNDERFLOW, o->type, 1);
@@ -346,8 +377,8 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 			uint32_t inner = o->create_stack;
 			if (op->stack && inner != op->stack) {
 				int32_t refs = op->refs > 0 ? op->refs : 1;
-				book_cell(log, o, inner, -refs);
-				book_cell(log, o, op->stack, refs);
+				book_cell(log, o, inner, -refs, op->tid);
+				book_cell(log, o, op->stack, refs, op->tid);
 				o->create_stack = op->stack;
 				if (inner && inner <= log->hdr->max_stacks)
 					__atomic_fetch_sub(&log->stacks[inner - 1].obj_created, 1, A_RELAXED);

@@ -919,6 +919,78 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* More stacks than cells, each going back to 0 at once: cells are claimed,
+ * given back and claimed again by other stacks all the time, from four
+ * threads. */
+#define CHURN_THREADS 4
+#define CHURN_STACKS 14     /* stacks 2 .. 15: more than the cells */
+#define CHURN_OPS 200000
+
+struct churner {
+	uint32_t tid;
+	uint64_t rng;
+	unsigned bad;
+	char why[160];
+};
+
+static void *churn_main(void *arg)
+{
+	struct churner *c = arg;
+	struct worker w = { .tid = c->tid, .rng = c->rng };
+	uint64_t serial = (uint64_t)c->tid << 32;
+	int held[CHURN_STACKS] = { 0 };
+
+	pthread_barrier_wait(&go);
+	for (unsigned n = 0; n < CHURN_OPS; n++) {
+		unsigned st = next_rand(&w) % CHURN_STACKS;
+		int inc = held[st] == 0 || (next_rand(&w) & 1);
+		struct book_result r = thread_call(&w, inc ? TALLY_ROLE_INC : TALLY_ROLE_DEC,
+		                                   shared_addr[0], 2 + st, ++serial);
+		held[st] += inc ? 1 : -1;
+		expect(&w, r.detail == TALLY_OBJD_BOOKED && !r.violation, "not booked",
+		       shared_addr[0]);
+	}
+	for (unsigned st = 0; st < CHURN_STACKS; st++)
+		for (; held[st] > 0; held[st]--)
+			thread_call(&w, TALLY_ROLE_DEC, shared_addr[0], 2 + st, ++serial);
+	c->bad = w.bad;
+	memcpy(c->why, w.why, sizeof(c->why));
+	return NULL;
+}
+
+static void a_stack_never_holds_two_cells_while_cells_are_reused(void **state)
+{
+	static struct churner churners[CHURN_THREADS];
+	pthread_t t[CHURN_THREADS];
+
+	assert_int_equal(NEW(shared_addr[0], STACK_CREATE).detail, TALLY_OBJD_OPENED);
+	pthread_barrier_init(&go, NULL, CHURN_THREADS);
+	for (unsigned i = 0; i < CHURN_THREADS; i++) {
+		churners[i] = (struct churner){ .tid = 2000 + i,
+		                                .rng = 0x2545f4914f6cdd1dull * (i + 1) };
+		assert_int_equal(pthread_create(&t[i], NULL, churn_main, &churners[i]), 0);
+	}
+	for (unsigned i = 0; i < CHURN_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		if (churners[i].bad)
+			fail_msg("%u unexpected results, the first: %s", churners[i].bad,
+			         churners[i].why);
+	}
+	pthread_barrier_destroy(&go);
+
+	struct tally_object *ob = obj(shared_addr[0]);
+	assert_int_equal(ob->net, 1);
+	assert_cells_add_up(ob);
+	for (uint32_t st = 1; st < 2 + CHURN_STACKS; st++) {
+		unsigned cells = 0;
+		for (unsigned c = 0; c < TALLY_OBJ_CELLS; c++)
+			cells += TALLY_CELL_STACK(ob->cells[c]) == st;
+		if (cells > 1)
+			fail_msg("stack %u holds %u cells", st, cells);
+	}
+	assert_int_equal(mem.hdr->object_lock, 0);
+}
+
 static void threads_share_objects_and_every_reference_is_booked(void **state)
 {
 	static struct worker workers[THREADS];
@@ -1007,6 +1079,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(two_threads_first_seeing_one_object_count_it_once, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(threads_share_objects_and_every_reference_is_booked,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_stack_never_holds_two_cells_while_cells_are_reused,
 		                                setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
