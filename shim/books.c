@@ -149,7 +149,8 @@ static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, ui
 		return;
 	int locked = claim_lock(log, tid);
 	/* Not locked: re-entered from a signal handler that interrupted this
-	 * thread's own claim; its references go unstacked, counted below. */
+	 * thread while it held the claim lock; the reference goes unstacked,
+	 * counted below. */
 	int booked = locked && claim_cell(o, stack, delta);
 	if (locked)
 		claim_unlock(log);
