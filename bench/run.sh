@@ -112,7 +112,8 @@ log_of() { ls "$DIR/$1".[0-9]*; }
 # then CPU-bound and varies by +-2 %: the figure to compare builds with).
 RR=${BENCH_RELAY_ROUNDS:-7}
 RP=${BENCH_RELAY_PACKETS:-25000}
-PIN_CPU=$(($(nproc) - 1))
+# The last CPU this process may run on (a cpuset need not start at 0).
+PIN_CPU=$(taskset -cp $$ | sed 's/.*: //' | tr ',' '\n' | tail -n 1 | sed 's/.*-//')
 # Prints "packets/s cpu-ns-per-packet" of one run.
 relay_run() {
 	"$@" "$GATEWAY" --ports 34000-34099 --cycles 4 --packets "$RP" | awk '
@@ -563,15 +564,15 @@ echo
 echo "== 7: the example gateway's relay throughput ($RR interleaved rounds each, 4 x $RP packets)"
 printf '%-50s %10s %10s %12s\n' "" "p50" "p90" "CPU/packet"
 for tag in free pinned; do
-	if [ $tag = free ]; then echo "-- as scheduled (2 CPUs)"; else echo "-- pinned to CPU $PIN_CPU"; fi
+	if [ $tag = free ]; then echo "-- as scheduled ($(nproc) CPUs)"; else echo "-- pinned to CPU $PIN_CPU"; fi
 	printf '%-50s %10s %10s %9s ns\n' "without tally (packets/s)" \
 		"$(pct 50 "$DIR/relay.$tag.bare" %.0f)" "-" "$(pct 50 "$DIR/relay.$tag.barecpu" %.0f)"
-	printf '%-50s %9s%% %9s%% %+9s ns\n' "under tally, rules gateway, depth 32" \
+	printf '%-50s %9s%% %9s%% %9s ns\n' "under tally, rules gateway, depth 32" \
 		"$(pct 50 "$DIR/relay.$tag.pct")" "$(pct 10 "$DIR/relay.$tag.pct")" \
-		"$(pct 50 "$DIR/relay.$tag.cpu" %.0f)"
-	printf '%-50s %9s%% %9s%% %+9s ns\n' "same, event area full (weeks-long run)" \
+		"$(pct 50 "$DIR/relay.$tag.cpu" %+.0f)"
+	printf '%-50s %9s%% %9s%% %9s ns\n' "same, event area full (weeks-long run)" \
 		"$(pct 50 "$DIR/relay.$tag.fullpct")" "$(pct 10 "$DIR/relay.$tag.fullpct")" \
-		"$(pct 50 "$DIR/relay.$tag.fullcpu" %.0f)"
+		"$(pct 50 "$DIR/relay.$tag.fullcpu" %+.0f)"
 done
 echo "(per round: packets/s with tally / without, in %; the p90 column is the"
 echo " 10th percentile of the ratio, i.e. the worse rounds; CPU/packet: the"

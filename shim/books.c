@@ -216,7 +216,13 @@ static void close_slot(struct tally_log *log, int s, const struct book_op *op, i
 	struct tally_object *o = &log->objects[s];
 
 	o->close_stack = op->stack;
-	o->close_ns = op->now_ns;
+	/* The closing event's time (to the tick for a reference call), made
+	 * strictly increasing: pick_slot reuses the slot released longest
+	 * ago, which equal times within a tick would hide.  Under the claim
+	 * lock, so one process's closes are ordered. */
+	int64_t t = op->now_ns > log->last_close_ns ? op->now_ns : log->last_close_ns + 1;
+	log->last_close_ns = t;
+	o->close_ns = t;
 	o->flags |= flags;
 	__atomic_store_n(&o->state, released ? TALLY_OBJ_RELEASED : TALLY_OBJ_EMPTY, A_RELEASE);
 	__atomic_fetch_sub(&log->hdr->objects_live, 1, A_RELAXED);

@@ -42,6 +42,10 @@ static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floati
 
 	if (!rec_begin(&r, TALLY_EV_OBJ, -1, 0, 0))
 		return;
+	/* A creation keeps nanoseconds (rec_event_ns takes the tick): the
+	 * report compares an object's creation with its sockets'. */
+	if (hook->role == TALLY_ROLE_NEW)
+		r.ev.time_ns = rec_mono_ns();
 	r.ev.arg = hook->role;
 	r.ev.u.obj.addr = addr;
 	r.ev.u.obj.rule = hook->rule;

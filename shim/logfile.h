@@ -41,6 +41,7 @@ struct tally_log {
 	struct tally_event *events;
 	char path[TALLY_PATH_MAX];
 	int closing_ranges;            /* close_range calls under way */
+	int64_t last_close_ns;         /* books: the latest close time given (claim lock) */
 };
 
 /* Fills the settings and section offsets of `hdr` for `s`.  When the tables

@@ -92,11 +92,12 @@ static inline int64_t rec_mono_ns(void)
 }
 
 /* An event's time.  Reference events read the monotonic clock as of the
- * last kernel tick (1-4 ms): they sit on the program's hot path (a relay
- * takes one per packet), where the coarse read costs a few ns and the
- * full one some 40 ns in a thread that wakes with cold caches (BENCH.md,
- * section 7).  Same clock, so times of both kinds compare; socket events,
- * far rarer, keep nanoseconds. */
+ * last kernel tick (4-8 ms behind at HZ=250): they sit on the program's
+ * hot path (a relay takes two per packet), where the coarse read costs a
+ * few ns and the full one some 40 ns in a thread that wakes with cold
+ * caches (BENCH.md, section 7).  Same clock, so times of both kinds
+ * compare.  Socket events, far rarer, keep nanoseconds, and so do
+ * creations (hooks_ref.c). */
 static inline int64_t rec_event_ns(uint16_t kind)
 {
 	return kind == TALLY_EV_OBJ ? rec_clock(CLOCK_MONOTONIC_COARSE) : rec_mono_ns();

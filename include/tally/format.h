@@ -349,7 +349,7 @@ enum tally_object_flags {
  * TALLY_OBJ_WINDOW slots from tally_object_hash(addr) (wrapping). */
 struct tally_object {
 	uint64_t serial;             /* seq of the opening event + 1 */
-	int64_t time_ns;             /* opened, CLOCK_MONOTONIC_COARSE */
+	int64_t time_ns;             /* opened (to the tick if first seen by an inc) */
 	uint32_t create_stack;       /* stack of the NEW (or first increment) */
 	uint32_t tid;                /* thread that opened it */
 	int32_t net;                 /* references held per the books (atomic) */
@@ -474,7 +474,7 @@ struct tally_event {
 	uint32_t check;
 	uint16_t kind;               /* enum tally_event_kind */
 	uint16_t flags;              /* enum tally_event_flags */
-	int64_t time_ns;             /* CLOCK_MONOTONIC; _COARSE for obj/violation */
+	int64_t time_ns;             /* CLOCK_MONOTONIC; _COARSE for obj but new */
 	uint32_t tid;
 	uint32_t stack_id;
 	int32_t fd;

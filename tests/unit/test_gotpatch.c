@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "books.h"
@@ -36,6 +37,7 @@ void gc_unref(void *o);
 void *(*gc_ref_pointer(void))(void *);
 #include "memlog.h"
 #include "real.h"
+#include "record.h"
 #include "refhooks.h"
 #include "unwind.h"
 
@@ -143,6 +145,52 @@ static void calls_through_the_got_are_booked(void **state)
 	assert_ptr_equal((void *)gc_ref_pointer(), (void *)fp);
 }
 
+static int64_t coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The event at `seq`, which the hook just wrote. */
+static const struct tally_event *event_at(uint64_t seq)
+{
+	assert_true(seq < g_shim.log.hdr->events_claimed);
+	return &g_shim.log.events[seq];
+}
+
+/* A creation keeps nanoseconds, in its event and in the books (the report
+ * compares it with its sockets' times); an increment or a decrement, on a
+ * relay's hot path, takes the clock as of the last tick. */
+static void creations_keep_nanoseconds_references_take_the_tick(void **state)
+{
+	refhooks_scan(&g_shim.log);
+
+	uint64_t seq = g_shim.log.hdr->events_claimed;
+	int64_t before = rec_mono_ns();
+	void *o = gc_new();
+	int64_t after = rec_mono_ns();
+	const struct tally_event *ev = event_at(seq);
+	assert_int_equal(ev->kind, TALLY_EV_OBJ);
+	assert_int_equal(ev->arg, TALLY_ROLE_NEW);
+	assert_true(ev->time_ns >= before && ev->time_ns <= after);
+	int slot = books_find(&g_shim.log, (uint64_t)(uintptr_t)o);
+	assert_true(slot >= 0);
+	assert_int_equal(g_shim.log.objects[slot].time_ns, ev->time_ns);
+
+	seq = g_shim.log.hdr->events_claimed;
+	int64_t coarse_before = coarse_ns();
+	gc_ref(o);
+	int64_t coarse_after = coarse_ns();
+	ev = event_at(seq);
+	assert_int_equal(ev->arg, TALLY_ROLE_INC);
+	assert_true(ev->time_ns >= coarse_before && ev->time_ns <= coarse_after);
+
+	gc_unref(o);
+	gc_unref(o);   /* closed */
+	assert_int_equal(gl_live(), 0);
+}
+
 static void a_plugin_loaded_later_is_hooked_by_the_next_scan(void **state)
 {
 	refhooks_scan(&g_shim.log);
@@ -173,6 +221,8 @@ int main(int argc, char **argv)
 	snprintf(plugin, sizeof(plugin), "%s", argc > 1 ? argv[1] : "build/progs/libgotplugin_now.so");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(calls_through_the_got_are_booked, setup, teardown),
+		cmocka_unit_test_setup_teardown(creations_keep_nanoseconds_references_take_the_tick,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_plugin_loaded_later_is_hooked_by_the_next_scan,
 		                                setup, teardown),
 	};

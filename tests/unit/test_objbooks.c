@@ -296,6 +296,29 @@ static void a_released_slot_is_reused(void **state)
 	assert_int_equal(mem.hdr->objects_live, 2);
 }
 
+/* Reference events carry the time to the kernel tick, so many closes can
+ * share one time: the slot released first is still the one reused. */
+static void released_slots_closed_in_one_tick_are_reused_oldest_first(void **state)
+{
+	uint64_t c[17];
+	colliding(c, 17, 9);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(NEW(c[i], 1).detail, TALLY_OBJD_OPENED);
+	const int order[16] = { 7, 3, 15, 0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14 };
+	int64_t tick = now + 1000;
+	for (int i = 0; i < 16; i++) {
+		now = tick - 10;   /* call_full adds 10: every close at `tick` */
+		assert_int_equal(DEC(c[order[i]], 2).detail, TALLY_OBJD_CLOSED);
+	}
+	int oldest = books_find(&mem, c[7]);
+	assert_true(obj(c[7])->close_ns < obj(c[3])->close_ns);
+	assert_true(obj(c[3])->close_ns < obj(c[15])->close_ns);
+	assert_int_equal(NEW(c[16], 1).detail, TALLY_OBJD_OPENED);
+	assert_int_equal(books_find(&mem, c[16]), oldest);
+	assert_int_equal(books_find(&mem, c[7]), -1);
+	assert_int_equal(obj(c[0])->state, TALLY_OBJ_RELEASED);
+}
+
 static void free_closes_whatever_the_count(void **state)
 {
 	const uint64_t a = 0x4000;
@@ -1059,6 +1082,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(inc_and_dec_book_per_stack_and_net, setup, teardown),
 		cmocka_unit_test_setup_teardown(dec_to_zero_closes_the_books, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_released_slot_is_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(released_slots_closed_in_one_tick_are_reused_oldest_first,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(free_closes_whatever_the_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(first_seen_inc_opens_books_of_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(dec_of_an_unknown_object_is_counted, setup, teardown),
