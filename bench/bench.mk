@@ -9,12 +9,14 @@
 #   build/bench/libbenchref.so     a reference-counted object (br_new,
 #                                  br_ref, br_unref, ...) for the rules
 #   build/bench/bench_ref          times booked reference calls on it
+#   build/bench/rtpblast           paced RTP sender for the Janus section
 #
 # bench/run.sh does the measuring and prints the table; docs/BENCH.md holds
 # the figures of one run and says how they were taken.
 
 BENCH_BINS := $(BUILD)/bench/bench_socket $(BUILD)/bench/libcountmalloc.so \
-	$(BUILD)/bench/logstat $(BUILD)/bench/libbenchref.so $(BUILD)/bench/bench_ref
+	$(BUILD)/bench/logstat $(BUILD)/bench/libbenchref.so $(BUILD)/bench/bench_ref \
+	$(BUILD)/bench/rtpblast
 BENCH_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
 bench_saved_goal := $(.DEFAULT_GOAL)
@@ -49,5 +51,9 @@ $(BUILD)/bench/libcountmalloc.so: bench/countmalloc.c
 $(BUILD)/bench/logstat: bench/logstat.c include/tally/format.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -Iinclude -o $@ $<
+
+$(BUILD)/bench/rtpblast: bench/rtpblast.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
 
 .DEFAULT_GOAL := $(bench_saved_goal)

@@ -21,11 +21,15 @@
 #   7. the example gateway's relay throughput (packets/s) under tally with
 #      its rules, against the same gateway without it (target >= 95 %), as
 #      scheduled and pinned to one CPU, and its receive threads' CPU per packet
+#   8. the real gateway: Debian's Janus, CPU per RTP packet of a VideoRoom
+#      remote publisher without and under the shim (bench/janus_relay.sh)
 #
 # Knobs (environment): BENCH_ROUNDS (11), BENCH_N (iterations per round,
 # 50000), BENCH_REF_N (reference pairs per round, 50000), BENCH_CHAIN (noinline frames above main, 12), BENCH_GEN (socket+
 # close pairs for the analyzer's log, 500000), BENCH_RELAY_ROUNDS (7),
-# BENCH_RELAY_PACKETS (packets per publisher, 4 publishers, 25000), BENCH_PERF=1 (also `perf
+# BENCH_RELAY_PACKETS (packets per publisher, 4 publishers, 25000),
+# BENCH_JANUS_ROUNDS (5), BENCH_JANUS_PACKETS (60000), BENCH_JANUS_RATE
+# (30000 per second), BENCH_PERF=1 (also `perf
 # record -g` the depth-16 run and print where the time goes), BENCH_RAW=1
 # (print every round).
 set -eu
@@ -150,6 +154,15 @@ relay_rounds() {
 }
 relay_rounds free
 relay_rounds pinned taskset -c "$PIN_CPU"
+
+# ---- 8: the real gateway (Janus): measured first as well, printed last ----
+# bench/janus_relay.sh: Janus's CPU per RTP packet its VideoRoom remote
+# publisher receives, without tally and under the shim with test_janus's
+# rules.  Janus's own per-packet reference counts are inline atomics (CASE.md),
+# so no booked call is expected per packet: this is what tally costs the
+# gateway of the case, not what a booked call costs.
+bench/janus_relay.sh "$DIR/janus.rounds" ||
+	{ echo "bench: bench/janus_relay.sh failed" >&2; exit 1; }
 
 # ---- 1, 2: interleaved timing --------------------------------------------
 
@@ -582,5 +595,18 @@ awk -v v="$(pct 50 "$DIR/relay.free.pct")" -v f="$(pct 50 "$DIR/relay.free.fullp
 	printf "target >= 95 %% of the relay throughput: %s (%.1f %%, pinned %.1f %%; event area full %.1f %%, pinned %.1f %%)\n",
 		(v >= 95 && pv >= 95) ? "MET" : "MISSED", v, pv, f, pf }'
 
+echo
+echo "== 8: the real gateway: Janus's CPU per RTP packet of a VideoRoom remote publisher ($(wc -l <"$DIR/janus.rounds") rounds)"
+awk '{ print $2 }' "$DIR/janus.rounds" >"$DIR/janus.bare"
+awk '{ print $4 }' "$DIR/janus.rounds" >"$DIR/janus.tally"
+awk '{ print $4 - $2 }' "$DIR/janus.rounds" >"$DIR/janus.added"
+printf '%-50s %10s %10s\n' "" "p50" "p90"
+printf '%-50s %7s ns %7s ns\n' "without tally" "$(pct 50 "$DIR/janus.bare" %.0f)" "$(pct 90 "$DIR/janus.bare" %.0f)"
+printf '%-50s %7s ns %7s ns\n' "under the shim, rules \"gobject; glib\"" "$(pct 50 "$DIR/janus.tally" %.0f)" "$(pct 90 "$DIR/janus.tally" %.0f)"
+printf '%-50s %7s ns %7s ns\n' "added (same round)" "$(pct 50 "$DIR/janus.added" %+.0f)" "$(pct 90 "$DIR/janus.added" %+.0f)"
+awk '{ print $6 }' "$DIR/janus.rounds" >"$DIR/janus.calls"
+printf '%-50s %10s %10s\n' "reference calls its rules saw per packet" "$(pct 50 "$DIR/janus.calls" %.4f)" "$(pct 90 "$DIR/janus.calls" %.4f)"
+echo "(all of Janus's threads, per packet, idle CPU subtracted; ${BENCH_JANUS_PACKETS:-60000} packets"
+echo " at ${BENCH_JANUS_RATE:-30000}/s per round)"
 echo
 echo "bench: $((SECONDS - started)) s"

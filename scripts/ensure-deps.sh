@@ -17,8 +17,8 @@ set -u
 build_pkgs="gcc g++ make pkg-config libunwind-dev libunwind8 libglib2.0-dev libcmocka-dev libdw-dev libelf-dev libzydis-dev libzydis4.0"
 test_pkgs="jq janus curl iproute2 procps libgstreamer1.0-0 libgstreamer1.0-dev gstreamer1.0-tools"
 # make bench counts syscalls per event with perf, or strace where perf
-# cannot count them.
-bench_pkgs="strace"
+# cannot count them; its section 8 runs the real Janus (bench/janus_relay.sh).
+bench_pkgs="strace janus curl jq"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
