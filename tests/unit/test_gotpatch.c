@@ -145,13 +145,6 @@ static void calls_through_the_got_are_booked(void **state)
 	assert_ptr_equal((void *)gc_ref_pointer(), (void *)fp);
 }
 
-static int64_t coarse_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The event at `seq`, which the hook just wrote. */
 static const struct tally_event *event_at(uint64_t seq)
 {
@@ -179,9 +172,9 @@ static void creations_keep_nanoseconds_references_take_the_tick(void **state)
 	assert_int_equal(g_shim.log.objects[slot].time_ns, ev->time_ns);
 
 	seq = g_shim.log.hdr->events_claimed;
-	int64_t coarse_before = coarse_ns();
+	int64_t coarse_before = rec_clock(CLOCK_MONOTONIC_COARSE);
 	gc_ref(o);
-	int64_t coarse_after = coarse_ns();
+	int64_t coarse_after = rec_clock(CLOCK_MONOTONIC_COARSE);
 	ev = event_at(seq);
 	assert_int_equal(ev->arg, TALLY_ROLE_INC);
 	assert_true(ev->time_ns >= coarse_before && ev->time_ns <= coarse_after);
