@@ -80,9 +80,10 @@ tally_ref_trampoline:
 
 	/* Copy the stack arguments to where the callee expects them: not past
 	 * the top of the caller's stack (a coroutine's, a thread's own).  The
-	 * usual case, all of them, 64 bytes at a time: a word at a time was a
-	 * tenth of a booked call's cost (BENCH.md, section 7).  xmm8-11 are
-	 * free: no argument lives there, and the callee may clobber them. */
+	 * usual case, all of them, 64 bytes at a time: a word at a time cost
+	 * a relay's receive thread some 6 ns more per booked call (BENCH.md,
+	 * section 7).  xmm8-11 are free: no argument lives there, and the
+	 * callee may clobber them. */
 	xorl %ecx, %ecx
 	cmpl $TRAMP_STACK_ARGS, %r12d
 	jne 1f
