@@ -60,6 +60,12 @@ grep -qx 'tally: check failed: 10 sockets left open' "$T_ERR" && t_pass ||
 t_run_ok "$T_TMP/ok.log" -- "$GW" --cycles 5 --packets 20
 grep -qx 'summary: sockets open at exit: 0' "$T_OUT" && t_pass ||
 	t_fail "gateway without --bug: $(grep summary "$T_OUT")"
+# The relay's own cost, which make bench compares with and without tally:
+# 5 x 20 packets relayed, so a figure above 0.
+grep -Eqx 'summary: receive threads used [1-9][0-9]* ns of CPU per packet' "$T_OUT" && t_pass ||
+	t_fail "gateway without --bug: no receive threads' CPU per packet: $(grep summary "$T_OUT")"
+grep -Eqx 'driver: relayed in [0-9.]+ s: [1-9][0-9]* packets/s' "$T_OUT" && t_pass ||
+	t_fail "gateway without --bug: no relay rate: $(grep driver "$T_OUT")"
 t_report "$T_TMP/ok.log"
 t_totals "$T_JSON" 14 14 0
 t_eq "$T_JSON" '.sockets.groups' '[]' "groups without --bug"
