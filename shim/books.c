@@ -192,7 +192,11 @@ static void open_slot(struct tally_log *log, int s, const struct book_op *op, ui
 	__atomic_store_n(&o->state, TALLY_OBJ_OPENING, A_RELEASE);
 	__atomic_store_n(&log->objkeys[s], op->addr, A_RELEASE);
 	memset(o->cells, 0, sizeof(o->cells));
-	o->serial = op->serial;
+	/* 0: the call took no sequence number (the event area is full):
+	 * one is taken now, once per object, so serials stay unique and
+	 * ordered with the calls' (books_apply compares them). */
+	o->serial = op->serial ? op->serial
+	                       : __atomic_fetch_add(&log->hdr->events_claimed, 1, A_RELAXED) + 1;
 	o->time_ns = op->now_ns;
 	o->create_stack = op->stack;
 	o->tid = op->tid;

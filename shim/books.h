@@ -32,7 +32,7 @@ struct book_op {
 	uint32_t stack;        /* stack id of the call */
 	uint32_t tid;
 	int64_t now_ns;
-	uint64_t serial;       /* sequence of the call's event + 1 */
+	uint64_t serial;       /* sequence of the call's event + 1; 0: none taken */
 	uint64_t call_seq;     /* NEW: events_claimed when the call began, to
 	                        * tell a creation already booked by a nested
 	                        * creator on this thread */

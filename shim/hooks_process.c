@@ -9,6 +9,7 @@
  * overwrites the old one even with the same pid (O_EXCL + suffix).
  * dlopen is deliberately not wrapped (record.c says why); dlclose is.
  */
+#include "batch.h"
 #include "hooks.h"
 #include "logfile.h"
 #include "memcheck.h"
@@ -78,6 +79,7 @@ static void before_exec(void)
 	rec_stack(&r);
 	rec_commit(&r);
 	rec_end(&r);
+	batch_flush(&g_shim.log);
 	g_shim.log.hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&g_shim.log.hdr->exit_state, TALLY_EXECED, __ATOMIC_RELEASE);
 }
@@ -183,6 +185,7 @@ static void mark_exit(void)
 
 	if (!rec_on() || hdr->pid != getpid())
 		return;
+	batch_flush(&g_shim.log);
 	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
 }

@@ -15,6 +15,7 @@
  * are dropped by their stack pointer.
  */
 #include "refhooks.h"
+#include "batch.h"
 #include "books.h"
 #include "memcheck.h"
 #include "record.h"
@@ -50,19 +51,29 @@ static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floati
 	r.ev.u.obj.addr = addr;
 	r.ev.u.obj.rule = hook->rule;
 	rec_stack(&r);
-	uint64_t seq = rec_claim(&r);
+	/* With the event area full, no event is written: no sequence number
+	 * is taken either, and the books give a new object its serial
+	 * (batch.h says why). */
+	uint64_t seq = UINT64_MAX;
+	if (likely(__atomic_load_n(&log->hdr->events_claimed, __ATOMIC_RELAXED) <
+	           log->hdr->max_events))
+		seq = rec_claim(&r);
 
 	struct book_op op = {
 		.addr = addr, .role = hook->role, .floating = (uint8_t)floating,
 		.type = hook->type, .refs = hook->refs, .stack = r.ev.stack_id,
-		.tid = r.ev.tid, .now_ns = r.ev.time_ns, .serial = seq + 1, .call_seq = call_seq,
+		.tid = r.ev.tid, .now_ns = r.ev.time_ns, .serial = seq == UINT64_MAX ? 0 : seq + 1,
+		.call_seq = call_seq,
 	};
 	struct book_result res;
 	books_apply(log, &op, &res);
 	r.ev.u.obj.type = res.type;
 	r.ev.u.obj.net = res.net;
 	r.ev.u.obj.detail = res.detail;
-	rec_commit(&r);
+	if (seq == UINT64_MAX)
+		batch_count_drop(log);
+	else
+		rec_commit(&r);
 
 	if (res.violation) {
 		struct rec v = r;
@@ -181,8 +192,11 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		if (addr && active[i].addr == addr)
 			skip = 1;
 	if (on) {
-		__atomic_fetch_add(&g_shim.log.rules[hook->rule].calls, 1, __ATOMIC_RELAXED);
 		call_seq = __atomic_load_n(&g_shim.log.hdr->events_claimed, __ATOMIC_RELAXED);
+		if (likely(call_seq < g_shim.log.hdr->max_events))
+			__atomic_fetch_add(&g_shim.log.rules[hook->rule].calls, 1, __ATOMIC_RELAXED);
+		else
+			batch_count_call(&g_shim.log, hook->rule);   /* area full: batch.h */
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX)

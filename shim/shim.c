@@ -3,6 +3,7 @@
  * the log, scan the modules, warm the unwinder, and switch recording on;
  * hand a forked child a log of its own; mark a normal exit.
  */
+#include "batch.h"
 #include "books.h"
 #include "inherit.h"
 #include "refhooks.h"
@@ -64,6 +65,7 @@ static void atfork_child(void)
 	loader_fork_child();
 	modules_reset_lock_in_child();
 	books_reset_lock(&g_shim.log);
+	batch_forget();
 	rec_tid = 0;
 	if (g_shim.active) {
 		g_shim.active = 0;
@@ -98,6 +100,8 @@ static void start_recording(void)
 		warn_line("tally: libunwind.so.8 not usable; recording without stacks");
 	rec_depth--;
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	if (batch_init() != 0)
+		warn_line("tally: no thread-exit hook; a full log's call counts may miss a few");
 	__atomic_store_n(&g_shim.active, 1, __ATOMIC_RELEASE);
 }
 
@@ -139,6 +143,7 @@ __attribute__((destructor(101))) static void tally_stop(void)
 
 	if (!g_shim.active || hdr->pid != getpid())
 		return;
+	batch_flush(&g_shim.log);
 	lifetime_mark_kept(&g_shim.log);
 	lifetime_mark_global(&g_shim.log);
 	hdr->exit_mono_ns = rec_mono_ns();

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "books.h"
 #include "gotlib.h"
 
@@ -184,6 +185,55 @@ static void creations_keep_nanoseconds_references_take_the_tick(void **state)
 	assert_int_equal(gl_live(), 0);
 }
 
+/* With the event area full, a booked call takes no sequence number and
+ * counts its call and its dropped event per thread (batch.h): the log
+ * lags by less than BATCH_MAX each, and is exact once the thread flushes.
+ * A creation still gets a serial of its own, after every earlier one. */
+static void a_full_area_counts_per_thread_and_serials_stay_unique(void **state)
+{
+	struct tally_header *hdr = g_shim.log.hdr;
+	refhooks_scan(&g_shim.log);
+
+	void *o = gc_new();
+	while (hdr->events_claimed < hdr->max_events) {
+		gc_ref(o);
+		gc_unref(o);
+	}
+	batch_flush(&g_shim.log);
+	uint64_t claimed = hdr->events_claimed;
+	uint64_t calls = g_shim.log.rules[1].calls, dropped = hdr->dropped[TALLY_DROP_FULL];
+
+	for (int i = 0; i < 1000; i++)
+		gc_ref(o);
+	/* live: behind by less than a batch, never ahead */
+	assert_true(g_shim.log.rules[1].calls <= calls + 1000);
+	assert_true(g_shim.log.rules[1].calls + BATCH_MAX > calls + 1000);
+	assert_true(hdr->dropped[TALLY_DROP_FULL] + BATCH_MAX > dropped + 1000);
+	assert_int_equal(hdr->events_claimed, claimed);   /* no sequence number taken */
+	batch_flush(&g_shim.log);
+	assert_int_equal(g_shim.log.rules[1].calls, calls + 1000);
+	assert_int_equal(hdr->dropped[TALLY_DROP_FULL], dropped + 1000);
+	assert_int_equal(net_of(o), 1001);
+
+	/* creations: one serial each, taken when the books open */
+	void *a = gc_new(), *b = gc_new();
+	int sa = books_find(&g_shim.log, (uint64_t)(uintptr_t)a);
+	int sb = books_find(&g_shim.log, (uint64_t)(uintptr_t)b);
+	int so = books_find(&g_shim.log, (uint64_t)(uintptr_t)o);
+	assert_true(sa >= 0 && sb >= 0 && so >= 0);
+	assert_true(g_shim.log.objects[sa].serial > claimed);
+	assert_true(g_shim.log.objects[sb].serial > g_shim.log.objects[sa].serial);
+	assert_true(g_shim.log.objects[so].serial < g_shim.log.objects[sa].serial);
+	assert_int_equal(hdr->events_claimed, claimed + 2);
+
+	gc_unref(a);
+	gc_unref(b);
+	for (int i = 0; i <= 1000; i++)
+		gc_unref(o);
+	assert_int_equal(gl_live(), 0);
+	batch_flush(&g_shim.log);
+}
+
 static void a_plugin_loaded_later_is_hooked_by_the_next_scan(void **state)
 {
 	refhooks_scan(&g_shim.log);
@@ -215,6 +265,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(calls_through_the_got_are_booked, setup, teardown),
 		cmocka_unit_test_setup_teardown(creations_keep_nanoseconds_references_take_the_tick,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_full_area_counts_per_thread_and_serials_stay_unique,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_plugin_loaded_later_is_hooked_by_the_next_scan,
 		                                setup, teardown),

@@ -1,0 +1,38 @@
+/*
+ * batch — per-thread counts for a log whose event area is full.
+ *
+ * Once the event area is full (a run of days), a booked reference call
+ * writes no event.  What it still wrote to lines that every thread shares,
+ * the rule's call counter and the count of dropped events (and the
+ * sequence number it no longer needs), made threads on different CPUs take
+ * those cache lines from each other on every call: two threads booking
+ * calls on objects of their own paid 866 ns per ref+unref pair instead of
+ * 113 (BENCH.md, "Threads").  So, with the area full, those two counts are
+ * kept per thread and added to the log every BATCH_MAX calls, and when the
+ * thread ends, the process exits or execs.  A report of a running or killed
+ * process may show up to BATCH_MAX - 1 fewer per thread, for each count;
+ * while the area has room, every call is counted in the log at once.
+ */
+#ifndef TALLY_BATCH_H
+#define TALLY_BATCH_H
+
+#include <stdint.h>
+
+#include "logfile.h"
+
+#define BATCH_MAX 64
+
+/* Counts one call of `rule`, or one reference event dropped. */
+void batch_count_call(struct tally_log *log, uint16_t rule);
+void batch_count_drop(struct tally_log *log);
+
+/* Adds this thread's counts to the log now (exit, exec). */
+void batch_flush(struct tally_log *log);
+
+/* In a fork child: the counts it inherited are the parent's. */
+void batch_forget(void);
+
+/* Registers the flush at thread exit; once, at start.  0 or -errno. */
+int batch_init(void);
+
+#endif
