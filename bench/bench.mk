@@ -10,13 +10,14 @@
 #                                  br_ref, br_unref, ...) for the rules
 #   build/bench/bench_ref          times booked reference calls on it
 #   build/bench/rtpblast           paced RTP sender for the Janus section
+#   build/bench/bench_ref_threads  booked calls from several threads at once
 #
 # bench/run.sh does the measuring and prints the table; docs/BENCH.md holds
 # the figures of one run and says how they were taken.
 
 BENCH_BINS := $(BUILD)/bench/bench_socket $(BUILD)/bench/libcountmalloc.so \
 	$(BUILD)/bench/logstat $(BUILD)/bench/libbenchref.so $(BUILD)/bench/bench_ref \
-	$(BUILD)/bench/rtpblast
+	$(BUILD)/bench/rtpblast $(BUILD)/bench/bench_ref_threads
 BENCH_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
 bench_saved_goal := $(.DEFAULT_GOAL)
@@ -51,6 +52,10 @@ $(BUILD)/bench/libcountmalloc.so: bench/countmalloc.c
 $(BUILD)/bench/logstat: bench/logstat.c include/tally/format.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -Iinclude -o $@ $<
+
+$(BUILD)/bench/bench_ref_threads: bench/bench_ref_threads.c $(BUILD)/bench/libbenchref.so
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -L$(@D) -lbenchref -Wl,-rpath,'$$ORIGIN' -pthread
 
 $(BUILD)/bench/rtpblast: bench/rtpblast.c
 	@mkdir -p $(@D)

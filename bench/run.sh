@@ -23,6 +23,8 @@
 #      scheduled and pinned to one CPU, and its receive threads' CPU per packet
 #   8. the real gateway: Debian's Janus, CPU per RTP packet of a VideoRoom
 #      remote publisher without and under the shim (bench/janus_relay.sh)
+#   9. booked calls from one thread and from one thread per CPU at once,
+#      each on an object of its own (build/bench/bench_ref_threads)
 #
 # Knobs (environment): BENCH_ROUNDS (11), BENCH_N (iterations per round,
 # 50000), BENCH_REF_N (reference pairs per round, 50000), BENCH_CHAIN (noinline frames above main, 12), BENCH_GEN (socket+
@@ -571,6 +573,31 @@ awk -v a="$(cat "$DIR/rsys.entry")" -v b="$(cat "$DIR/rsys.got")" \
 	printf "syscalls and mallocs per booked call must be 0: %s\n", z ? "MET" : "NOT MET"
 	printf "objects_live and LIVE slots must equal the %d objects left live: %s\n", m,
 		(l == m && s == m) ? "MET" : "NOT MET" }'
+# ---- 9: threads: booked calls from every CPU at once ----------------------
+# bench_ref_threads: T threads, each with an object of its own, time
+# br_ref+br_unref pairs at once; 1 thread, then one per CPU.  With the event
+# area full (TALLY_LOG_SIZE=1M, full after 512 pairs) and while it fills (a
+# log sized for twice the events).  Interleaved rounds; ns per pair per
+# thread (wall).  Threads that share nothing in the program should not slow
+# each other down through the log.
+TPROG=build/bench/bench_ref_threads
+TN=$(nproc)
+TR=${BENCH_THREAD_ROUNDS:-5}
+TP_FULL=${BENCH_THREAD_PAIRS:-1000000}
+TP_FILL=$((TP_FULL / 10))
+tpair() { "$@" | sed -n 's/.*ns_per_pair=//p'; }
+for ((round = 1; round <= TR; round++)); do
+	for t in 1 "$TN"; do
+		tpair "$TPROG" "$t" "$TP_FULL" >>"$DIR/thr.bare.$t"
+		tpair env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/tmp.%p" TALLY_RULES="$RULES_PAIR" \
+			TALLY_LOG_SIZE=1M "$TPROG" "$t" "$TP_FULL" >>"$DIR/thr.full.$t"
+		rm -f "$DIR"/tmp.*
+		tpair env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/tmp.%p" TALLY_RULES="$RULES_PAIR" \
+			TALLY_LOG_SIZE=$((t * TP_FILL * 2 * 64 * 2 + (32 << 20))) \
+			"$TPROG" "$t" "$TP_FILL" >>"$DIR/thr.fill.$t"
+		rm -f "$DIR"/tmp.*
+	done
+done
 # ---- 7: the example gateway's relay throughput (measured first, above) --
 
 echo
@@ -608,5 +635,15 @@ awk '{ print $6 }' "$DIR/janus.rounds" >"$DIR/janus.calls"
 printf '%-50s %10s %10s\n' "reference calls its rules saw per packet" "$(pct 50 "$DIR/janus.calls" %.4f)" "$(pct 90 "$DIR/janus.calls" %.4f)"
 echo "(all of Janus's threads, per packet, idle CPU subtracted; ${BENCH_JANUS_PACKETS:-60000} packets"
 echo " at ${BENCH_JANUS_RATE:-30000}/s per round)"
+echo
+echo "== 9: threads: ns per booked br_ref+br_unref pair per thread, each thread on an object of its own ($TR rounds)"
+printf '%-50s %10s %10s\n' "" "1 thread" "$TN threads"
+printf '%-50s %10s %10s\n' "without tally" "$(pct 50 "$DIR/thr.bare.1")" "$(pct 50 "$DIR/thr.bare.$TN")"
+printf '%-50s %10s %10s\n' "under tally, event area full" "$(pct 50 "$DIR/thr.full.1")" "$(pct 50 "$DIR/thr.full.$TN")"
+printf '%-50s %10s %10s\n' "under tally, event area filling" "$(pct 50 "$DIR/thr.fill.1")" "$(pct 50 "$DIR/thr.fill.$TN")"
+echo "(p50 over rounds; wall time per pair of each thread: with no contention the"
+echo " columns are equal; while the area fills every event still takes a global"
+echo " sequence number)"
+
 echo
 echo "bench: $((SECONDS - started)) s"

@@ -7,7 +7,7 @@
  * sequence number it no longer needs), made threads on different CPUs take
  * those cache lines from each other on every call: two threads booking
  * calls on objects of their own paid 866 ns per ref+unref pair instead of
- * 113 (BENCH.md, "Threads").  So, with the area full, those two counts are
+ * 113 (BENCH.md, section 9).  So, with the area full, those two counts are
  * kept per thread and added to the log every BATCH_MAX calls, and when the
  * thread ends, the process exits or execs.  A report of a running or killed
  * process may show up to BATCH_MAX - 1 fewer per thread, for each count;
