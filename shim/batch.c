@@ -9,7 +9,10 @@
 
 /* Rules counted at once per thread: a relay alternates two (ref, unref),
  * a GStreamer thread a few more.  A rule that takes another's place adds
- * its count to the log first. */
+ * its count to the log first.  Plain per-thread stores, no atomics: a
+ * booked call in a signal handler that interrupts this thread's own count
+ * can move one call to another rule's count, or lose it; the counts are
+ * statistics (batch.h), the books are not kept here. */
 #define BATCH_RULES 8
 
 struct batch {
