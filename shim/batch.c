@@ -9,92 +9,155 @@
 
 /* Rules counted at once per thread: a relay alternates two (ref, unref),
  * a GStreamer thread a few more.  A rule that takes another's place adds
- * its count to the log first.  Plain per-thread stores, no atomics: a
- * booked call in a signal handler that interrupts this thread's own count
- * can move one call to another rule's count, or lose it; the counts are
- * statistics (batch.h), the books are not kept here. */
+ * its count to the log first. */
 #define BATCH_RULES 8
+
+/* Threads whose counts exit and exec add up: a thread beyond them counts
+ * straight into the log, as with room in the event area. */
+#define BATCH_THREADS 256
 
 struct batch {
 	uint32_t drops;
 	uint32_t calls[BATCH_RULES];
 	uint16_t rule[BATCH_RULES];  /* rule + 1; 0 = unused */
-	uint8_t registered;          /* the thread-exit flush knows this thread */
+	int8_t listed;               /* in `threads`: 1; no room: -1; 0 not yet */
+	uint8_t registered;          /* its thread-exit flush is armed */
 };
 
 static TLS struct batch batch;
 static pthread_key_t exit_key;
 static int exit_key_made;
+/* Every counting thread's counts, for the flush at exit and exec. */
+static struct batch *threads[BATCH_THREADS];
+/* Set when the process exits or execs: from then on every call is counted
+ * in the log at once (destructors still run, other threads too). */
+static int counting_direct;
 
-static void add_calls(struct tally_log *log, unsigned i)
+/* Takes a count and zeroes it before adding it: a signal handler's own
+ * booked call in between then finds 0, not the same count to add again. */
+static inline uint32_t take(uint32_t *count)
 {
-	if (batch.calls[i] && batch.rule[i])
-		__atomic_fetch_add(&log->rules[batch.rule[i] - 1].calls, batch.calls[i],
-		                   __ATOMIC_RELAXED);
-	batch.calls[i] = 0;
+	return __atomic_exchange_n(count, 0, __ATOMIC_RELAXED);
 }
 
-static void add_drops(struct tally_log *log)
+static void add_calls(struct tally_log *log, struct batch *b, unsigned i)
 {
-	if (batch.drops)
-		__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_FULL], batch.drops,
-		                   __ATOMIC_RELAXED);
-	batch.drops = 0;
+	uint16_t rule = __atomic_load_n(&b->rule[i], __ATOMIC_RELAXED);
+	uint32_t n = take(&b->calls[i]);
+
+	if (n && rule)
+		__atomic_fetch_add(&log->rules[rule - 1].calls, n, __ATOMIC_RELAXED);
 }
 
-/* The first count of a thread: its exit will flush.  pthread_setspecific
- * takes no lock and, for the first 32 keys of a process, allocates nothing. */
-static void register_thread(void)
+static void add_drops(struct tally_log *log, struct batch *b)
 {
-	if (batch.registered || !exit_key_made)
-		return;
-	batch.registered = 1;
-	(void)pthread_setspecific(exit_key, &batch);
+	uint32_t n = take(&b->drops);
+
+	if (n)
+		__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_FULL], n, __ATOMIC_RELAXED);
+}
+
+static void flush(struct tally_log *log, struct batch *b)
+{
+	for (unsigned i = 0; i < BATCH_RULES; i++)
+		add_calls(log, b, i);
+	add_drops(log, b);
+}
+
+/* A thread's first count: arms its exit flush (pthread_setspecific takes no
+ * lock and, for the first 32 keys of a process, allocates nothing), and
+ * takes a slot in `threads`.  Returns whether counts may wait here. */
+static int register_thread(void)
+{
+	if (!batch.registered && exit_key_made) {
+		batch.registered = 1;
+		(void)pthread_setspecific(exit_key, &batch);
+	}
+	if (batch.listed == 0) {
+		batch.listed = -1;
+		for (int i = 0; i < BATCH_THREADS; i++) {
+			struct batch *none = NULL;
+			if (__atomic_compare_exchange_n(&threads[i], &none, &batch, 0,
+			                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				batch.listed = 1;
+				break;
+			}
+		}
+	}
+	return batch.listed > 0 && !__atomic_load_n(&counting_direct, __ATOMIC_ACQUIRE);
 }
 
 void batch_count_call(struct tally_log *log, uint16_t rule)
 {
 	unsigned i = rule % BATCH_RULES;
 
+	if (unlikely(!register_thread())) {
+		__atomic_fetch_add(&log->rules[rule].calls, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	if (batch.rule[i] != rule + 1) {
-		add_calls(log, i);
-		batch.rule[i] = (uint16_t)(rule + 1);
-		register_thread();
+		add_calls(log, &batch, i);
+		__atomic_store_n(&batch.rule[i], (uint16_t)(rule + 1), __ATOMIC_RELAXED);
 	}
 	if (++batch.calls[i] >= BATCH_MAX)
-		add_calls(log, i);
+		add_calls(log, &batch, i);
 }
 
 void batch_count_drop(struct tally_log *log)
 {
-	register_thread();
+	if (unlikely(!register_thread())) {
+		__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_FULL], 1, __ATOMIC_RELAXED);
+		return;
+	}
 	if (++batch.drops >= BATCH_MAX)
-		add_drops(log);
+		add_drops(log, &batch);
 }
 
 void batch_flush(struct tally_log *log)
 {
 	if (!log->hdr)
 		return;
-	for (unsigned i = 0; i < BATCH_RULES; i++)
-		add_calls(log, i);
-	add_drops(log);
+	__atomic_store_n(&counting_direct, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < BATCH_THREADS; i++) {
+		struct batch *b = __atomic_load_n(&threads[i], __ATOMIC_ACQUIRE);
+		if (b)
+			flush(log, b);
+	}
+}
+
+void batch_resume(void)
+{
+	__atomic_store_n(&counting_direct, 0, __ATOMIC_RELEASE);
 }
 
 void batch_forget(void)
 {
-	uint8_t registered = batch.registered;
-
-	batch = (struct batch){ .registered = registered };
+	/* The child is one thread: the others' slots are stale, its own
+	 * counts the parent's. */
+	for (int i = 0; i < BATCH_THREADS; i++)
+		threads[i] = NULL;
+	counting_direct = 0;
+	batch = (struct batch){ .registered = batch.registered };
 }
 
-/* A thread ends: its counts go to the log, unless it belongs to a process
- * that has no log (any more) or a fork child's thread that never counted. */
+/* A thread ends: its counts go to the log and its slot is freed.  Calls
+ * that later key destructors make register it again (glibc then runs the
+ * destructors once more). */
 static void thread_exit(void *unused)
 {
 	(void)unused;
-	if (__atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE))
-		batch_flush(&g_shim.log);
+	batch.registered = 0;
+	for (int i = 0; i < BATCH_THREADS; i++) {
+		struct batch *me = &batch;
+		if (__atomic_load_n(&threads[i], __ATOMIC_RELAXED) == me) {
+			if (__atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE))
+				flush(&g_shim.log, &batch);
+			__atomic_compare_exchange_n(&threads[i], &me, NULL, 0, __ATOMIC_ACQ_REL,
+			                            __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	batch.listed = 0;
 }
 
 int batch_init(void)

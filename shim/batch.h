@@ -9,9 +9,13 @@
  * calls on objects of their own paid 866 ns per ref+unref pair instead of
  * 113 (BENCH.md, section 9).  So, with the area full, those two counts are
  * kept per thread and added to the log every BATCH_MAX calls, and when the
- * thread ends, the process exits or execs.  A report of a running or killed
+ * thread ends, the process exits or execs (then every thread's, and from
+ * then on every call is counted in the log at once, as destructors and
+ * other threads may still make some).  A report of a running or killed
  * process may show up to BATCH_MAX - 1 fewer per thread, for each count;
- * while the area has room, every call is counted in the log at once.
+ * while the area has room, every call is counted in the log at once.  A
+ * thread counting at the very moment another one exits may have a few of
+ * its calls counted twice or not at all.
  */
 #ifndef TALLY_BATCH_H
 #define TALLY_BATCH_H
@@ -26,8 +30,10 @@
 void batch_count_call(struct tally_log *log, uint16_t rule);
 void batch_count_drop(struct tally_log *log);
 
-/* Adds this thread's counts to the log now (exit, exec). */
+/* Adds every thread's counts to the log now, and counts every later call
+ * at once (exit, exec).  batch_resume: an exec failed, batch again. */
 void batch_flush(struct tally_log *log);
+void batch_resume(void);
 
 /* In a fork child: the counts it inherited are the parent's. */
 void batch_forget(void);

@@ -91,6 +91,7 @@ static void exec_failed(int err)
 
 	if (!log_is_ours())
 		return;
+	batch_resume();
 	__atomic_store_n(&g_shim.log.hdr->exit_state, TALLY_RUNNING, __ATOMIC_RELEASE);
 	if (rec_begin(&r, TALLY_EV_EXEC, -1, -1, err)) {
 		rec_stack(&r);

@@ -2,17 +2,24 @@
  * tramp.S — the one trampoline every hooked reference function goes
  * through (x86-64 System V).
  *
- * A per-hook stub loads the address of its struct ref_hook into r11 (free
- * at a call boundary: not an argument register) and jumps here.  This
- * code then
- *   1. saves the argument registers (rdi..r9, rax = the vector count of a
- *      varargs call, xmm0-7) and calls ref_hook_pre(hook, regs, stack args);
- *   2. copies TRAMP_STACK_ARGS words of the caller's stack arguments and
- *      calls the real function (hook->target) with every register as the
- *      caller set it: arguments in registers and on the stack, al, and the
- *      stack alignment are what the function would have seen;
- *   3. saves rax/rdx/xmm0/xmm1 (the return value), calls
- *      ref_hook_post(hook, rax, stack args), restores them and returns to the caller.
+ * A per-hook stub pushes r11, loads the address of its struct ref_hook into
+ * r11 and jumps here.  This code then
+ *   1. saves every register a call may change (rdi..r9, rax = the vector
+ *      count of a varargs call, r10, xmm0-15; the caller's r11 is on the
+ *      stack) and calls ref_hook_pre(hook, regs, stack args);
+ *   2. copies TRAMP_STACK_ARGS words of the caller's stack arguments, puts
+ *      every register back and calls the real function (hook->target):
+ *      arguments in registers and on the stack, al, and the stack alignment
+ *      are what the function would have seen;
+ *   3. saves every register again as the function left them, calls
+ *      ref_hook_post(hook, rax, stack args), puts them back, pops the
+ *      caller's r11 and returns to the caller.
+ * So the caller finds every register as the real function alone would have
+ * left it, not merely the ones the ABI says a call keeps: a compiler that
+ * knows the callee (same file, no interposition: GCC's -fipa-ra) may keep a
+ * value in rcx or xmm8 across a call to a function that does not touch
+ * them, and a hook that changed them broke that caller (test_ref_full_counts
+ * "late": libreflib calling its own rl_ref from a destructor).
  * The CFI below lets libunwind and C++ exceptions walk through this frame,
  * so stacks captured inside the real function go on to its caller.
  *
@@ -23,18 +30,77 @@
 
 #define TRAMP_STACK_ARGS 32          /* 256 bytes of stack arguments */
 
-/* Frame below rbp (all offsets from rsp after the sub):
+/* Above rbp: the caller's stack arguments at 24, the return address at 16,
+ * the caller's r11 (pushed by the stub) at 8, the saved rbp at 0; rbx and
+ * r12 below it.  Below them (offsets from rsp after the sub):
  *   0   .. 256   copied stack arguments (the callee's [rsp+8..])
  *   256 .. 304   rdi rsi rdx rcx r8 r9
  *   304          rax
- *   312 .. 440   xmm0-7
- *   448 .. 464   unused (keeps rsp 16-aligned)
- *   return rax, rdx, xmm0 (16), xmm1 (16) reuse the register areas
- * rbx, r12 are pushed above: 16 bytes; total frame keeps rsp 16-aligned. */
+ *   312          r10
+ *   320 .. 336   unused (keeps the xmm area 16-aligned)
+ *   336 .. 592   xmm0-15
+ *   592 .. 600   unused (keeps rsp 16-aligned at the calls) */
 #define OFF_REGS 256
 #define OFF_RAX 304
-#define OFF_XMM 320
-#define FRAME 464
+#define OFF_R10 312
+#define OFF_XMM 336
+#define FRAME 600
+#define STACK_ARGS 24                /* from rbp */
+
+/* Every register a call may change but r11, to and from the frame. */
+.macro SAVE_REGS
+	movq %rdi, OFF_REGS+0(%rsp)
+	movq %rsi, OFF_REGS+8(%rsp)
+	movq %rdx, OFF_REGS+16(%rsp)
+	movq %rcx, OFF_REGS+24(%rsp)
+	movq %r8, OFF_REGS+32(%rsp)
+	movq %r9, OFF_REGS+40(%rsp)
+	movq %rax, OFF_RAX(%rsp)
+	movq %r10, OFF_R10(%rsp)
+	movdqu %xmm0, OFF_XMM+0(%rsp)
+	movdqu %xmm1, OFF_XMM+16(%rsp)
+	movdqu %xmm2, OFF_XMM+32(%rsp)
+	movdqu %xmm3, OFF_XMM+48(%rsp)
+	movdqu %xmm4, OFF_XMM+64(%rsp)
+	movdqu %xmm5, OFF_XMM+80(%rsp)
+	movdqu %xmm6, OFF_XMM+96(%rsp)
+	movdqu %xmm7, OFF_XMM+112(%rsp)
+	movdqu %xmm8, OFF_XMM+128(%rsp)
+	movdqu %xmm9, OFF_XMM+144(%rsp)
+	movdqu %xmm10, OFF_XMM+160(%rsp)
+	movdqu %xmm11, OFF_XMM+176(%rsp)
+	movdqu %xmm12, OFF_XMM+192(%rsp)
+	movdqu %xmm13, OFF_XMM+208(%rsp)
+	movdqu %xmm14, OFF_XMM+224(%rsp)
+	movdqu %xmm15, OFF_XMM+240(%rsp)
+.endm
+
+.macro RESTORE_REGS
+	movq OFF_REGS+0(%rsp), %rdi
+	movq OFF_REGS+8(%rsp), %rsi
+	movq OFF_REGS+16(%rsp), %rdx
+	movq OFF_REGS+24(%rsp), %rcx
+	movq OFF_REGS+32(%rsp), %r8
+	movq OFF_REGS+40(%rsp), %r9
+	movq OFF_RAX(%rsp), %rax
+	movq OFF_R10(%rsp), %r10
+	movdqu OFF_XMM+0(%rsp), %xmm0
+	movdqu OFF_XMM+16(%rsp), %xmm1
+	movdqu OFF_XMM+32(%rsp), %xmm2
+	movdqu OFF_XMM+48(%rsp), %xmm3
+	movdqu OFF_XMM+64(%rsp), %xmm4
+	movdqu OFF_XMM+80(%rsp), %xmm5
+	movdqu OFF_XMM+96(%rsp), %xmm6
+	movdqu OFF_XMM+112(%rsp), %xmm7
+	movdqu OFF_XMM+128(%rsp), %xmm8
+	movdqu OFF_XMM+144(%rsp), %xmm9
+	movdqu OFF_XMM+160(%rsp), %xmm10
+	movdqu OFF_XMM+176(%rsp), %xmm11
+	movdqu OFF_XMM+192(%rsp), %xmm12
+	movdqu OFF_XMM+208(%rsp), %xmm13
+	movdqu OFF_XMM+224(%rsp), %xmm14
+	movdqu OFF_XMM+240(%rsp), %xmm15
+.endm
 
 	/* With the C code of a booked call (SHIM_HOT, logfile.h). */
 	.section .text.hot,"ax",@progbits
@@ -44,37 +110,25 @@
 	.p2align 4
 tally_ref_trampoline:
 	.cfi_startproc
-	pushq %rbp
+	/* Entered from the stub: the caller's r11 lies above the return address. */
 	.cfi_def_cfa_offset 16
-	.cfi_offset %rbp, -16
+	.cfi_offset %r11, -16
+	pushq %rbp
+	.cfi_def_cfa_offset 24
+	.cfi_offset %rbp, -24
 	movq %rsp, %rbp
 	.cfi_def_cfa_register %rbp
 	pushq %rbx
-	.cfi_offset %rbx, -24
+	.cfi_offset %rbx, -32
 	pushq %r12
-	.cfi_offset %r12, -32
+	.cfi_offset %r12, -40
 	subq $FRAME, %rsp
 	movq %r11, %rbx                  /* the hook, kept across calls */
-
-	movq %rdi, OFF_REGS+0(%rsp)
-	movq %rsi, OFF_REGS+8(%rsp)
-	movq %rdx, OFF_REGS+16(%rsp)
-	movq %rcx, OFF_REGS+24(%rsp)
-	movq %r8, OFF_REGS+32(%rsp)
-	movq %r9, OFF_REGS+40(%rsp)
-	movq %rax, OFF_RAX(%rsp)
-	movdqu %xmm0, OFF_XMM+0(%rsp)
-	movdqu %xmm1, OFF_XMM+16(%rsp)
-	movdqu %xmm2, OFF_XMM+32(%rsp)
-	movdqu %xmm3, OFF_XMM+48(%rsp)
-	movdqu %xmm4, OFF_XMM+64(%rsp)
-	movdqu %xmm5, OFF_XMM+80(%rsp)
-	movdqu %xmm6, OFF_XMM+96(%rsp)
-	movdqu %xmm7, OFF_XMM+112(%rsp)
+	SAVE_REGS
 
 	movq %rbx, %rdi
 	leaq OFF_REGS(%rsp), %rsi
-	leaq 16(%rbp), %rdx              /* the caller's stack arguments */
+	leaq STACK_ARGS(%rbp), %rdx      /* the caller's stack arguments */
 	call ref_hook_pre
 	movl %eax, %r12d                 /* stack words that can be read */
 
@@ -82,15 +136,14 @@ tally_ref_trampoline:
 	 * the top of the caller's stack (a coroutine's, a thread's own).  The
 	 * usual case, all of them, 64 bytes at a time: a word at a time cost
 	 * a relay's receive thread some 6 ns more per booked call (BENCH.md,
-	 * section 7).  xmm8-11 are free: no argument lives there, and the
-	 * callee may clobber them. */
+	 * section 7).  xmm8-11 are put back below. */
 	xorl %ecx, %ecx
 	cmpl $TRAMP_STACK_ARGS, %r12d
 	jne 1f
-3:	movdqu 16(%rbp,%rcx,8), %xmm8
-	movdqu 32(%rbp,%rcx,8), %xmm9
-	movdqu 48(%rbp,%rcx,8), %xmm10
-	movdqu 64(%rbp,%rcx,8), %xmm11
+3:	movdqu STACK_ARGS(%rbp,%rcx,8), %xmm8
+	movdqu STACK_ARGS+16(%rbp,%rcx,8), %xmm9
+	movdqu STACK_ARGS+32(%rbp,%rcx,8), %xmm10
+	movdqu STACK_ARGS+48(%rbp,%rcx,8), %xmm11
 	movdqu %xmm8, (%rsp,%rcx,8)
 	movdqu %xmm9, 16(%rsp,%rcx,8)
 	movdqu %xmm10, 32(%rsp,%rcx,8)
@@ -101,48 +154,32 @@ tally_ref_trampoline:
 	jmp 2f
 1:	testl %r12d, %r12d
 	jz 2f
-4:	movq 16(%rbp,%rcx,8), %rax
+4:	movq STACK_ARGS(%rbp,%rcx,8), %rax
 	movq %rax, (%rsp,%rcx,8)
 	incl %ecx
 	cmpl %r12d, %ecx
 	jb 4b
 2:
-
-	movq OFF_REGS+0(%rsp), %rdi
-	movq OFF_REGS+8(%rsp), %rsi
-	movq OFF_REGS+16(%rsp), %rdx
-	movq OFF_REGS+24(%rsp), %rcx
-	movq OFF_REGS+32(%rsp), %r8
-	movq OFF_REGS+40(%rsp), %r9
-	movdqu OFF_XMM+0(%rsp), %xmm0
-	movdqu OFF_XMM+16(%rsp), %xmm1
-	movdqu OFF_XMM+32(%rsp), %xmm2
-	movdqu OFF_XMM+48(%rsp), %xmm3
-	movdqu OFF_XMM+64(%rsp), %xmm4
-	movdqu OFF_XMM+80(%rsp), %xmm5
-	movdqu OFF_XMM+96(%rsp), %xmm6
-	movdqu OFF_XMM+112(%rsp), %xmm7
-	movq OFF_RAX(%rsp), %rax
+	RESTORE_REGS
+	movq 8(%rbp), %r11               /* the caller's */
 	call *(%rbx)                     /* hook->target */
 
-	movq %rax, OFF_REGS+0(%rsp)
-	movq %rdx, OFF_REGS+8(%rsp)
-	movdqu %xmm0, OFF_XMM+0(%rsp)
-	movdqu %xmm1, OFF_XMM+16(%rsp)
+	SAVE_REGS
 	movq %rbx, %rdi
 	movq %rax, %rsi
-	leaq 16(%rbp), %rdx
+	leaq STACK_ARGS(%rbp), %rdx
 	call ref_hook_post
-	movq OFF_REGS+0(%rsp), %rax
-	movq OFF_REGS+8(%rsp), %rdx
-	movdqu OFF_XMM+0(%rsp), %xmm0
-	movdqu OFF_XMM+16(%rsp), %xmm1
+	RESTORE_REGS
 
 	leaq -16(%rbp), %rsp
 	popq %r12
 	popq %rbx
 	popq %rbp
-	.cfi_def_cfa %rsp, 8
+	.cfi_def_cfa %rsp, 16
+	/* The caller's r11: what the function left there unless it changed
+	 * it, and a function that changes r11 leaves nothing in it. */
+	popq %r11
+	.cfi_def_cfa_offset 8
 	ret
 	.cfi_endproc
 	.size tally_ref_trampoline, .-tally_ref_trampoline

@@ -27,7 +27,7 @@
 
 #define MAX_HOOKS 1024
 #define MAX_MODULES 2048
-#define STUB_SIZE 24
+#define STUB_SIZE 32
 #define RULES_FILE_MAX (64 * 1024)
 
 #if defined(__x86_64__)
@@ -147,7 +147,9 @@ static int seal_stubs(void)
 	return rc;
 }
 
-/* A stub that enters the trampoline with `hook` in r11, or NULL. */
+/* A stub that saves r11 on the stack and enters the trampoline with
+ * `hook` in it, or NULL.  The trampoline puts r11 back: no register of the
+ * caller's changes (hooks_tramp.S says why that matters). */
 static void *make_stub(struct ref_hook *hook)
 {
 	if (!stub_page || stub_used + STUB_SIZE > 4096) {
@@ -159,11 +161,12 @@ static void *make_stub(struct ref_hook *hook)
 	}
 	uint8_t *s = stub_page + stub_used;
 	uint64_t h = (uint64_t)(uintptr_t)hook, t = (uint64_t)(uintptr_t)tally_ref_trampoline;
-	s[0] = 0x49, s[1] = 0xbb;                  /* movabs $hook, %r11 */
-	memcpy(s + 2, &h, 8);
-	s[10] = 0xff, s[11] = 0x25;                /* jmp *0(%rip) */
-	memset(s + 12, 0, 4);
-	memcpy(s + 16, &t, 8);
+	s[0] = 0x41, s[1] = 0x53;                  /* push %r11 */
+	s[2] = 0x49, s[3] = 0xbb;                  /* movabs $hook, %r11 */
+	memcpy(s + 4, &h, 8);
+	s[12] = 0xff, s[13] = 0x25;                /* jmp *0(%rip) */
+	memset(s + 14, 0, 4);
+	memcpy(s + 18, &t, 8);
 	stub_used += STUB_SIZE;
 	return s;
 }

@@ -30,6 +30,12 @@ $(BUILD)/progs/ref_gst_leak: tests/progs/ref_gst_leak.c | deps
 
 PROG_BINS += $(BUILD)/progs/libreflib.so
 
+$(BUILD)/progs/ref_full_counts: tests/progs/ref_full_counts.c $(REFLIB_DIR)/reflib.h \
+		$(BUILD)/progs/libreflib.so | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -Itests/progs -o $@ $< -L$(BUILD)/progs -lreflib \
+		-Wl,-rpath,'$$ORIGIN' -pthread
+
 $(BUILD)/progs/ref_enforce: tests/progs/ref_enforce.c $(REFLIB_DIR)/reflib.h \
 		$(BUILD)/progs/libreflib.so | deps
 	@mkdir -p $(@D)
