@@ -6,6 +6,7 @@
 
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #define A_RELAXED __ATOMIC_RELAXED
 #define A_ACQUIRE __ATOMIC_ACQUIRE
@@ -162,6 +163,21 @@ static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, ui
 
 /* ---- open and close (under the claim lock) ------------------------------- */
 
+/* The call's time: the caller's, else the tick, read only now.  An increment
+ * or a decrement that neither opens nor closes books needs no time when no
+ * event is written (the event area is full): the clock read, a cold line
+ * of the vDSO's data page, is left out of the usual case (BENCH.md §7). */
+static int64_t books_time(const struct book_op *op)
+{
+	struct timespec ts;
+
+	if (op->now_ns)
+		return op->now_ns;
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Picks the slot for a new object at `addr`: an empty one in the window,
  * else the one released longest ago.  -1 when every slot is live. */
 static int pick_slot(struct tally_log *log, uint64_t addr)
@@ -197,7 +213,7 @@ static void open_slot(struct tally_log *log, int s, const struct book_op *op, ui
 	 * ordered with the calls' (books_apply compares them). */
 	o->serial = op->serial ? op->serial
 	                       : __atomic_fetch_add(&log->hdr->events_claimed, 1, A_RELAXED) + 1;
-	o->time_ns = op->now_ns;
+	o->time_ns = books_time(op);
 	o->create_stack = op->stack;
 	o->tid = op->tid;
 	o->type = type;
@@ -224,7 +240,8 @@ static void close_slot(struct tally_log *log, int s, const struct book_op *op, i
 	 * strictly increasing: pick_slot reuses the slot released longest
 	 * ago, which equal times within a tick would hide.  Under the claim
 	 * lock, so one process's closes are ordered. */
-	int64_t t = op->now_ns > log->last_close_ns ? op->now_ns : log->last_close_ns + 1;
+	int64_t now = books_time(op);
+	int64_t t = now > log->last_close_ns ? now : log->last_close_ns + 1;
 	log->last_close_ns = t;
 	o->close_ns = t;
 	o->flags |= flags;

@@ -31,7 +31,8 @@ struct book_op {
 	int32_t refs;          /* NEW: references the object starts with */
 	uint32_t stack;        /* stack id of the call */
 	uint32_t tid;
-	int64_t now_ns;
+	int64_t now_ns;        /* the call's time; 0: not read, books_time() reads
+	                        * the tick when the books open or close */
 	uint64_t serial;       /* sequence of the call's event + 1; 0: none taken */
 	uint64_t call_seq;     /* NEW: events_claimed when the call began, to
 	                        * tell a creation already booked by a nested

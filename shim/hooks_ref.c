@@ -21,6 +21,7 @@
 #include "record.h"
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #define ACTIVE_MAX 16
@@ -32,8 +33,17 @@ struct active_call {
 	int skip;              /* nested in a call for the same object */
 };
 
-static TLS struct active_call active[ACTIVE_MAX];
-static TLS int nactive;
+/* Not static: hooks_tramp.S pops the usual entry itself (its fast post). */
+TLS struct active_call ref_active[ACTIVE_MAX];
+TLS int ref_nactive;
+#define active ref_active
+#define nactive ref_nactive
+
+/* What the trampoline's fast post (hooks_tramp.S) assumes. */
+_Static_assert(offsetof(struct ref_hook, role) == 26, "TRAMP_HOOK_ROLE");
+_Static_assert(TALLY_ROLE_NEW == 1, "TRAMP_ROLE_NEW");
+_Static_assert(sizeof(struct active_call) == 32, "TRAMP_ACTIVE_SHIFT");
+_Static_assert(offsetof(struct active_call, sp) == 0, "active_call.sp first");
 
 /* Records one reference event and books it; handles enforcement. */
 static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint64_t call_seq)
@@ -43,8 +53,8 @@ static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floati
 
 	if (!rec_begin(&r, TALLY_EV_OBJ, -1, 0, 0))
 		return;
-	/* A creation keeps nanoseconds (rec_event_ns takes the tick): the
-	 * report compares an object's creation with its sockets'. */
+	/* A creation keeps nanoseconds: the report compares an object's
+	 * creation with its sockets'. */
 	if (hook->role == TALLY_ROLE_NEW)
 		r.ev.time_ns = rec_mono_ns();
 	r.ev.arg = hook->role;
@@ -58,6 +68,11 @@ static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floati
 	if (likely(__atomic_load_n(&log->hdr->events_claimed, __ATOMIC_RELAXED) <
 	           log->hdr->max_events))
 		seq = rec_claim(&r);
+	/* Other reference events take the tick (rec_tick_ns), and only when
+	 * an event is written: with the area full, the books read it when
+	 * they open or close, the usual increment needs none. */
+	if (!r.ev.time_ns && seq != UINT64_MAX)
+		r.ev.time_ns = rec_tick_ns();
 
 	struct book_op op = {
 		.addr = addr, .role = hook->role, .floating = (uint8_t)floating,
@@ -77,6 +92,8 @@ static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floati
 
 	if (res.violation) {
 		struct rec v = r;
+		if (!v.ev.time_ns)
+			v.ev.time_ns = rec_tick_ns();
 		v.ev.kind = TALLY_EV_VIOLATION;
 		v.ev.arg = res.violation;
 		v.ev.u.obj.detail = res.certain ? TALLY_OBJD_CERTAIN : 0;

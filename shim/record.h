@@ -91,16 +91,15 @@ static inline int64_t rec_mono_ns(void)
 	return rec_clock(CLOCK_MONOTONIC);
 }
 
-/* An event's time.  Reference events read the monotonic clock as of the
- * last kernel tick (4-8 ms behind at HZ=250): they sit on the program's
- * hot path (a relay takes two per packet), where the coarse read costs a
- * few ns and the full one some 40 ns in a thread that wakes with cold
- * caches (BENCH.md, section 7).  Same clock, so times of both kinds
- * compare.  Socket events, far rarer, keep nanoseconds, and so do
- * creations (hooks_ref.c). */
-static inline int64_t rec_event_ns(uint16_t kind)
+/* The monotonic clock as of the last kernel tick (4-8 ms behind at HZ=250).
+ * Reference events take it: they sit on the program's hot path (a relay
+ * takes two per packet), where this read costs a few ns and the full one
+ * some 40 ns in a thread that wakes with cold caches (BENCH.md, section 7).
+ * Same clock, so times of both kinds compare.  Socket events, far rarer,
+ * keep nanoseconds, and so do creations (hooks_ref.c). */
+static inline int64_t rec_tick_ns(void)
 {
-	return kind == TALLY_EV_OBJ ? rec_clock(CLOCK_MONOTONIC_COARSE) : rec_mono_ns();
+	return rec_clock(CLOCK_MONOTONIC_COARSE);
 }
 
 /* Starts an event.  Returns 0 when nothing is to be recorded. */
@@ -117,7 +116,8 @@ static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, in
 	r->ev.fd = fd;
 	r->ev.result = result;
 	r->ev.err = result < 0 ? err : 0;
-	r->ev.time_ns = rec_event_ns(kind);
+	/* A reference event's time is read by record_ref, when it needs one. */
+	r->ev.time_ns = kind == TALLY_EV_OBJ ? 0 : rec_mono_ns();
 	r->ev.tid = likely(rec_tid) ? rec_tid : rec_tid_slow();
 	r->seq = UINT64_MAX;
 	return 1;
