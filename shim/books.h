@@ -52,6 +52,12 @@ struct book_result {
  * allocates, never makes a syscall except sched_yield under contention. */
 void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res);
 
+/* A decrement whose booking released `addr` (TALLY_OBJD_CLOSED, before the
+ * real call) has returned: a reference taken from now on is one after
+ * release.  Until then one brings the books back (GObject's dispose, or
+ * g_weak_ref_get on another thread, may take it legitimately). */
+void books_release_returned(struct tally_log *log, uint64_t addr, uint32_t tid);
+
 /* Whether the books of `type` have been complete so far: every object's
  * creation and every decrement seen, nothing lost. */
 int books_type_complete(const struct tally_log *log, uint16_t type);

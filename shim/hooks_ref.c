@@ -24,16 +24,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define ACTIVE_MAX 16
-
-struct active_call {
-	uintptr_t sp;          /* the caller's stack arguments: identifies the frame */
-	uint64_t addr;         /* the object, 0 for a creation */
-	uint64_t call_seq;     /* events_claimed when the call began */
-	int skip;              /* nested in a call for the same object */
-};
-
-/* Not static: hooks_tramp.S pops the usual entry itself (its fast post). */
 TLS struct active_call ref_active[ACTIVE_MAX];
 TLS int ref_nactive;
 #define active ref_active
@@ -44,15 +34,17 @@ _Static_assert(offsetof(struct ref_hook, role) == 26, "TRAMP_HOOK_ROLE");
 _Static_assert(TALLY_ROLE_NEW == 1, "TRAMP_ROLE_NEW");
 _Static_assert(sizeof(struct active_call) == 32, "TRAMP_ACTIVE_SHIFT");
 _Static_assert(offsetof(struct active_call, sp) == 0, "active_call.sp first");
+_Static_assert(offsetof(struct active_call, released) == 26, "TRAMP_ACTIVE_RELEASED");
 
-/* Records one reference event and books it; handles enforcement. */
-static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint64_t call_seq)
+/* Records one reference event and books it; handles enforcement.  Returns
+ * how the books took it (enum tally_obj_detail), -1 when not booked. */
+static SHIM_HOT int record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint64_t call_seq)
 {
 	struct rec r;
 	struct tally_log *log = &g_shim.log;
 
 	if (!rec_begin(&r, TALLY_EV_OBJ, -1, 0, 0))
-		return;
+		return -1;
 	/* A creation keeps nanoseconds: the report compares an object's
 	 * creation with its sockets'. */
 	if (hook->role == TALLY_ROLE_NEW)
@@ -106,6 +98,7 @@ static SHIM_HOT void record_ref(struct ref_hook *hook, uint64_t addr, int floati
 			abort();   /* recorded first: the log says why */
 	}
 	rec_end(&r);
+	return (int)res.detail;
 }
 
 /* The alternate signal stack this thread is running on: [*lo, *hi), or
@@ -205,9 +198,27 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 	uint64_t call_seq = 0;
 
 	drop_stale(sp);
-	for (int i = 0; i < nactive; i++)
-		if (addr && active[i].addr == addr)
-			skip = 1;
+	/* A call nested in one for the same object is that call's own work
+	 * (gst_object_ref -> g_object_ref): not booked.  Except in a
+	 * decrement: there GObject's dispose may take a reference (to
+	 * emit a signal, or to bring the object back), and the decrement
+	 * that drops it again is booked too.  Only the innermost call for
+	 * the object decides. */
+	struct active_call *outer = NULL;
+	for (int i = nactive - 1; i >= 0 && addr; i--)
+		if (active[i].addr == addr) {
+			outer = &active[i];
+			break;
+		}
+	if (outer) {
+		skip = 1;
+		if (outer->role == TALLY_ROLE_DEC && hook->role != TALLY_ROLE_FREE) {
+			if (hook->role != TALLY_ROLE_DEC)
+				skip = 0, outer->inner_refs++;
+			else if (outer->inner_refs > 0)
+				skip = 0, outer->inner_refs--;
+		}
+	}
 	if (on) {
 		call_seq = __atomic_load_n(&g_shim.log.hdr->events_claimed, __ATOMIC_RELAXED);
 		if (likely(call_seq < g_shim.log.hdr->max_events))
@@ -217,14 +228,19 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX)
-		active[nactive++] = (struct active_call){ sp, addr, call_seq, skip };
+		active[nactive++] = (struct active_call){ .sp = sp, .addr = addr,
+		                                          .call_seq = call_seq,
+		                                          .skip = (uint8_t)skip,
+		                                          .role = hook->role };
 	else
 		skip = 1;   /* deeper than we can follow: not booked */
 	if (!skip && addr && hook->role != TALLY_ROLE_NEW && on) {
 		int floating = 0;
 		if (hook->role == TALLY_ROLE_SINK && hook->is_floating)
 			floating = hook->is_floating((void *)(uintptr_t)addr) != 0;
-		record_ref(hook, addr, floating, call_seq);
+		if (record_ref(hook, addr, floating, call_seq) == TALLY_OBJD_CLOSED &&
+		    hook->role == TALLY_ROLE_DEC)
+			active[nactive - 1].released = 1;   /* ref_hook_post tells the books */
 	}
 	unsigned words = readable_stack_words(sp);
 	RESTORE_ERRNO;
@@ -245,5 +261,20 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 		me = active[--nactive];
 	if (hook->role == TALLY_ROLE_NEW && ret && !me.skip && rec_on())
 		record_ref(hook, ret, 0, me.call_seq);
+	if (me.released && rec_on()) {
+		/* Released by a decrement inside another call for the object
+		 * (dispose dropping the reference it took inside the last
+		 * unref): that call is still under way, and tells the books
+		 * when it returns. */
+		struct active_call *outer = NULL;
+		for (int i = nactive - 1; i >= 0 && !outer; i--)
+			if (active[i].addr == me.addr)
+				outer = &active[i];
+		if (outer)
+			outer->released = 1;
+		else
+			books_release_returned(&g_shim.log, me.addr,
+			                       rec_tid ? rec_tid : rec_tid_slow());
+	}
 	RESTORE_ERRNO;
 }

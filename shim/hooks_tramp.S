@@ -48,10 +48,12 @@
 #define STACK_ARGS 24                /* from rbp */
 
 /* From C, checked there (hooks_ref.c): offsetof(struct ref_hook, role),
- * TALLY_ROLE_NEW, log2(sizeof(struct active_call)). */
+ * TALLY_ROLE_NEW, log2(sizeof(struct active_call)) and where in it the
+ * flag that its booking released the object lies. */
 #define TRAMP_HOOK_ROLE 26
 #define TRAMP_ROLE_NEW 1
 #define TRAMP_ACTIVE_SHIFT 5
+#define TRAMP_ACTIVE_RELEASED 26     /* offsetof(struct active_call, released) */
 
 /* Every register a call may change but r11, to and from the frame. */
 .macro SAVE_REGS
@@ -170,11 +172,12 @@ tally_ref_trampoline:
 	movq 8(%rbp), %r11               /* the caller's */
 	call *(%rbx)                     /* hook->target */
 
-	/* The fast post: a call that creates nothing only has its entry in
-	 * the calls under way to pop (ref_hook_post does the same when it is
-	 * the innermost one).  Done here with r11, rbx and r12 alone, which
-	 * the epilogue restores: no registers to save, no C call (about 6 ns
-	 * per booked call in a relay's receive thread, BENCH.md section 7). */
+	/* The fast post: a call that creates nothing and released nothing
+	 * only has its entry in the calls under way to pop (ref_hook_post
+	 * does the same when it is the innermost one).  Done here with r11,
+	 * rbx and r12 alone, which the epilogue restores: no registers to
+	 * save, no C call (about 6 ns per booked call in a relay's receive
+	 * thread, BENCH.md section 7). */
 	cmpb $TRAMP_ROLE_NEW, TRAMP_HOOK_ROLE(%rbx)
 	je 5f
 	movq ref_nactive@gottpoff(%rip), %r11
@@ -184,9 +187,12 @@ tally_ref_trampoline:
 	decq %r12
 	shlq $TRAMP_ACTIVE_SHIFT, %r12
 	addq ref_active@gottpoff(%rip), %r12      /* &active[nactive - 1].sp */
-	leaq STACK_ARGS(%rbp), %rbx
-	cmpq %rbx, %fs:(%r12)
+	leaq STACK_ARGS(%rbp), %r11               /* rbx stays the hook: 5f needs it */
+	cmpq %r11, %fs:(%r12)
 	jne 5f
+	cmpb $0, %fs:TRAMP_ACTIVE_RELEASED(%r12)   /* the books want to know */
+	jne 5f
+	movq ref_nactive@gottpoff(%rip), %r11
 	decl %fs:(%r11)
 	jmp 6f
 

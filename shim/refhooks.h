@@ -47,6 +47,26 @@ void refhooks_scan(struct tally_log *log);
  * the process (called once, at the end of start-up). */
 void refhooks_warn_missing(const struct tally_log *log);
 
+/* The hooked calls under way on this thread, innermost last (hooks_ref.c,
+ * "Nested calls" in docs/DESIGN.md).  Not static: the trampoline's fast
+ * post (hooks_tramp.S) pops the usual entry itself, and tests look. */
+#define ACTIVE_MAX 16
+
+struct active_call {
+	uintptr_t sp;          /* the caller's stack arguments: identifies the frame */
+	uint64_t addr;         /* the object, 0 for a creation */
+	uint64_t call_seq;     /* events_claimed when the call began */
+	uint8_t skip;          /* not booked: nested in a call for the same object */
+	uint8_t role;          /* the hook's */
+	uint8_t released;      /* its booking released the object (books.h) */
+	uint8_t unused;
+	uint32_t inner_refs;   /* DEC: references taken by calls nested in it */
+};
+
+extern __attribute__((tls_model("initial-exec"))) __thread struct active_call
+	ref_active[ACTIVE_MAX];
+extern __attribute__((tls_model("initial-exec"))) __thread int ref_nactive;
+
 /* The recording halves, called from hooks_tramp.S. */
 /* Returns how many words of stack arguments (at most 32) can be read and
  * copied for the real function. */

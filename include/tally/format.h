@@ -334,6 +334,10 @@ enum tally_object_flags {
 	TALLY_OBJF_GLOBAL = 1u << 5,   /* alive at a normal exit, its address in
 	                                * a global variable (a writable segment
 	                                * of a module): still reachable */
+	TALLY_OBJF_RELEASING = 1u << 6, /* RELEASED by a decrement still under
+	                                 * way: a reference taken meanwhile
+	                                 * (GObject's dispose, g_weak_ref_get)
+	                                 * brings the books back */
 };
 
 #define TALLY_OBJ_CELLS 10
@@ -456,6 +460,8 @@ enum tally_obj_detail {
 	TALLY_OBJD_UNKNOWN,          /* the object is not in the books */
 	TALLY_OBJD_UNTRACKED,        /* no slot free: not booked */
 	TALLY_OBJD_SUNK,             /* SINK of a floating reference */
+	TALLY_OBJD_REVIVED,          /* a reference taken while the decrement
+	                              * that released the object was under way */
 	TALLY_OBJD_CERTAIN = 1u << 8,  /* VIOLATION: books complete, so it is
 	                                * certain (TALLY_ENFORCE=abort aborts) */
 };

@@ -160,7 +160,17 @@ static void print_violations(const struct tally_event *events, const struct tall
 
 	for (uint64_t i = 0; i < n; i++) {
 		const struct tally_event *ev = &events[i];
-		if (ev->kind != TALLY_EV_VIOLATION || ev->check != tally_event_check(ev, i))
+		if (ev->check != tally_event_check(ev, i))
+			continue;
+		/* References that brought back books a decrement under way
+		 * had closed (GObject's dispose). */
+		if (ev->kind == TALLY_EV_OBJ && (ev->u.obj.detail & 0xff) == TALLY_OBJD_REVIVED) {
+			printf("revived type %s addr 0x%" PRIx64 " net %d stack %u\n",
+			       type_name(types, ev->u.obj.type), ev->u.obj.addr, ev->u.obj.net,
+			       ev->stack_id);
+			want_stack(ev->stack_id);
+		}
+		if (ev->kind != TALLY_EV_VIOLATION)
 			continue;
 		unsigned k = (unsigned)ev->arg < 4 ? (unsigned)ev->arg : 0;
 		printf("violation %s type %s addr 0x%" PRIx64 " net %d certain %d stack %u\n", kinds[k],

@@ -58,3 +58,14 @@ $(BUILD)/progs/ref_gthread: tests/progs/ref_gthread.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags glib-2.0) -o $@ $< \
 		$(shell pkg-config --libs glib-2.0)
+
+$(BUILD)/progs/ref_revive: tests/progs/ref_revive.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags gobject-2.0) -o $@ $< \
+		$(shell pkg-config --libs gobject-2.0)
+
+$(BUILD)/progs/ref_many_stacks: tests/progs/ref_many_stacks.c $(REFLIB_DIR)/reflib.h \
+		$(BUILD)/progs/libreflib.so | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -Itests/progs -o $@ $< -L$(BUILD)/progs -lreflib \
+		-Wl,-rpath,'$$ORIGIN'

@@ -36,6 +36,7 @@ void *gc_new(void);
 void *gc_ref(void *o);
 void gc_unref(void *o);
 void *(*gc_ref_pointer(void))(void *);
+void (*gc_unref_pointer(void))(void *);
 #include "memlog.h"
 #include "real.h"
 #include "record.h"
@@ -336,6 +337,94 @@ static void a_hooked_call_leaves_every_register_as_the_function_does(void **stat
 	assert_int_equal(gl_live(), 0);
 }
 
+/*
+ * calls_over_ones(fn, o): calls fn(o) with the 64 bytes of stack above the
+ * call (where stack arguments would be) all 0x01.  The trampoline's fast
+ * post once left that address in rbx, where the slow post reads the hook:
+ * a hook read from there has role 1, "new", and booked garbage.
+ */
+void calls_over_ones(void (*fn)(void *), void *o);
+__asm__(
+	".text\n"
+	".globl calls_over_ones\n"
+	".type calls_over_ones, @function\n"
+	"calls_over_ones:\n"
+	"\tpush %rbx\n"
+	"\tmov %rdi, %rbx\n"
+	"\tsub $64, %rsp\n"
+	"\tmovabs $0x0101010101010101, %rax\n"
+	"\tmov %rax, 0(%rsp)\n\tmov %rax, 8(%rsp)\n\tmov %rax, 16(%rsp)\n\tmov %rax, 24(%rsp)\n"
+	"\tmov %rax, 32(%rsp)\n\tmov %rax, 40(%rsp)\n\tmov %rax, 48(%rsp)\n\tmov %rax, 56(%rsp)\n"
+	"\tmov %rsi, %rdi\n"
+	"\tcall *%rbx\n"
+	"\tadd $64, %rsp\n"
+	"\tpop %rbx\n"
+	"\tret\n"
+	".size calls_over_ones, .-calls_over_ones\n");
+
+/* A hook of the test's own, entered through a stub like refhooks.c's:
+ * its function leaves an entry deeper than its own in the calls under way
+ * (as an exception thrown through a hooked call does), so that the post
+ * finds its entry not innermost and takes the slow way. */
+struct ref_hook deeper_hook __attribute__((used));
+
+static void *leaves_a_deeper_entry(void *o)
+{
+	ref_active[ref_nactive++] = (struct active_call){ .sp = 16 };
+	return o;
+}
+
+void deeper_stub(void *o);
+__asm__(
+	".text\n"
+	".type deeper_stub, @function\n"
+	"deeper_stub:\n"
+	"\tpush %r11\n"
+	"\tlea deeper_hook(%rip), %r11\n"
+	"\tjmp tally_ref_trampoline\n"
+	".size deeper_stub, .-deeper_stub\n");
+
+/* The trampoline's slow post gets the hook of the call, not whatever the
+ * caller's stack holds: an increment whose entry is not the innermost one,
+ * and a decrement that releases its object (the books want to know it
+ * returned). */
+static void the_slow_post_gets_the_hook_of_the_call(void **state)
+{
+	refhooks_scan(&g_shim.log);
+	void *o = gc_new();
+	uint64_t opened = g_shim.log.types[0].created;
+	int net = net_of(o);
+
+	deeper_hook = (struct ref_hook){ .target = (void *)leaves_a_deeper_entry,
+	                                 .function = (void *)leaves_a_deeper_entry,
+	                                 .rule = 1, .role = TALLY_ROLE_INC, .arg = 0, .type = 0 };
+	calls_over_ones(deeper_stub, o);
+	assert_int_equal(ref_nactive, 0);            /* both entries gone */
+	assert_int_equal(net_of(o), net + 1);        /* booked as an increment */
+	assert_int_equal(g_shim.log.types[0].created, opened);   /* and nothing created */
+	gc_unref(o);
+}
+
+static void the_slow_post_of_a_release_gets_its_hook(void **state)
+{
+	refhooks_scan(&g_shim.log);
+	void (*unref)(void *) = gc_unref_pointer();   /* the stub now */
+	void *o = gc_new();
+	int slot = books_find(&g_shim.log, (uint64_t)(uintptr_t)o);
+	assert_true(slot >= 0);
+	uint64_t opened = g_shim.log.types[0].created;
+
+	calls_over_ones(unref, o);   /* the last reference: released */
+	assert_int_equal(gl_live(), 0);
+	assert_int_equal(g_shim.log.objects[slot].state, TALLY_OBJ_RELEASED);
+	/* the decrement returned: nothing is "releasing" any more */
+	assert_false(g_shim.log.objects[slot].flags & TALLY_OBJF_RELEASING);
+	/* and nothing else was booked */
+	assert_int_equal(g_shim.log.hdr->objects_live, 0);
+	for (uint32_t t = 0; t < g_shim.log.hdr->max_types; t++)
+		assert_int_equal(g_shim.log.types[t].created, t == 0 ? opened : 0);
+}
+
 static void a_plugin_loaded_later_is_hooked_by_the_next_scan(void **state)
 {
 	refhooks_scan(&g_shim.log);
@@ -372,6 +461,10 @@ int main(int argc, char **argv)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_hooked_call_leaves_every_register_as_the_function_does,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(the_slow_post_gets_the_hook_of_the_call, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(the_slow_post_of_a_release_gets_its_hook, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(a_plugin_loaded_later_is_hooked_by_the_next_scan,
 		                                setup, teardown),
 	};

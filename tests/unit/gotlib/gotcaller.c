@@ -33,3 +33,10 @@ void *(*gc_ref_pointer(void))(void *)
 	void *(*volatile fp)(void *) = gl_ref;
 	return fp;
 }
+
+/* gl_unref's address from the GOT (GLOB_DAT): the stub once hooked. */
+void (*gc_unref_pointer(void))(void *)
+{
+	void (*volatile fp)(void *) = gl_unref;
+	return fp;
+}
