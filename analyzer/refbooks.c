@@ -596,8 +596,15 @@ static void group_balance(struct books *b, struct book_group *g, GArray *copies,
 			tree_add_object(g->tree, r, &c);
 			bal_object_end(g->tree);
 		}
-		for (unsigned k = 0; k < c.n; k++)
+		bool unstacked = false;
+		for (unsigned k = 0; k < c.n; k++) {
 			bo->net += c.net[k];
+			if (c.stack[k] == 0) {
+				g->unstacked += c.net[k] < 0 ? -c.net[k] : c.net[k];
+				unstacked = true;
+			}
+		}
+		g->unstacked_objects += unstacked;
 		g->owner_discounted += c.discounted;
 		g->global += c.global;
 		for (unsigned k = 0; k < c.nowned; k++)

@@ -74,6 +74,12 @@ struct book_group {
 	                                * counted */
 	GArray *owned_by;              /* struct book_owned: by which owners */
 	int64_t first_ns, last_ns;     /* creation of the oldest / newest live */
+	int64_t unstacked;             /* references of the live objects booked
+	                                * without their stack (more stacks than
+	                                * an object's cells), in absolute value:
+	                                * not 0, the group's verdicts are
+	                                * uncertain */
+	unsigned unstacked_objects;    /* live objects with such references */
 	GArray *objects;               /* struct book_object, slot order */
 	struct bal_tree *tree;         /* pruned; NULL when the node budget was
 	                                * spent before this group */

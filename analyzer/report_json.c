@@ -331,7 +331,13 @@ static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *s
 			const struct bal_node *cn = v->candidates->pdata[k];
 			fputs(n++ ? ",{\"type\":" : "{\"type\":", out);
 			json_string_n(out, g->type->t.name, sizeof(g->type->t.name));
+			/* The function the line is in; "within": the verdict's,
+			 * a caller of every candidate site (the same when the
+			 * sites are in it). */
+			bool own = c->function != NULL;
 			fprintf(out, ",\"group\":%u,\"function\":", gi);
+			json_string(out, own ? c->function : bv->function.function);
+			fputs(",\"within\":", out);
 			json_string(out, bv->function.function);
 			fputs(",\"file\":", out);
 			json_string(out, c->file);
@@ -344,15 +350,16 @@ static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *s
 			fprintf(out, ",\"offset\":\"0x%" PRIx64 "\"", c->offset);
 			/* as in stack frames: in a stripped module the function's
 			 * start tells the verdicts of one nameless function apart */
-			if (bv->function.func_start)
-				fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"",
-				        bv->function.func_start);
+			uint64_t start = own ? c->func_start : bv->function.func_start;
+			if (start)
+				fprintf(out, ",\"function_start\":\"0x%" PRIx64 "\"", start);
 			fprintf(out, ",\"net\":%" PRId64 ",\"objects\":%u,"
 			        "\"of\":%u,\"candidates\":%u,\"taken\":%" PRId64 ",\"site_taken\":%" PRId64
 			        ",\"dropped\":%" PRId64 ",\"dropped_by\":", v->net, v->objects,
 			        g->live, bv->candidates->len, v->taken, cn->self, v->dropped);
 			json_string(out, bv->dropped_by);
-			fprintf(out, ",\"elsewhere\":%" PRId64 ",\"handed_to\":", v->elsewhere);
+			fprintf(out, ",\"unstacked\":%" PRId64 ",\"elsewhere\":%" PRId64
+			        ",\"handed_to\":", g->unstacked, v->elsewhere);
 			json_string(out, bv->handed_to);
 			fputs(",\"stack\":", out);
 			json_stack(out, sym, b->a->lr, cn->stack_id);

@@ -333,8 +333,17 @@ static void text_node_name(FILE *out, const struct logread *lr, const struct bal
 	}
 }
 
+/* Whether the candidate's call lies in a function other than the verdict's
+ * own (the verdict stopped at a caller of both candidate sites). */
+static bool in_other_function(const struct book_verdict *bv, const struct tally_frame_info *c)
+{
+	return c->function && (!bv->function.function ||
+	                       strcmp(c->function, bv->function.function) != 0);
+}
+
 /* "examples/relay.c:66, :67": a verdict's increment sites, the file named
- * once for a run of sites in it. */
+ * once for a run of sites in it; a site in another function than the
+ * verdict's is named with it ("keep_a_buffer_ref at x.c:31"). */
 static void text_candidates(FILE *out, const struct book_verdict *bv)
 {
 	const char *file = NULL;
@@ -352,6 +361,10 @@ static void text_candidates(FILE *out, const struct book_verdict *bv)
 			break;
 		}
 		fputs(shown++ ? ", " : "", out);
+		if (in_other_function(bv, f)) {
+			text_string(out, f->function);
+			fputs(" at ", out);
+		}
 		if (f->file) {
 			if (!same)
 				text_string(out, f->file);
@@ -413,6 +426,16 @@ static void text_verdict(FILE *out, const struct books *b, const struct book_ver
 		        v->elsewhere);
 		text_string(out, bv->handed_to ? bv->handed_to : "?");
 		fputs("): maybe handed over, not leaked", out);
+	}
+	if (bv->group->unstacked) {
+		/* Their matching references may be among those: the sites
+		 * named may have been given back in full. */
+		fprintf(out, "; uncertain: %" PRId64 " reference%s of %u of these objects %s booked "
+		        "without a stack (more call stacks than an object's %u cells), and where "
+		        "those were taken or given back is not known",
+		        bv->group->unstacked, bv->group->unstacked == 1 ? "" : "s",
+		        bv->group->unstacked_objects, bv->group->unstacked == 1 ? "was" : "were",
+		        TALLY_OBJ_CELLS);
 	}
 	fputc('\n', out);
 }

@@ -135,6 +135,16 @@ r_json_books() {
 # the type is not listed).
 r_json_live() { jq -c --arg t "$2" '[.objects.types[] | select(.type == $t) | .live] | add // 0' "$1"; }
 
+# r_json_verdicts_consistent JSON WHAT: every verdict's line lies in its
+# function (a frame of its stack has both), and there is one.
+r_json_verdicts_consistent() {
+	t_same "$(jq -c '[.verdicts[] | select(.line != null) | . as $v |
+		select([.stack[] | select(.function == $v.function and .line == $v.line)] |
+		       length == 0) | [.function, .line]]' "$1")" "[]" \
+		"$2: report: each verdict's function holds its line"
+	t_same "$(jq '.verdicts | length > 0' "$1")" true "$2: report: verdicts"
+}
+
 # r_json_verdict JSON TYPE FUNCTION [LINE]: whether a verdict on TYPE names
 # FUNCTION (at LINE, if given) as where the reference was taken: the
 # innermost frame of its stack, or the verdict's own function and line.

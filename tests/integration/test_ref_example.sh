@@ -6,6 +6,7 @@
 # is alive at the end and there is no verdict.  Both hook modes, --check,
 # and the coverage lines tally run prints at start.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/refdump.sh"
 
 GW=$TOP/build/examples/gateway
 if [ ! -x "$GW" ]; then
@@ -40,12 +41,13 @@ for hook in entry got; do
 	t_eq "$J" "[.verdicts[] | select(.function == \"relay_packet_take_refs\") | .file + \":\" + (.line|tostring)] | sort" \
 		"[\"examples/relay.c:$OK_LINE\",\"examples/relay.c:$BUG_LINE\"]" \
 		"$hook: candidate lines of relay_packet_take_refs (the BUG line among them)"
+	r_json_verdicts_consistent "$J" "$hook"
 	# Nothing else is a leak: room_add's second reference (taken for the
 	# receive thread in relay_start) is given back by that thread at its
 	# end: a hand-over, listed apart.
 	t_eq "$J" '[.verdicts[] | .function] | unique' '["relay_packet_take_refs"]' \
 		"$hook: no other verdict"
-	t_eq "$J" '[.handovers[] | [.function, .handed_to, .net, .elsewhere]] | unique' \
+	t_eq "$J" '[.handovers[] | [.within, .handed_to, .net, .elsewhere]] | unique' \
 		'[["room_add","relay_thread",5,5]]' "$hook: room_add's reference for the thread: handed over"
 	t_eq "$J" '[.objects.types[0].groups[0].sockets[].ports[]] | length' 10 \
 		"$hook: sockets probably held by the leaked publishers: 10 ports"

@@ -67,6 +67,7 @@ for mode in entry got; do
 		if r_json_verdict "$T_JSON" GObject leak_one_ref "$LEAK_LINE"; then t_pass; else
 			t_fail "$what: report: no verdict on GObject at leak_one_ref line $LEAK_LINE"
 		fi
+		r_json_verdicts_consistent "$T_JSON" "$what"
 	fi
 
 	# ---- TALLY_RULES=gobject, --no-leak: nothing alive ----------------

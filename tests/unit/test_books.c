@@ -537,7 +537,8 @@ static void gateway_shape_names_both_lines_of_the_increment_function(void **stat
 
 	char *json = render(&r, true);
 	snprintf(want, sizeof(want), "\"verdicts\":[{\"type\":\"gw_publisher\",\"group\":0,"
-	         "\"function\":\"relay_packet_take_refs\",\"file\":\"%s\",\"line\":%d,",
+	         "\"function\":\"relay_packet_take_refs\","
+	         "\"within\":\"relay_packet_take_refs\",\"file\":\"%s\",\"line\":%d,",
 	         candidate(v, 0)->file, calls[c_a].line);
 	expect_in(json, want);
 	snprintf(want, sizeof(want), "\"net\":%" PRId64 ",\"objects\":5,\"of\":5,\"candidates\":2,",
