@@ -13,6 +13,7 @@
  */
 #include <glib.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static GMutex lock;
@@ -30,10 +31,20 @@ static gpointer work(gpointer data)
 	return NULL;
 }
 
+static pid_t quick_tid[2];   /* the threads that ran quick(), in order */
+static gboolean may_end;     /* g_thread_new has returned to its caller */
+
 static gpointer quick(gpointer data)
 {
 	(void)data;
 	g_mutex_lock(&lock);
+	/* Not before g_thread_new returned: the books open a new object when
+	 * its creator returns, and a reference dropped before that is one of
+	 * an unknown object (README, Limits). */
+	while (!may_end)
+		g_cond_wait(&cond, &lock);
+	if (ended < 2)
+		quick_tid[ended] = (pid_t)syscall(SYS_gettid);
 	ended++;
 	g_cond_broadcast(&cond);
 	g_mutex_unlock(&lock);
@@ -45,6 +56,10 @@ static __attribute__((noinline)) void forget_a_thread(void)
 	GThread *t = g_thread_new("forgotten", quick, NULL);
 	(void)t;   /* BUG on purpose: never joined, never unref'd */
 	__asm__ volatile("" ::: "memory");
+	g_mutex_lock(&lock);
+	may_end = TRUE;
+	g_cond_broadcast(&cond);
+	g_mutex_unlock(&lock);
 }
 
 int main(void)
@@ -52,13 +67,26 @@ int main(void)
 	char line[16];
 
 	GThread *worker = g_thread_new("worker", work, NULL);
-	g_thread_join(g_thread_new("quick", quick, NULL));
+	GThread *q = g_thread_new("quick", quick, NULL);
+	g_mutex_lock(&lock);
+	may_end = TRUE;
+	g_cond_broadcast(&cond);
+	g_mutex_unlock(&lock);
+	g_thread_join(q);
+	g_mutex_lock(&lock);
+	may_end = FALSE;
+	g_mutex_unlock(&lock);
 	forget_a_thread();
 	g_mutex_lock(&lock);
 	while (ended < 2)
 		g_cond_wait(&cond, &lock);
 	g_mutex_unlock(&lock);
-	usleep(100000);   /* the forgotten thread's own reference is dropped as it exits */
+	/* The forgotten thread's own reference is dropped as it exits (GLib's
+	 * thread cleanup): wait until it is gone, at most 10 s. */
+	char task[64];
+	snprintf(task, sizeof(task), "/proc/self/task/%d", (int)quick_tid[1]);
+	for (int i = 0; i < 10000 && access(task, F_OK) == 0; i++)
+		usleep(1000);
 	printf("ready %ld\n", (long)getpid());
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
