@@ -48,7 +48,8 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 	    (h->stack_buckets & (h->stack_buckets - 1)) || h->depth == 0 ||
 	    h->depth > TALLY_DEPTH_MAX || h->max_objects == 0 ||
 	    (h->max_objects & (h->max_objects - 1)) || h->max_tallies == 0 ||
-	    (h->max_tallies & (h->max_tallies - 1)) || h->rules_used > h->max_rules ||
+	    (h->max_tallies & (h->max_tallies - 1)) || (h->max_spill & (h->max_spill - 1)) ||
+	    h->rules_used > h->max_rules ||
 	    h->types_used > h->max_types || h->max_types > 65536 || h->max_rules > 65536)
 		return fail(err, errsz, path, "corrupt tally log (settings)");
 	if (!section_ok(lr, h->modules_off, h->max_modules, sizeof(struct tally_module)) ||
@@ -60,6 +61,7 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 	    !section_ok(lr, h->types_off, h->max_types, sizeof(struct tally_type)) ||
 	    !section_ok(lr, h->objkeys_off, h->max_objects, sizeof(uint64_t)) ||
 	    !section_ok(lr, h->objects_off, h->max_objects, sizeof(struct tally_object)) ||
+	    !section_ok(lr, h->spill_off, h->max_spill, sizeof(struct tally_spill)) ||
 	    !section_ok(lr, h->tallies_off, h->max_tallies, sizeof(struct tally_tally)) ||
 	    !section_ok(lr, h->events_off, h->max_events, sizeof(struct tally_event)))
 		return fail(err, errsz, path, "corrupt tally log (a section lies outside the file)");
@@ -123,6 +125,7 @@ int logread_open(struct logread *lr, const char *path, char *err, size_t errsz)
 	lr->types = (const void *)(lr->base + h->types_off);
 	lr->objkeys = (const void *)(lr->base + h->objkeys_off);
 	lr->objects = (const void *)(lr->base + h->objects_off);
+	lr->spill = (const void *)(lr->base + h->spill_off);
 	lr->tallies = (const void *)(lr->base + h->tallies_off);
 	lr->events = (const void *)(lr->base + h->events_off);
 	lr->events_readable = h->events_claimed < h->max_events ? h->events_claimed : h->max_events;

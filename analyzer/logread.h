@@ -29,6 +29,7 @@ struct logread {
 	const struct tally_type *types;      /* [hdr.max_types], used: types_used */
 	const uint64_t *objkeys;             /* [hdr.max_objects] */
 	const struct tally_object *objects;  /* [hdr.max_objects] */
+	const struct tally_spill *spill;     /* [hdr.max_spill] (may be 0 long) */
 	const struct tally_tally *tallies;   /* [hdr.max_tallies] */
 	const struct tally_event *events;
 	uint64_t events_readable;      /* min(events_claimed, max_events) */

@@ -356,18 +356,50 @@ static void collect_objects(struct books *b, GHashTable *copies)
 
 /* ---- the balance tree of a group ----------------------------------------- */
 
+/* Cells of one object the tree takes: its own ten and its spilled ones
+ * (TALLY_SPILL_WINDOW at most per hash: a few hundred in practice); the
+ * rest, if any, are added to its unstacked references. */
+#define CELLS_MAX 1024
+
+/* The spilled cells of every live object, by serial: one pass over the
+ * spill table (format.h: an entry counts while its slot is live with its
+ * serial). */
+static GHashTable *spill_index(const struct logread *lr)
+{
+	GHashTable *by_serial = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	                                              (GDestroyNotify)g_array_unref);
+	const struct tally_header *h = &lr->hdr;
+
+	for (uint32_t i = 0; i < h->max_spill; i++) {
+		struct tally_spill e = lr->spill[i];
+		if (!e.serial || e.slot >= h->max_objects || !TALLY_CELL_STACK(e.cell) ||
+		    lr->objects[e.slot].state != TALLY_OBJ_LIVE ||
+		    lr->objects[e.slot].serial != e.serial)
+			continue;
+		GArray *cells = g_hash_table_lookup(by_serial, &e.serial);
+		if (!cells) {
+			uint64_t *key = g_new(uint64_t, 1);
+			*key = e.serial;
+			cells = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+			g_hash_table_insert(by_serial, key, cells);
+		}
+		g_array_append_val(cells, e.cell);
+	}
+	return by_serial;
+}
+
 /* One object's cells as the tree takes them: (stack, net) with the
  * creation reference discounted when the policy says so, and references
  * held by live owners left out. */
 struct cells {
 	unsigned n;
-	uint32_t stack[TALLY_OBJ_CELLS + 1];   /* 0: the unstacked references */
-	int64_t net[TALLY_OBJ_CELLS + 1];
+	uint32_t stack[CELLS_MAX + 1];   /* 0: the unstacked references */
+	int64_t net[CELLS_MAX + 1];
 	bool discounted;
 	bool global;                   /* still reachable from a global at exit */
 	unsigned nowned;               /* cells held by live owners: */
-	const struct owner_site *owner[TALLY_OBJ_CELLS];
-	int64_t owned[TALLY_OBJ_CELLS];
+	const struct owner_site *owner[CELLS_MAX];
+	int64_t owned[CELLS_MAX];
 };
 
 static void object_cells(const struct books *b, struct resolver *r, const struct tally_object *o,
@@ -383,12 +415,21 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 	c->n = 0;
 	c->nowned = 0;
 	c->discounted = false;
-	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
-		uint64_t cell = o->cells[i];
+	GArray *spilled = (o->flags & TALLY_OBJF_SPILLED) && b->spilled
+	                  ? g_hash_table_lookup(b->spilled, &o->serial) : NULL;
+	unsigned ncells = TALLY_OBJ_CELLS + (spilled ? spilled->len : 0);
+	int64_t unstacked = o->unstacked;
+	for (unsigned i = 0; i < ncells; i++) {
+		uint64_t cell = i < TALLY_OBJ_CELLS ? o->cells[i]
+		                                    : g_array_index(spilled, uint64_t, i - TALLY_OBJ_CELLS);
 		uint32_t stack = TALLY_CELL_STACK(cell);
 		int64_t net = TALLY_CELL_NET(cell);
 		if (!stack)
 			continue;
+		if (c->n == CELLS_MAX || c->nowned == CELLS_MAX) {
+			unstacked += net;   /* beyond what one object is given here */
+			continue;
+		}
 		/* The owners' references: what the NEW started with, in its
 		 * cell (a running thread holds its own GThread reference).
 		 * First, so that an owned creation cell spends the discount. */
@@ -414,7 +455,6 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 			c->net[c->n++] = net;
 		}
 	}
-	int64_t unstacked = o->unstacked;
 	if (discount && unstacked > 0) {
 		/* the creation cell found no room: its references are among these */
 		unstacked -= unstacked < discount ? unstacked : discount;
@@ -945,6 +985,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 		g_ptr_array_add(b->types, t);
 	}
 	b->kept_stacks = g_array_new(FALSE, FALSE, sizeof(struct book_owned));
+	b->spilled = spill_index(a->lr);
 	collect_objects(b, copies);
 	collect_owners(b, &r);
 	for (guint i = 0; i < b->types->len; i++) {
@@ -977,6 +1018,8 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 	b->owners = NULL;
 	g_array_free(b->kept_stacks, TRUE);
 	b->kept_stacks = NULL;
+	g_hash_table_destroy(b->spilled);
+	b->spilled = NULL;
 	resolver_free(&r);
 }
 

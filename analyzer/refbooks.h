@@ -156,6 +156,9 @@ struct books {
 	GArray *kept_stacks;           /* struct book_owned: creation sites of
 	                                * kept objects (owners too), while
 	                                * building */
+	GHashTable *spilled;           /* live object serial (uint64_t *) ->
+	                                * GArray of its spilled cells
+	                                * (uint64_t), while building */
 	GPtrArray *violations;         /* struct book_violation *, most first */
 	uint64_t violations_total;     /* every one seen (header, exact) */
 	unsigned live;                 /* live objects in the books, kept ones

@@ -141,8 +141,58 @@ static int claim_cell(struct tally_object *o, uint32_t stack, int32_t delta)
 	return 0;
 }
 
+/* ---- spilled cells (under the claim lock) -------------------------------- */
+
+/* Whether spill entry e holds a cell of a live object: else it is free. */
+static int spill_in_use(const struct tally_log *log, const struct tally_spill *e)
+{
+	if (!e->serial || e->slot >= log->hdr->max_objects)
+		return 0;
+	const struct tally_object *o = &log->objects[e->slot];
+	uint8_t st = __atomic_load_n(&o->state, A_ACQUIRE);
+	/* Released by a decrement still under way: it may come back. */
+	return o->serial == e->serial &&
+	       (st == TALLY_OBJ_LIVE || (st == TALLY_OBJ_RELEASED && (o->flags & TALLY_OBJF_RELEASING)));
+}
+
+/* Adds `delta` at `stack` to the spilled cell of object slot s, taking one
+ * when `claim` and it has none: a free entry, else one whose net is back
+ * to 0 (as claim_cell does with the object's own).  Returns 0 when it has
+ * none (and, with `claim`, none is free in the window). */
+static int spill_add(struct tally_log *log, int s, uint32_t stack, int32_t delta, int claim)
+{
+	const struct tally_object *o = &log->objects[s];
+	uint32_t max = log->hdr->max_spill;
+	struct tally_spill *take = NULL;
+
+	if (!max || !log->spill)
+		return 0;
+	uint32_t h = tally_spill_hash(o->serial, stack, max);
+	for (uint32_t i = 0; i < TALLY_SPILL_WINDOW && i < max; i++) {
+		struct tally_spill *e = &log->spill[(h + i) & (max - 1)];
+		int used = spill_in_use(log, e);
+		if (used && e->serial == o->serial && e->slot == (uint32_t)s &&
+		    TALLY_CELL_STACK(e->cell) == stack) {
+			__atomic_store_n(&e->cell, TALLY_CELL(stack, TALLY_CELL_NET(e->cell) + delta),
+			                 A_RELAXED);
+			return 1;
+		}
+		if (!take && (!used || TALLY_CELL_NET(e->cell) == 0))
+			take = e;
+	}
+	if (!claim || !take)
+		return 0;
+	/* The serial last: a reader that finds it finds the rest. */
+	__atomic_store_n(&take->serial, 0, A_RELEASE);
+	take->slot = (uint32_t)s;
+	__atomic_store_n(&take->cell, TALLY_CELL(stack, delta), A_RELAXED);
+	__atomic_store_n(&take->serial, o->serial, A_RELEASE);
+	return 1;
+}
+
 /* Adds `delta` references at `stack` to the object's cells: the stack's own
- * cell, else a new one, else the unstacked remainder. */
+ * cell (in the object, else spilled), else a new one (in the object, else
+ * spilled), else the unstacked remainder. */
 static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, uint32_t stack,
                                int32_t delta, uint32_t tid)
 {
@@ -152,9 +202,18 @@ static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, ui
 	/* Not locked: re-entered from a signal handler that interrupted this
 	 * thread while it held the claim lock; the reference goes unstacked,
 	 * counted below. */
-	int booked = locked && claim_cell(o, stack, delta);
-	if (locked)
+	int s = (int)(o - log->objects);
+	int booked = 0;
+	if (locked) {
+		booked = add_to_own_cell(o, stack, delta) ||
+		         ((o->flags & TALLY_OBJF_SPILLED) && spill_add(log, s, stack, delta, 0)) ||
+		         claim_cell(o, stack, delta);
+		if (!booked && spill_add(log, s, stack, delta, 1)) {
+			o->flags |= TALLY_OBJF_SPILLED;
+			booked = 1;
+		}
 		claim_unlock(log);
+	}
 	if (booked)
 		return;
 	__atomic_fetch_add(&o->unstacked, delta, A_RELAXED);

@@ -67,6 +67,11 @@ uint64_t log_layout(const struct tally_settings *s, struct tally_header *hdr)
 	off = round_page(off + (uint64_t)hdr->max_objects * sizeof(uint64_t));
 	hdr->objects_off = off;
 	off = round_page(off + (uint64_t)hdr->max_objects * sizeof(struct tally_object));
+	/* Twice as many spilled cells as objects: most objects need none,
+	 * a GStreamer element or pad some dozens. */
+	hdr->max_spill = s->max_objects * 2;
+	hdr->spill_off = off;
+	off = round_page(off + (uint64_t)hdr->max_spill * sizeof(struct tally_spill));
 	hdr->max_tallies = TALLY_MAX_TALLIES;
 	hdr->tallies_off = off;
 	off = round_page(off + (uint64_t)hdr->max_tallies * sizeof(struct tally_tally));
@@ -98,6 +103,7 @@ void log_view(struct tally_log *log, void *base, size_t size)
 	log->types = (struct tally_type *)(b + hdr->types_off);
 	log->objkeys = (uint64_t *)(b + hdr->objkeys_off);
 	log->objects = (struct tally_object *)(b + hdr->objects_off);
+	log->spill = (struct tally_spill *)(b + hdr->spill_off);
 	log->tallies = (struct tally_tally *)(b + hdr->tallies_off);
 	log->events = (struct tally_event *)(b + hdr->events_off);
 }
@@ -336,6 +342,16 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 		child.objects[i].flags |= TALLY_OBJF_INHERITED;
 		child.objects[i].serial |= TALLY_SERIAL_INHERITED;
 		live++;
+	}
+	/* Their spilled cells, valid where their serial is, as renamed. */
+	for (uint32_t i = 0; i < ph->max_spill; i++) {
+		struct tally_spill e = parent.spill[i];
+		if (!e.serial || e.slot >= ph->max_objects ||
+		    child.objects[e.slot].state != TALLY_OBJ_LIVE ||
+		    child.objects[e.slot].serial != (e.serial | TALLY_SERIAL_INHERITED))
+			continue;
+		e.serial |= TALLY_SERIAL_INHERITED;
+		child.spill[i] = e;
 	}
 	h->objects_live = live;
 	h->objects_untracked = 0;

@@ -38,6 +38,7 @@ struct tally_log {
 	uint64_t *objkeys;
 	struct tally_object *objects;
 	struct tally_tally *tallies;
+	struct tally_spill *spill;
 	struct tally_event *events;
 	char path[TALLY_PATH_MAX];
 	int closing_ranges;            /* close_range calls under way */

@@ -18,6 +18,8 @@
  *                                                 blind-spot counters (v2)
  *   objkeys  uint64_t             [max_objects]   address of each object slot
  *   objects  struct tally_object  [max_objects]   per-object books (v2)
+ *   spill    struct tally_spill   [max_spill]     cells of objects whose own
+ *                                                 ten are taken (v4)
  *   tallies  struct tally_tally   [max_tallies]   failed calls, anomalies and
  *                                                 violations counted by kind,
  *                                                 errno and stack (v3)
@@ -35,7 +37,7 @@
 #include <stdint.h>
 
 #define TALLY_MAGIC "TALLYLOG"          /* 8 bytes, no terminator stored */
-#define TALLY_FORMAT_VERSION 3u
+#define TALLY_FORMAT_VERSION 4u
 #define TALLY_PAGE 4096u
 
 #define TALLY_EXE_MAX 256
@@ -143,7 +145,12 @@ struct tally_header {
 	uint32_t pad2;
 	uint64_t tallies_lost;       /* occurrences not tallied: no free entry
 	                              * near their key (atomic) */
-	uint64_t reserved[14];       /* zero */
+
+	/* spilled cells (version 4) */
+	uint64_t spill_off;
+	uint32_t max_spill;          /* power of two */
+	uint32_t pad3;
+	uint64_t reserved[12];       /* zero */
 };
 
 /* ---- modules ----------------------------------------------------------- */
@@ -334,6 +341,7 @@ enum tally_object_flags {
 	TALLY_OBJF_GLOBAL = 1u << 5,   /* alive at a normal exit, its address in
 	                                * a global variable (a writable segment
 	                                * of a module): still reachable */
+	TALLY_OBJF_SPILLED = 1u << 7,  /* has cells in the spill table */
 	TALLY_OBJF_RELEASING = 1u << 6, /* RELEASED by a decrement still under
 	                                 * way: a reference taken meanwhile
 	                                 * (GObject's dispose, g_weak_ref_get)
@@ -367,6 +375,26 @@ struct tally_object {
 };
 
 #define TALLY_OBJ_WINDOW 16u
+
+/* A cell of an object whose ten own cells are taken (version 4): the net
+ * references one more stack holds on it.  Valid while objects[slot] is
+ * live with this serial; otherwise (0 = empty) free for reuse.  Entries
+ * are found from tally_spill_hash(serial, stack) within
+ * TALLY_SPILL_WINDOW entries (wrapping), and written under object_lock. */
+struct tally_spill {
+	uint64_t serial;             /* the object's serial; 0: empty */
+	uint32_t slot;               /* its object slot */
+	uint32_t pad;
+	uint64_t cell;               /* TALLY_CELL(stack, net) */
+};
+
+#define TALLY_SPILL_WINDOW 32u
+
+static inline uint32_t tally_spill_hash(uint64_t serial, uint32_t stack, uint32_t max_spill)
+{
+	uint64_t h = (serial ^ ((uint64_t)stack << 32 | stack)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & (max_spill - 1);
+}
 
 static inline uint32_t tally_object_hash(uint64_t addr, uint32_t max_objects)
 {
@@ -513,6 +541,7 @@ _Static_assert(sizeof(struct tally_object) == 128, "object slot is 128 bytes");
 _Static_assert(sizeof(struct tally_type) == 192, "type entry size");
 _Static_assert(sizeof(struct tally_rule) == 136, "rule entry size");
 _Static_assert(sizeof(struct tally_tally) == 32, "tally entry is 32 bytes");
+_Static_assert(sizeof(struct tally_spill) == 24, "spill entry is 24 bytes");
 
 /* The event check word: a 32-bit mix of bytes 4..63 and the sequence
  * number, never 0.  Mixing in the sequence makes a stale record from an

@@ -1,5 +1,5 @@
 /*
- * ref_logdump — prints the reference books of a tally log (format 2) as
+ * ref_logdump — prints the reference books of a tally log (format 4) as
  * lines a shell test can read with awk, without the analyzer: the rules and
  * their coverage, the types and their blind-spot counters, every live
  * object with its cells, the violation events, and the stacks those name
@@ -12,7 +12,9 @@
  *   type I NAME flags F created N first_seen_inc N freed N balanced N
  *       dec_unknown N underflow N after_release N untracked N unstacked N nested N
  *   object ADDR type TYPE net N flags F,.. create_stack S tid T unstacked U
- *       cells S:N,S:N,..          (cells in use; "-" when none)
+ *       cells S:N,S:N,..          (cells in use, its own then spilled; "-"
+ *                                  when none)
+ *       spilled N                 (of those, spilled)
  *   violation KIND type TYPE addr ADDR net N certain 0|1 stack S
  *   stack S MODULE+0xOFF:FUNCTION ..   (innermost first; MODULE is the
  *       file's base name, "?" for an address in no module; FUNCTION the
@@ -149,7 +151,21 @@ static void print_objects(const uint64_t *keys, const struct tally_object *objec
 			want_stack(s);
 			any = 1;
 		}
-		printf("%s\n", any ? "" : "-");
+		/* and its spilled cells (format.h, version 4) */
+		const struct tally_spill *spill =
+			(const void *)((const char *)hdr + hdr->spill_off);
+		unsigned nspilled = 0;
+		for (uint32_t k = 0; (o->flags & TALLY_OBJF_SPILLED) && k < hdr->max_spill; k++) {
+			const struct tally_spill *e = &spill[k];
+			uint32_t s = TALLY_CELL_STACK(e->cell);
+			if (e->serial != o->serial || e->slot != i || !s)
+				continue;
+			printf("%s%u:%d", any ? "," : "", s, TALLY_CELL_NET(e->cell));
+			want_stack(s);
+			any = 1;
+			nspilled++;
+		}
+		printf("%s spilled %u\n", any ? "" : "-", nspilled);
 	}
 }
 
@@ -342,6 +358,7 @@ int main(int argc, char **argv)
 	const uint64_t *keys = section(hdr->objkeys_off, hdr->max_objects, 8, "objkeys");
 	const struct tally_object *objects =
 		section(hdr->objects_off, hdr->max_objects, sizeof(*objects), "objects");
+	(void)section(hdr->spill_off, hdr->max_spill, sizeof(struct tally_spill), "spill");
 	const struct tally_event *events =
 		section(hdr->events_off, hdr->max_events, sizeof(*events), "events");
 	wanted = calloc(hdr->max_stacks ? hdr->max_stacks : 1, 1);

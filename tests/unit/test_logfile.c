@@ -163,10 +163,12 @@ static void default_layout_known_offsets(void **state)
 	assert_int_equal(h.types_off, 13709312);    /* + 256 * 136, page rounded */
 	assert_int_equal(h.objkeys_off, 13721600);  /* + 64 * 144, page rounded */
 	assert_int_equal(h.objects_off, 14245888);  /* + 65536 * 8 */
-	assert_int_equal(h.tallies_off, 22634496);  /* + 65536 * 128 */
+	assert_int_equal(h.spill_off, 22634496);    /* + 65536 * 128 */
+	assert_int_equal(h.max_spill, 131072);      /* 2 per object */
+	assert_int_equal(h.tallies_off, 25780224);  /* + 131072 * 24 */
 	assert_int_equal(h.max_tallies, 4096);
-	assert_int_equal(h.events_off, 22765568);   /* + 4096 * 32 */
-	assert_int_equal(h.max_events, 692864);     /* (64M - events_off) / 64 */
+	assert_int_equal(h.events_off, 25911296);   /* + 4096 * 32 */
+	assert_int_equal(h.max_events, 643712);     /* (64M - events_off) / 64 */
 	assert_layout_sound(&s);
 }
 
@@ -206,12 +208,13 @@ static void small_tables_known_offsets(void **state)
 	assert_int_equal(h.types_off, 69632);       /* + 256 * 136, page rounded */
 	assert_int_equal(h.objkeys_off, 81920);     /* + 64 * 144, page rounded */
 	assert_int_equal(h.objects_off, 86016);     /* + 64 * 8, page rounded */
-	assert_int_equal(h.tallies_off, 94208);     /* + 64 * 128 */
-	assert_int_equal(h.events_off, 225280);     /* + 4096 * 32 */
-	assert_int_equal(h.max_events, 12864);
+	assert_int_equal(h.spill_off, 94208);       /* + 64 * 128 */
+	assert_int_equal(h.tallies_off, 98304);     /* + 128 * 24, page rounded */
+	assert_int_equal(h.events_off, 229376);     /* + 4096 * 32 */
+	assert_int_equal(h.max_events, 12800);
 }
 
-/* TALLY_LOG_SIZE=1M with the default tables: the tables alone are 21.7M,
+/* TALLY_LOG_SIZE=1M with the default tables: the tables alone are 24.7M,
  * so the file grows to hold 1024 events. */
 static void tiny_log_size_still_holds_1024_events(void **state)
 {
@@ -220,7 +223,7 @@ static void tiny_log_size_still_holds_1024_events(void **state)
 	memset(&h, 0, sizeof(h));
 
 	s.log_size = 1u << 20;
-	assert_int_equal(log_layout(&s, &h), 22765568 + 1024 * 64);
+	assert_int_equal(log_layout(&s, &h), 25911296 + 1024 * 64);
 	assert_int_equal(h.max_events, 1024);
 	assert_layout_sound(&s);
 }
@@ -244,6 +247,7 @@ static void view_points_into_the_sections(void **state)
 	assert_ptr_equal(log.index, buf + h.index_off);
 	assert_ptr_equal(log.frames, buf + h.frames_off);
 	assert_ptr_equal(log.state, buf + h.state_off);
+	assert_ptr_equal(log.spill, (void *)(buf + h.spill_off));
 	assert_ptr_equal(log.tallies, (void *)(buf + h.tallies_off));
 	assert_ptr_equal(log.events, buf + h.events_off);
 	free(buf);
@@ -333,7 +337,7 @@ static void a_new_log_is_private_allocated_and_stamped(void **state)
 	assert_string_equal(h->run_id, "run-7");
 	assert_int_equal(h->depth, 8);
 	assert_int_equal(h->max_fds, 64);
-	assert_int_equal(h->events_off, 225280);
+	assert_int_equal(h->events_off, 229376);
 	assert_int_equal(h->events_claimed, 0);
 	assert_int_equal(h->exit_state, TALLY_RUNNING);
 	assert_ptr_equal(log.events, (char *)log.base + h->events_off);
@@ -569,6 +573,37 @@ static void *map_child_log(pid_t pid, size_t size, struct tally_log *child)
 	return base;
 }
 
+/* A live object's books go to the child with its spilled cells, under
+ * the serial the child gives it; stale entries do not. */
+static void a_forked_child_keeps_the_spilled_cells_of_live_objects(void **state)
+{
+	struct tally_settings s = small();
+	struct tally_log parent, child;
+
+	path_for(s.log_pattern, sizeof(s.log_pattern), "t.%p");
+	assert_int_equal(log_create(&parent, &s, s.log_pattern), 0);
+	assert_true(parent.hdr->max_spill >= 8);
+	parent.objkeys[3] = 0x5000;
+	parent.objects[3] = (struct tally_object){ .serial = 42, .net = 1,
+	                                           .state = TALLY_OBJ_LIVE,
+	                                           .flags = TALLY_OBJF_SPILLED };
+	parent.objects[4] = (struct tally_object){ .serial = 43, .state = TALLY_OBJ_RELEASED };
+	parent.spill[1] = (struct tally_spill){ .serial = 42, .slot = 3, .cell = TALLY_CELL(7, 1) };
+	parent.spill[2] = (struct tally_spill){ .serial = 41, .slot = 3, .cell = TALLY_CELL(8, 1) };
+	parent.spill[5] = (struct tally_spill){ .serial = 43, .slot = 4, .cell = TALLY_CELL(9, 1) };
+	pid_t pid = fork_child_log(&parent, &s, 0, NULL);
+	void *base = map_child_log(pid, parent.size, &child);
+
+	assert_int_equal(child.objects[3].serial, 42 | TALLY_SERIAL_INHERITED);
+	assert_int_equal(child.spill[1].serial, 42 | TALLY_SERIAL_INHERITED);
+	assert_int_equal(child.spill[1].slot, 3);
+	assert_int_equal(child.spill[1].cell, TALLY_CELL(7, 1));
+	assert_int_equal(child.spill[2].serial, 0);   /* an older object's */
+	assert_int_equal(child.spill[5].serial, 0);   /* a released one's */
+	munmap(base, parent.size);
+	log_unmap(&parent);
+}
+
 /* The child's log carries the parent's stacks and open sockets (marked
  * inherited, serials tagged) and starts its own event books from zero. */
 static void a_forked_child_gets_its_own_log_with_the_parents_tables(void **state)
@@ -684,6 +719,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_longest_path_that_fits,
 		                                setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(a_forked_child_gets_its_own_log_with_the_parents_tables,
+		                                setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(a_forked_child_keeps_the_spilled_cells_of_live_objects,
 		                                setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(in_the_child_a_site_keeps_books_of_its_inherited_sockets,
 		                                setup_dir, teardown_dir),

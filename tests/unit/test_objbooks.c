@@ -521,6 +521,63 @@ static void a_reference_while_the_release_is_under_way_revives_the_books(void **
 	assert_false(books_type_complete(&mem, T_PLAIN));
 }
 
+/* The spilled cells of the object at addr: how many, and their net. */
+static unsigned spilled(uint64_t addr, int64_t *net)
+{
+	const struct tally_object *o = obj(addr);
+	unsigned n = 0;
+
+	*net = 0;
+	for (uint32_t i = 0; i < mem.hdr->max_spill; i++) {
+		const struct tally_spill *e = &mem.spill[i];
+		if (e->serial == o->serial && e->slot == (uint32_t)(o - mem.objects) &&
+		    TALLY_CELL_STACK(e->cell)) {
+			n++;
+			*net += TALLY_CELL_NET(e->cell);
+		}
+	}
+	return n;
+}
+
+/* Stacks past an object's own ten cells go to the spill table, one entry
+ * per stack; once the object is gone its entries are taken by others. */
+static void stacks_past_the_ten_cells_spill_and_their_entries_are_reused(void **state)
+{
+	const uint64_t a = 0xd000, b = 0xd100;
+	int64_t net;
+
+	assert_true(mem.hdr->max_spill >= 2 * MAX_OBJECTS);
+	NEW(a, 1);
+	for (uint32_t st = 100; st < 130; st++)
+		INC(a, st);
+	assert_int_equal(obj(a)->net, 31);
+	assert_int_equal(obj(a)->unstacked, 0);
+	assert_true(obj(a)->flags & TALLY_OBJF_SPILLED);
+	assert_int_equal(spilled(a, &net), 31 - TALLY_OBJ_CELLS);
+	assert_int_equal(net, 31 - TALLY_OBJ_CELLS);
+	INC(a, 129);                          /* a spilled stack again: its entry */
+	assert_int_equal(spilled(a, &net), 31 - TALLY_OBJ_CELLS);
+	assert_int_equal(net, 32 - TALLY_OBJ_CELLS);
+	DEC(a, 128);                          /* a spilled stack's decrement */
+	assert_int_equal(cell_net(obj(a), 128), 0);   /* not in its own cells */
+	assert_int_equal(spilled(a, &net), 31 - TALLY_OBJ_CELLS);
+	assert_int_equal(net, 31 - TALLY_OBJ_CELLS);
+	assert_int_equal(obj(a)->unstacked, 0);
+
+	FREE(a, 2);                           /* gone: its entries are free */
+	NEW(b, 1);
+	for (uint32_t st = 200; st < 250; st++)
+		INC(b, st);
+	assert_int_equal(obj(b)->unstacked, 0);
+	assert_int_equal(spilled(b, &net), 51 - TALLY_OBJ_CELLS);
+	unsigned used = 0;
+	for (uint32_t i = 0; i < mem.hdr->max_spill; i++)
+		used += mem.spill[i].serial != 0;
+	/* b's 41 and a's 21 would not have fitted in 64 entries apart */
+	assert_true(used <= 64 + 21);
+	assert_int_equal(mem.types[T_PLAIN].unstacked, 0);
+}
+
 static void a_violation_on_incomplete_books_is_not_certain(void **state)
 {
 	/* one object of the type was first seen by an increment */
@@ -773,9 +830,13 @@ static void a_nested_creation_is_booked_once(void **state)
 
 /* ---- limits ------------------------------------------------------------------------ */
 
-static void more_than_ten_stacks_go_unstacked(void **state)
+/* With no room in the spill table (here: none at all), stacks past an
+ * object's own ten cells are booked without their stack. */
+static void more_than_ten_stacks_go_unstacked_when_nothing_can_spill(void **state)
 {
 	const uint64_t a = 0xf000;
+
+	mem.hdr->max_spill = 0;
 
 	NEW(a, 1);
 	for (uint32_t st = 2; st <= 10; st++)
@@ -1154,6 +1215,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dec_of_an_unknown_object_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(reference_after_release_is_certain_on_complete_books,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(stacks_past_the_ten_cells_spill_and_their_entries_are_reused,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_reference_while_the_release_is_under_way_revives_the_books,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_violation_on_incomplete_books_is_not_certain, setup,
@@ -1165,7 +1228,8 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(take_keeps_the_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_nested_creation_is_booked_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(more_than_ten_stacks_go_unstacked, setup, teardown),
+		cmocka_unit_test_setup_teardown(more_than_ten_stacks_go_unstacked_when_nothing_can_spill,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_full_window_leaves_an_object_untracked, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(two_threads_first_seeing_one_object_count_it_once, setup,
