@@ -73,36 +73,6 @@ static int value(int argc, char **argv, int *i, const char **out, char *err, uns
 	return 0;
 }
 
-/* Rules are parsed here too, so a wrong one stops `tally run` with one
- * line before the program starts, rather than a warning among its output. */
-static char rule_error[512];
-static void keep_rule_error(const char *line)
-{
-	if (!rule_error[0])
-		snprintf(rule_error, sizeof(rule_error), "%s", line);
-}
-
-static int check_rules(const char *text, const char *origin, char *err, unsigned errsz)
-{
-	static struct tally_rule rules[TALLY_MAX_RULES];
-	static struct tally_type types[TALLY_MAX_TYPES];
-	struct rule_tables t = { rules, TALLY_MAX_RULES, 0, types, TALLY_MAX_TYPES, 0 };
-
-	rule_error[0] = 0;
-	if (rules_parse(&t, text, origin, keep_rule_error) == 0)
-		return 0;
-	/* The shim's warning says "tally: ORIGIN line N: ignoring rule ...":
-	 * here nothing is ignored, tally stops. */
-	char msg[512];
-	const char *from = strncmp(rule_error, "tally: ", 7) == 0 ? rule_error + 7 : rule_error;
-	const char *ign = strstr(from, "ignoring rule ");
-	if (ign)
-		snprintf(msg, sizeof(msg), "%.*sbad rule %s", (int)(ign - from), from, ign + 14);
-	else
-		snprintf(msg, sizeof(msg), "%s", from);
-	return bad(err, errsz, "%s", msg);
-}
-
 static int check_rules_file(const char *path, char *err, unsigned errsz)
 {
 	static char text[64 * 1024 + 1];
@@ -114,12 +84,20 @@ static int check_rules_file(const char *path, char *err, unsigned errsz)
 		return bad(err, errsz, "%s", why);
 	}
 	size_t n = fread(text, 1, sizeof(text) - 1, f);
-	int big = !feof(f);
+	int failed = n == 0 && ferror(f), big = !failed && !feof(f);
+	int read_errno = errno;
 	fclose(f);
+	if (failed) {
+		char why[300];
+		snprintf(why, sizeof(why), "--rules-file %.250s: %s", path, strerror(read_errno));
+		return bad(err, errsz, "%s", why);
+	}
 	if (big)
 		return bad(err, errsz, "--rules-file %s: larger than 64 KiB", path);
-	text[n] = 0;
-	return check_rules(text, path, err, errsz);
+	/* Not parsed here: a rule that cannot be parsed gives one warning
+	 * line when the program starts (the shim's), and the other rules and
+	 * the program carry on, as with TALLY_RULES_FILE. */
+	return 0;
 }
 
 static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
@@ -161,7 +139,7 @@ static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned e
 				return -1;
 		} else if (strcmp(a, "--rules") == 0) {
 			const char *v;
-			if (value(argc, argv, &i, &v, err, errsz) || check_rules(v, "--rules", err, errsz))
+			if (value(argc, argv, &i, &v, err, errsz))
 				return -1;
 			size_t used = strlen(c->rules);
 			if (used + strlen(v) + 2 > sizeof(c->rules))
