@@ -9,8 +9,14 @@
  * difference for this call:
  *   - no: dlopen_wrapped() calls the real dlopen and then hooks the new
  *     modules before returning them to the program;
- *   - yes (a bare name while some module has an RPATH, a $ in the name, a
- *     caller in another namespace), or no rules are in force: a tail jump
+ *   - a bare name while some module has an RPATH or RUNPATH: the caller's
+ *     own search path (dlinfo RTLD_DI_SERINFO of the caller) is walked as
+ *     the loader would, and the file found in its RPATH, LD_LIBRARY_PATH
+ *     or RUNPATH directories is loaded by its path, wrapped; when none of
+ *     them has it, the rest of the search (cache, default directories)
+ *     does not depend on the caller and the bare name is wrapped as is;
+ *   - yes (a $ in the name, a caller in another namespace, a bare name the
+ *     search above cannot settle), or no rules are in force: a tail jump
  *     to the real dlopen, with the caller's own return address.  Modules
  *     loaded that way are hooked at the next wrapped dlopen (README,
  *     "Limits").
@@ -20,16 +26,24 @@
 #include "hooks.h"
 #include "elfdyn.h"
 #include "record.h"
+#include "real.h"
 #include "refhooks.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <link.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 
 __attribute__((visibility("hidden"))) void *real_dlopen_entry;
 static TLS int in_wrapped_dlopen;
+/* The path dlopen_wrap_ok found for a bare name, for dlopen_wrapped; "" to
+ * load the name as given. */
+static TLS char found_path[512];
 
 static int has_rpath(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -38,8 +52,131 @@ static int has_rpath(struct dl_phdr_info *info, size_t size, void *arg)
 	return elfdyn_read(info, &d) == 0 && d.has_rpath;
 }
 
+/* Whether `path` is a file the loader could load here: a 64-bit x86-64
+ * ELF (it skips others and searches on; a wrong one must not stop us). */
+static int loadable(const char *path)
+{
+	unsigned char ident[20];
+	int fd = real_open(path, O_RDONLY | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, ident, sizeof(ident));
+	real_close(fd);
+	return n == (ssize_t)sizeof(ident) && memcmp(ident, ELFMAG, SELFMAG) == 0 &&
+	       ident[EI_CLASS] == ELFCLASS64 && ident[18] == (EM_X86_64 & 0xff) &&
+	       ident[19] == (EM_X86_64 >> 8);
+}
+
+/* A module's search path for dlopen (dlinfo RTLD_DI_SERINFO): its RPATH
+ * chain, LD_LIBRARY_PATH, its RUNPATH, the default directories, in the
+ * loader's order (the cache is searched before the defaults). */
+struct search_path {
+	union {
+		Dl_serinfo si;
+		char bytes[8192];
+	} buf;
+};
+
+static int search_path_of(struct link_map *map, struct search_path *sp)
+{
+	Dl_serinfo size;
+
+	if (dlinfo(map, RTLD_DI_SERINFOSIZE, &size) != 0 || size.dls_size > sizeof(sp->buf))
+		return -1;
+	sp->buf.si.dls_size = size.dls_size;
+	sp->buf.si.dls_cnt = size.dls_cnt;
+	return dlinfo(map, RTLD_DI_SERINFO, &sp->buf.si) == 0 ? 0 : -1;
+}
+
+/* How many directories at the end of a and b are the same: what every
+ * module searches (the defaults, LD_LIBRARY_PATH unless a RUNPATH comes
+ * after it). */
+static unsigned common_tail(const Dl_serinfo *a, const Dl_serinfo *b)
+{
+	unsigned n = 0;
+
+	while (n < a->dls_cnt && n < b->dls_cnt &&
+	       strcmp(a->dls_serpath[a->dls_cnt - 1 - n].dls_name,
+	              b->dls_serpath[b->dls_cnt - 1 - n].dls_name) == 0)
+		n++;
+	return n;
+}
+
+/* The first of the first `count` directories of si holding a loadable
+ * `file`: 1 and its path in out, 0 when none does, -1 when it cannot tell. */
+static int find_in(const Dl_serinfo *si, unsigned count, const char *file, char *out,
+                   size_t outsz)
+{
+	for (unsigned i = 0; i < count; i++) {
+		int n = snprintf(out, outsz, "%s/%s", si->dls_serpath[i].dls_name, file);
+		if (n < 0 || (size_t)n >= outsz)
+			return -1;
+		if (loadable(out))
+			return 1;
+	}
+	out[0] = 0;
+	return 0;
+}
+
+/* The shim's own link map. */
+static struct link_map *shim_map(void)
+{
+	static struct link_map *self;
+	Dl_info info;
+
+	if (!self && !dladdr1((void *)shim_map, &info, (void **)&self, RTLD_DL_LINKMAP))
+		self = NULL;
+	return self;
+}
+
+/* A bare name with RPATHs or RUNPATHs about.  The directories only the
+ * caller searches (its own part of its search path, before what it shares
+ * with the shim's) are searched here, in order: a file found there is
+ * loaded by that path.  Found in none of them, nor in the shim's own part
+ * (the program's DT_RPATH, which the loader would search for the shim),
+ * the rest of the search does not depend on the caller: the bare name is
+ * loaded as given.  Returns whether to wrap. */
+static int find_for_caller(const char *file, struct link_map *caller)
+{
+	/* 16 KiB: not on a thread's stack, not in every thread's TLS.  A
+	 * thread that finds them in use tail-jumps, as before this search. */
+	static struct search_path theirs, mine;
+	static int busy;
+	char other[sizeof(found_path)];
+	struct link_map *self = shim_map();
+
+	if (!self || __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+		return 0;
+	int wrap = 0;
+	if (search_path_of(caller, &theirs) == 0 && search_path_of(self, &mine) == 0) {
+		unsigned common = common_tail(&theirs.buf.si, &mine.buf.si);
+		int r = find_in(&theirs.buf.si, theirs.buf.si.dls_cnt - common, file, found_path,
+		                sizeof(found_path));
+		if (r != 0)
+			wrap = r > 0;
+		else
+			wrap = find_in(&mine.buf.si, mine.buf.si.dls_cnt - common, file, other,
+			               sizeof(other)) == 0;
+	}
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+	return wrap;
+}
+
+static int wrap_decision(const char *file, void *caller);
+
+/* Leaves errno as the program left it: the search opens files. */
 __attribute__((visibility("hidden"), used)) int dlopen_wrap_ok(const char *file, void *caller)
 {
+	SAVE_ERRNO;
+	int ok = wrap_decision(file, caller);
+	RESTORE_ERRNO;
+	return ok;
+}
+
+static int wrap_decision(const char *file, void *caller)
+{
+	found_path[0] = 0;
 	if (!g_shim.log.hdr || !g_shim.log.hdr->rules_used || in_wrapped_dlopen)
 		return 0;
 	if (!file)
@@ -52,18 +189,25 @@ __attribute__((visibility("hidden"), used)) int dlopen_wrap_ok(const char *file,
 	if (!dladdr1(caller, &info, (void **)&map, RTLD_DL_LINKMAP) || !map ||
 	    dlinfo(map, RTLD_DI_LMID, &lmid) != 0 || lmid != LM_ID_BASE)
 		return 0;
+	/* The shim's own (the instruction decoder, loaded during a scan):
+	 * never wrapped, a scan is under way. */
+	if (map == shim_map())
+		return 0;
 	if (strchr(file, '/'))
 		return 1;
 	/* A bare name is searched along RPATHs and RUNPATHs that depend on
-	 * the caller: wrap only when no module has any. */
-	return !dl_iterate_phdr(has_rpath, NULL);
+	 * the caller: with none anywhere, the shim may be the caller. */
+	if (!dl_iterate_phdr(has_rpath, NULL))
+		return 1;
+	return find_for_caller(file, map);
 }
 
 __attribute__((visibility("hidden"), used)) void *dlopen_wrapped(const char *file, int mode)
 {
 	void *(*real_dlopen)(const char *, int) = real_dlopen_entry;
 	in_wrapped_dlopen++;
-	void *handle = real_dlopen(file, mode);
+	void *handle = real_dlopen(found_path[0] ? found_path : file, mode);
+	found_path[0] = 0;
 	in_wrapped_dlopen--;
 	if (handle) {
 		SAVE_ERRNO;

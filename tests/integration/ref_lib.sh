@@ -26,9 +26,13 @@ RULES='t: gl_ref = inc; t: gl_unref = dec; t: gl_new = new'
 # plugin_of PROG: the plugin PROG loads (ref_got: RTLD_NOW, its slot in
 # RELRO; ref_got_lazy: RTLD_LAZY, its slot still lazy).
 plugin_of() {
+	local dir=$PROGS/
+	# REF_PLUGIN_BARE=1: the bare name, which the programs' RUNPATH
+	# ($ORIGIN) finds
+	[ "${REF_PLUGIN_BARE:-0}" = 1 ] && dir=
 	case $1 in
-	ref_got) echo "$PROGS/libgotplugin_now.so" ;;
-	*) echo "$PROGS/libgotplugin.so" ;;
+	ref_got) echo "${dir}libgotplugin_now.so" ;;
+	*) echo "${dir}libgotplugin.so" ;;
 	esac
 }
 

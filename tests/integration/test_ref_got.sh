@@ -121,6 +121,12 @@ for prog in ref_got ref_got_lazy; do
 		"cell a site_new 1" "cell a site_plt_ref 2" "cell a site_ptr_ref 1" "cell a site_plugin 2" "cell a site_unref -4" \
 		"object d type t net 2 flags created created_at site_new unstacked 0" \
 		"cell d site_new 1" "cell d gl_use_own 1"
+	# The same plugin loaded by its bare name, which the program's RUNPATH
+	# ($ORIGIN) finds: the shim finds it along the program's own search
+	# path and loads it by that path, hooked at load (a bare name used to
+	# be left to the loader, and the plugin to the next dlopen).
+	REF_PLUGIN_BARE=1 ref_run "$prog.bare" "$prog" TALLY_RULES="$RULES; t: gotplugin_ref = inc"
+	t_same_file "$R.view" "$T_TMP/$prog.pluginrule.view" "$prog, plugin by bare name: books"
 	# ... and through the GOT: the program calls it through dlsym's
 	# pointer, which no GOT slot holds: gl_ref inside is what is seen.
 	ref_run "$prog.pluginrule.got" "$prog" TALLY_RULES="$RULES; t: gotplugin_ref = inc" TALLY_HOOK=got
