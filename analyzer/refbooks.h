@@ -175,6 +175,15 @@ struct books {
 void books_build(struct books *b, const struct analysis *a, struct symbolizer *sym);
 void books_free(struct books *b);
 
+/* Whether a verdict's references may be calls still in flight: the
+ * process did not exit normally (it runs, or was killed) and the verdict
+ * holds at most one reference per object (a per-packet reference taken
+ * when the log was read looks just so). */
+static inline bool books_maybe_in_flight(const struct books *b, const struct bal_verdict *v)
+{
+	return b->discount_owner && v->net <= (int64_t)v->objects;
+}
+
 /* For `tally run --check`: *leaked = live objects whose references count
  * (positive net after the owner discount, or under a verdict), *violations
  * = certain violations recorded.  Returns 1 when either is non-zero, else

@@ -358,8 +358,9 @@ static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *s
 			        ",\"dropped\":%" PRId64 ",\"dropped_by\":", v->net, v->objects,
 			        g->live, bv->candidates->len, v->taken, cn->self, v->dropped);
 			json_string(out, bv->dropped_by);
-			fprintf(out, ",\"unstacked\":%" PRId64 ",\"elsewhere\":%" PRId64
-			        ",\"handed_to\":", g->unstacked, v->elsewhere);
+			fprintf(out, ",\"unstacked\":%" PRId64 ",\"in_flight\":%s,\"elsewhere\":%" PRId64
+			        ",\"handed_to\":", g->unstacked,
+			        books_maybe_in_flight(b, v) ? "true" : "false", v->elsewhere);
 			json_string(out, bv->handed_to);
 			fputs(",\"stack\":", out);
 			json_stack(out, sym, b->a->lr, cn->stack_id);

@@ -427,6 +427,9 @@ static void text_verdict(FILE *out, const struct books *b, const struct book_ver
 		text_string(out, bv->handed_to ? bv->handed_to : "?");
 		fputs("): maybe handed over, not leaked", out);
 	}
+	if (books_maybe_in_flight(b, v))
+		fputs("; but the process did not exit: one reference per object may be a call "
+		      "still in flight, not a leak", out);
 	if (bv->group->unstacked) {
 		/* Their matching references may be among those: the sites
 		 * named may have been given back in full. */

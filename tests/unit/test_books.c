@@ -587,6 +587,48 @@ static void simple_leak_names_its_line(void **state)
 	books_close(&r);
 }
 
+/* While the process runs (or after a kill), a verdict of one reference
+ * per object may be calls in flight when the log was read (a per-packet
+ * reference): it says so.  Three per object, or after a normal exit, not. */
+static void one_reference_per_object_in_a_running_process_may_be_in_flight(void **state)
+{
+	struct report_run r;
+
+	(void)state;
+	ncalls = 0;
+	make_object();   /* 0 */
+	keep_one();      /* 1 */
+	uint16_t pub = add_type("gw_publisher");
+	unsigned at[] = { 0, 1 };
+	int32_t net[] = { 1, 1 };
+	for (unsigned i = 0; i < 2; i++)
+		put_object(i, pub, 0, at, net, 2, mono_now());
+
+	books_open(&r);
+	assert_int_equal(r.b.verdicts->len, 1);
+	const struct book_verdict *v = verdict(&r, 0);
+	assert_str(v->function.function, "keep_one");
+	assert_int_equal(v->v->net, 2);
+	assert_true(books_maybe_in_flight(&r.b, v->v));
+	char *text = render(&r, false);
+	expect_in(text, "+2 in 2 of 2 live gw_publisher; but the process did not exit: one "
+	                "reference per object may be a call still in flight, not a leak");
+	g_free(text);
+	char *json = render(&r, true);
+	expect_in(json, "\"in_flight\":true");
+	g_free(json);
+	books_close(&r);
+
+	lg.hdr->exit_state = TALLY_EXITED;
+	books_open(&r);
+	assert_true(r.b.verdicts->len >= 1);
+	assert_false(books_maybe_in_flight(&r.b, verdict(&r, 0)->v));
+	text = render(&r, false);
+	assert_null(strstr(text, "in flight"));
+	g_free(text);
+	books_close(&r);
+}
+
 /* Only the creation reference held: nothing to blame while the process
  * runs (its owner holds it); at a normal exit it is the leak. */
 static void creation_reference_alone_is_the_owners_while_running(void **state)
@@ -906,6 +948,7 @@ int main(void)
 		T(balanced_subtrees_are_pruned),
 		T(gateway_shape_names_both_lines_of_the_increment_function),
 		T(simple_leak_names_its_line),
+		T(one_reference_per_object_in_a_running_process_may_be_in_flight),
 		T(creation_reference_alone_is_the_owners_while_running),
 		T(two_leaks_give_two_verdicts_largest_first),
 		T(a_tie_is_shown_as_candidates),
