@@ -377,6 +377,8 @@ static GHashTable *spill_index(const struct logread *lr)
 		    lr->objects[e.slot].serial != e.serial)
 			continue;
 		GArray *cells = g_hash_table_lookup(by_serial, &e.serial);
+		if (cells && cells->len >= CELLS_MAX)
+			continue;   /* a damaged log: no object has that many */
 		if (!cells) {
 			uint64_t *key = g_new(uint64_t, 1);
 			*key = e.serial;

@@ -30,10 +30,47 @@ SHIM_HOT int books_find(const struct tally_log *log, uint64_t addr)
 	return -1;
 }
 
+/* Decrements under way that released an object, per object: process-
+ * local, changed under the claim lock.  An object's TALLY_OBJF_RELEASING
+ * is set while its count is not 0.  With more objects being released at
+ * once than this, a release is not marked: a reference to it in the
+ * meantime is then one after release, as before revivals existed. */
+#define RELEASES_MAX 64
+
+static struct {
+	uint64_t serial;               /* 0: unused */
+	uint32_t slot;
+	uint32_t count;
+} releases[RELEASES_MAX];
+
 void books_reset_lock(struct tally_log *log)
 {
 	if (log->hdr)
 		__atomic_store_n(&log->hdr->object_lock, 0, A_RELEASE);
+	memset(releases, 0, sizeof(releases));
+}
+
+/* Counts one more decrement under way releasing slot s (claim lock held).
+ * Returns 0 when the table is full. */
+static int release_begins(const struct tally_log *log, int s)
+{
+	uint64_t serial = log->objects[s].serial;
+	int empty = -1;
+
+	for (int i = 0; i < RELEASES_MAX; i++) {
+		if (releases[i].serial == serial && releases[i].slot == (uint32_t)s) {
+			releases[i].count++;
+			return 1;
+		}
+		if (empty < 0 && releases[i].serial == 0)
+			empty = i;
+	}
+	if (empty < 0)
+		return 0;
+	releases[empty].serial = serial;
+	releases[empty].slot = (uint32_t)s;
+	releases[empty].count = 1;
+	return 1;
 }
 
 /* ---- the claim lock -------------------------------------------------------- */
@@ -209,7 +246,7 @@ static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, ui
 		         ((o->flags & TALLY_OBJF_SPILLED) && spill_add(log, s, stack, delta, 0)) ||
 		         claim_cell(o, stack, delta);
 		if (!booked && spill_add(log, s, stack, delta, 1)) {
-			o->flags |= TALLY_OBJF_SPILLED;
+			__atomic_fetch_or(&o->flags, TALLY_OBJF_SPILLED, A_RELAXED);
 			booked = 1;
 		}
 		claim_unlock(log);
@@ -251,7 +288,9 @@ static int pick_slot(struct tally_log *log, uint64_t addr)
 
 		if (st == TALLY_OBJ_EMPTY)
 			return (int)s;
-		if (st == TALLY_OBJ_RELEASED && o->close_ns < oldest) {
+		/* Not one a decrement under way released: it may come back. */
+		if (st == TALLY_OBJ_RELEASED && !(o->flags & TALLY_OBJF_RELEASING) &&
+		    o->close_ns < oldest) {
 			oldest = o->close_ns;
 			best = (int)s;
 		}
@@ -303,7 +342,7 @@ static void close_slot(struct tally_log *log, int s, const struct book_op *op, i
 	int64_t t = now > log->last_close_ns ? now : log->last_close_ns + 1;
 	log->last_close_ns = t;
 	o->close_ns = t;
-	o->flags |= flags;
+	__atomic_fetch_or(&o->flags, flags, A_RELAXED);
 	__atomic_store_n(&o->state, released ? TALLY_OBJ_RELEASED : TALLY_OBJ_EMPTY, A_RELEASE);
 	__atomic_fetch_sub(&log->hdr->objects_live, 1, A_RELAXED);
 	count_stack(log, o->create_stack, 1);
@@ -370,58 +409,81 @@ static void close_books(struct tally_log *log, int s, const struct book_op *op, 
 		/* A decrement is booked before the real call: until it returns
 		 * (books_release_returned), the object may still be referenced
 		 * again (book_increment). */
+		int releasing = !freed && op->role == TALLY_ROLE_DEC && release_begins(log, s);
 		close_slot(log, s, op, complete || freed,
-		           freed ? TALLY_OBJF_FREED
-		                 : op->role == TALLY_ROLE_DEC ? TALLY_OBJF_RELEASING : 0);
+		           freed ? TALLY_OBJF_FREED : releasing ? TALLY_OBJF_RELEASING : 0);
+		if (releasing)
+			res->released = o->serial;
 		res->detail = TALLY_OBJD_CLOSED;
 	}
 	claim_unlock(log);
 }
 
+enum revive_result {
+	REVIVED,        /* the books are back, this reference added */
+	LIVE_AGAIN,     /* another thread brought them back first */
+	CHANGED,        /* the slot is another object's now, or gone for good */
+	LOCK_BUSY,      /* re-entered from a signal handler holding the lock */
+};
+
 /* Brings back the books of slot s, released by a decrement still under way
  * (TALLY_OBJF_RELEASING): GObject's dispose may take a reference to its
  * object, g_weak_ref_get on another thread may, and the real count then
  * never reaches 0.  The close is undone (its counts too), the cells kept,
- * and this reference added.  Returns 0 when the slot changed meanwhile. */
-static int revive_books(struct tally_log *log, int s, const struct book_op *op,
-                        struct book_result *res)
+ * and this reference added.  The flag stays until the decrements that set
+ * it return: another one may release the object again meanwhile. */
+static enum revive_result revive_books(struct tally_log *log, int s, const struct book_op *op,
+                                       struct book_result *res)
 {
 	struct tally_object *o = &log->objects[s];
 
 	if (!claim_lock(log, op->tid))
-		return 0;
-	if (__atomic_load_n(&log->objkeys[s], A_RELAXED) != op->addr ||
-	    o->state != TALLY_OBJ_RELEASED || !(o->flags & TALLY_OBJF_RELEASING)) {
+		return LOCK_BUSY;
+	if (__atomic_load_n(&log->objkeys[s], A_RELAXED) != op->addr) {
 		claim_unlock(log);
-		return 0;
+		return CHANGED;
+	}
+	if (o->state == TALLY_OBJ_LIVE) {
+		claim_unlock(log);
+		return LIVE_AGAIN;
+	}
+	if (o->state != TALLY_OBJ_RELEASED || !(o->flags & TALLY_OBJF_RELEASING)) {
+		claim_unlock(log);
+		return CHANGED;
 	}
 	struct tally_type *t = type_of(log, o->type);
 	__atomic_fetch_sub(o->flags & TALLY_OBJF_CREATED ? &t->freed : &t->balanced, 1, A_RELAXED);
 	if (o->create_stack && o->create_stack <= log->hdr->max_stacks)
 		__atomic_fetch_sub(&log->stacks[o->create_stack - 1].obj_closed, 1, A_RELAXED);
-	o->flags &= (uint8_t)~TALLY_OBJF_RELEASING;
 	o->close_stack = 0;
 	o->close_ns = 0;
-	__atomic_store_n(&o->net, 0, A_RELAXED);
 	__atomic_store_n(&o->state, TALLY_OBJ_LIVE, A_RELEASE);
 	__atomic_fetch_add(&log->hdr->objects_live, 1, A_RELAXED);
 	claim_unlock(log);
+	/* On what the books held (0, or below after an underflow): the cells
+	 * still add up to it. */
 	book_cell(log, o, op->stack, 1, op->tid);
 	res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
 	res->type = o->type;
 	res->detail = TALLY_OBJD_REVIVED;
-	return 1;
+	return REVIVED;
 }
 
-void books_release_returned(struct tally_log *log, uint64_t addr, uint32_t tid)
+void books_release_returned(struct tally_log *log, uint64_t released, uint32_t tid)
 {
-	int s = books_find(log, addr);
-
-	if (s < 0 || !(log->objects[s].flags & TALLY_OBJF_RELEASING) || !claim_lock(log, tid))
+	if (!released || !log->hdr || !claim_lock(log, tid))
 		return;
-	/* Under the lock: the flags change under it elsewhere. */
-	if (__atomic_load_n(&log->objkeys[s], A_RELAXED) == addr)
-		log->objects[s].flags &= (uint8_t)~TALLY_OBJF_RELEASING;
+	for (int i = 0; i < RELEASES_MAX; i++) {
+		if (releases[i].serial != released || --releases[i].count > 0)
+			continue;
+		uint32_t s = releases[i].slot;
+		releases[i].serial = 0;
+		/* Unless the slot is another object's by now. */
+		if (s < log->hdr->max_objects && log->objects[s].serial == released)
+			__atomic_fetch_and(&log->objects[s].flags, (uint8_t)~TALLY_OBJF_RELEASING,
+			                   A_RELAXED);
+		break;
+	}
 	claim_unlock(log);
 }
 
@@ -452,9 +514,28 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 	}
 	struct tally_object *o = &log->objects[s];
 	res->type = o->type;
-	if (o->state == TALLY_OBJ_RELEASED) {
-		if ((o->flags & TALLY_OBJF_RELEASING) && revive_books(log, s, op, res))
+	if (o->state == TALLY_OBJ_RELEASED && (o->flags & TALLY_OBJF_RELEASING)) {
+		switch (revive_books(log, s, op, res)) {
+		case REVIVED:
 			return;
+		case LOCK_BUSY:
+			count(&type_of(log, o->type)->nested);
+			res->detail = TALLY_OBJD_UNTRACKED;
+			return;
+		case LIVE_AGAIN:
+			break;   /* booked below, as on any live object */
+		case CHANGED: {
+			/* Look again: what the books hold at this address now. */
+			int again = books_find(log, op->addr);
+			if (again < 0 || again != s) {
+				book_increment(log, op, again, res);
+				return;
+			}
+			break;
+		}
+		}
+	}
+	if (o->state == TALLY_OBJ_RELEASED) {
 		/* A reference to an object after its count reached 0: a bug,
 		 * unless the type comes back from a pool. */
 		struct tally_type *t = type_of(log, o->type);
@@ -548,7 +629,8 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 		__attribute__((fallthrough));
 	case TALLY_ROLE_TAKE:
 		if (s >= 0 && log->objects[s].state == TALLY_OBJ_LIVE) {
-			log->objects[s].flags &= (uint8_t)~TALLY_OBJF_FLOATING;
+			__atomic_fetch_and(&log->objects[s].flags, (uint8_t)~TALLY_OBJF_FLOATING,
+			                   A_RELAXED);
 			res->net = log->objects[s].net;
 			res->type = log->objects[s].type;
 			res->detail = TALLY_OBJD_SUNK;

@@ -46,17 +46,21 @@ struct book_result {
 	uint8_t violation;     /* enum tally_violation, or 0 */
 	uint8_t certain;       /* the violation is certain: the type's books
 	                        * are complete */
+	uint64_t released;     /* DEC that released the object (CLOSED): its
+	                        * serial, for books_release_returned; else 0 */
 };
 
 /* Applies `op` to the books of `log`.  Never blocks for long, never
  * allocates, never makes a syscall except sched_yield under contention. */
 void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res);
 
-/* A decrement whose booking released `addr` (TALLY_OBJD_CLOSED, before the
- * real call) has returned: a reference taken from now on is one after
- * release.  Until then one brings the books back (GObject's dispose, or
- * g_weak_ref_get on another thread, may take it legitimately). */
-void books_release_returned(struct tally_log *log, uint64_t addr, uint32_t tid);
+/* A decrement whose booking released the object of serial `released`
+ * (book_result.released, before the real call) has returned, or will
+ * never (a longjmp left it).  While any such decrement of an object is
+ * under way, a reference to it brings its books back (GObject's dispose,
+ * or g_weak_ref_get on another thread, may take one legitimately); after
+ * the last has returned, a reference is one after release. */
+void books_release_returned(struct tally_log *log, uint64_t released, uint32_t tid);
 
 /* Whether the books of `type` have been complete so far: every object's
  * creation and every decrement seen, nothing lost. */
@@ -67,7 +71,7 @@ int books_type_complete(const struct tally_log *log, uint16_t type);
 int books_find(const struct tally_log *log, uint64_t addr);
 
 /* After fork, in the child: the parent thread that held the claim lock
- * does not exist here. */
+ * does not exist here, nor do the parent's decrements under way. */
 void books_reset_lock(struct tally_log *log);
 
 #endif

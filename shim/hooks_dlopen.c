@@ -11,10 +11,13 @@
  *     modules before returning them to the program;
  *   - a bare name while some module has an RPATH or RUNPATH: the caller's
  *     own search path (dlinfo RTLD_DI_SERINFO of the caller) is walked as
- *     the loader would, and the file found in its RPATH, LD_LIBRARY_PATH
- *     or RUNPATH directories is loaded by its path, wrapped; when none of
- *     them has it, the rest of the search (cache, default directories)
- *     does not depend on the caller and the bare name is wrapped as is;
+ *     the loader would (a name loaded already is loaded as given: glibc
+ *     matches loaded names first), and the file found in its RPATH,
+ *     LD_LIBRARY_PATH or RUNPATH directories is loaded by its path,
+ *     wrapped; when none of them has it, the rest of the search (cache,
+ *     default directories) does not depend on the caller and the bare name
+ *     is wrapped as is; a directory with hardware-capability
+ *     subdirectories, or a file there glibc would fail on, is left to it;
  *   - yes (a $ in the name, a caller in another namespace, a bare name the
  *     search above cannot settle), or no rules are in force: a tail jump
  *     to the real dlopen, with the caller's own return address.  Modules
@@ -52,8 +55,9 @@ static int has_rpath(struct dl_phdr_info *info, size_t size, void *arg)
 	return elfdyn_read(info, &d) == 0 && d.has_rpath;
 }
 
-/* Whether `path` is a file the loader could load here: a 64-bit x86-64
- * ELF (it skips others and searches on; a wrong one must not stop us). */
+/* What the loader makes of `path`: 1 a file it loads here (a 64-bit x86-64
+ * ELF), 0 none it would consider (absent, or an ELF of another kind: it
+ * searches on), -1 one it would fail on (not ELF): left to glibc. */
 static int loadable(const char *path)
 {
 	unsigned char ident[20];
@@ -63,9 +67,26 @@ static int loadable(const char *path)
 		return 0;
 	ssize_t n = read(fd, ident, sizeof(ident));
 	real_close(fd);
-	return n == (ssize_t)sizeof(ident) && memcmp(ident, ELFMAG, SELFMAG) == 0 &&
-	       ident[EI_CLASS] == ELFCLASS64 && ident[18] == (EM_X86_64 & 0xff) &&
+	if (n != (ssize_t)sizeof(ident) || memcmp(ident, ELFMAG, SELFMAG) != 0)
+		return -1;
+	return ident[EI_CLASS] == ELFCLASS64 && ident[18] == (EM_X86_64 & 0xff) &&
 	       ident[19] == (EM_X86_64 >> 8);
+}
+
+/* Whether glibc would look in subdirectories of `dir` first: glibc-hwcaps
+ * and the legacy hardware-capability names. */
+static int has_hwcaps(const char *dir)
+{
+	static const char *const subdirs[] = { "glibc-hwcaps", "tls", "haswell", "xeon_phi",
+	                                       "avx512_1", "x86_64" };
+	char path[sizeof(found_path)];
+
+	for (unsigned i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		int n = snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]);
+		if (n < 0 || (size_t)n >= sizeof(path) || access(path, F_OK) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* A module's search path for dlopen (dlinfo RTLD_DI_SERINFO): its RPATH
@@ -109,14 +130,25 @@ static int find_in(const Dl_serinfo *si, unsigned count, const char *file, char 
                    size_t outsz)
 {
 	for (unsigned i = 0; i < count; i++) {
-		int n = snprintf(out, outsz, "%s/%s", si->dls_serpath[i].dls_name, file);
-		if (n < 0 || (size_t)n >= outsz)
+		const char *dir = si->dls_serpath[i].dls_name;
+		int n = snprintf(out, outsz, "%s/%s", dir, file);
+		if (n < 0 || (size_t)n >= outsz || has_hwcaps(dir))
 			return -1;
-		if (loadable(out))
-			return 1;
+		int r = loadable(out);
+		if (r != 0)
+			return r;
 	}
 	out[0] = 0;
 	return 0;
+}
+
+/* find_for_caller's buffers are in use (a thread that finds them so
+ * tail-jumps).  A fork child has one thread: none is using them there. */
+static int busy;
+
+void refhooks_dlopen_fork_child(void)
+{
+	busy = 0;
 }
 
 /* The shim's own link map. */
@@ -142,12 +174,20 @@ static int find_for_caller(const char *file, struct link_map *caller)
 	/* 16 KiB: not on a thread's stack, not in every thread's TLS.  A
 	 * thread that finds them in use tail-jumps, as before this search. */
 	static struct search_path theirs, mine;
-	static int busy;
 	char other[sizeof(found_path)];
 	struct link_map *self = shim_map();
 
 	if (!self || __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return 0;
+	/* Loaded already under that name (or soname): glibc hands that one
+	 * out to any caller before it searches. */
+	void *(*real_dlopen)(const char *, int) = real_dlopen_entry;
+	void *loaded = real_dlopen ? real_dlopen(file, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+	if (loaded) {
+		REAL(dlclose)(loaded);   /* only what NOLOAD took */
+		__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+		return 1;
+	}
 	int wrap = 0;
 	if (search_path_of(caller, &theirs) == 0 && search_path_of(self, &mine) == 0) {
 		unsigned common = common_tail(&theirs.buf.si, &mine.buf.si);

@@ -37,14 +37,16 @@ _Static_assert(offsetof(struct active_call, sp) == 0, "active_call.sp first");
 _Static_assert(offsetof(struct active_call, released) == 26, "TRAMP_ACTIVE_RELEASED");
 
 /* Records one reference event and books it; handles enforcement.  Returns
- * how the books took it (enum tally_obj_detail), -1 when not booked. */
-static SHIM_HOT int record_ref(struct ref_hook *hook, uint64_t addr, int floating, uint64_t call_seq)
+ * the serial of the object a decrement released (book_result.released),
+ * else 0. */
+static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int floating,
+                                    uint64_t call_seq)
 {
 	struct rec r;
 	struct tally_log *log = &g_shim.log;
 
 	if (!rec_begin(&r, TALLY_EV_OBJ, -1, 0, 0))
-		return -1;
+		return 0;
 	/* A creation keeps nanoseconds: the report compares an object's
 	 * creation with its sockets'. */
 	if (hook->role == TALLY_ROLE_NEW)
@@ -98,7 +100,16 @@ static SHIM_HOT int record_ref(struct ref_hook *hook, uint64_t addr, int floatin
 			abort();   /* recorded first: the log says why */
 	}
 	rec_end(&r);
-	return (int)res.detail;
+	return res.released;
+}
+
+/* An entry leaves the calls under way: a decrement that released its
+ * object tells the books (returned, or left by a longjmp or an exception:
+ * either way it is no longer under way). */
+static void entry_gone(const struct active_call *e)
+{
+	if (e->released && rec_on())
+		books_release_returned(&g_shim.log, e->call_seq, rec_tid ? rec_tid : rec_tid_slow());
 }
 
 /* The alternate signal stack this thread is running on: [*lo, *hi), or
@@ -146,7 +157,7 @@ static int still_under_way(uintptr_t sp, const struct active_call *e)
 static void drop_stale(uintptr_t sp)
 {
 	while (nactive > 0 && !still_under_way(sp, &active[nactive - 1]))
-		nactive--;
+		entry_gone(&active[--nactive]);
 }
 
 void ref_calls_longjmp(uintptr_t target)
@@ -164,12 +175,12 @@ void ref_calls_longjmp(uintptr_t target)
 		int s_alt = alt && s >= lo && s < hi;
 		/* Made by a handler on the alternate stack the jump leaves. */
 		if (s_alt && !target_alt) {
-			nactive--;
+			entry_gone(&active[--nactive]);
 			continue;
 		}
 		/* Made on the target's stack, from a frame the jump unwinds. */
 		if (s_alt == target_alt && s <= target && target - s < SAME_STACK) {
-			nactive--;
+			entry_gone(&active[--nactive]);
 			continue;
 		}
 		break;   /* interrupted by a handler: still under way */
@@ -238,9 +249,13 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		int floating = 0;
 		if (hook->role == TALLY_ROLE_SINK && hook->is_floating)
 			floating = hook->is_floating((void *)(uintptr_t)addr) != 0;
-		if (record_ref(hook, addr, floating, call_seq) == TALLY_OBJD_CLOSED &&
-		    hook->role == TALLY_ROLE_DEC)
-			active[nactive - 1].released = 1;   /* ref_hook_post tells the books */
+		uint64_t released = record_ref(hook, addr, floating, call_seq);
+		if (released) {
+			/* ref_hook_post tells the books when it returns; a
+			 * decrement's entry needs its call_seq no more. */
+			active[nactive - 1].released = 1;
+			active[nactive - 1].call_seq = released;
+		}
 	}
 	unsigned words = readable_stack_words(sp);
 	RESTORE_ERRNO;
@@ -256,25 +271,11 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 	struct active_call me = { .skip = 1 };
 	while (nactive > 0 && active[nactive - 1].sp < sp &&
 	       !interrupted_on_altstack(sp, &active[nactive - 1]))
-		nactive--;
+		entry_gone(&active[--nactive]);
 	if (nactive > 0 && active[nactive - 1].sp == sp)
 		me = active[--nactive];
 	if (hook->role == TALLY_ROLE_NEW && ret && !me.skip && rec_on())
 		record_ref(hook, ret, 0, me.call_seq);
-	if (me.released && rec_on()) {
-		/* Released by a decrement inside another call for the object
-		 * (dispose dropping the reference it took inside the last
-		 * unref): that call is still under way, and tells the books
-		 * when it returns. */
-		struct active_call *outer = NULL;
-		for (int i = nactive - 1; i >= 0 && !outer; i--)
-			if (active[i].addr == me.addr)
-				outer = &active[i];
-		if (outer)
-			outer->released = 1;
-		else
-			books_release_returned(&g_shim.log, me.addr,
-			                       rec_tid ? rec_tid : rec_tid_slow());
-	}
+	entry_gone(&me);
 	RESTORE_ERRNO;
 }

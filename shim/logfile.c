@@ -345,7 +345,15 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	}
 	/* Their spilled cells, valid where their serial is, as renamed. */
 	for (uint32_t i = 0; i < ph->max_spill; i++) {
+		/* The parent's other threads may be rewriting the entry (the
+		 * serial is written last, and cleared first): a copy whose
+		 * serial changed meanwhile is not kept. */
+		uint64_t serial = __atomic_load_n(&parent.spill[i].serial, __ATOMIC_ACQUIRE);
 		struct tally_spill e = parent.spill[i];
+		e.cell = __atomic_load_n(&parent.spill[i].cell, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&parent.spill[i].serial, __ATOMIC_ACQUIRE) != serial)
+			continue;
+		e.serial = serial;
 		if (!e.serial || e.slot >= ph->max_objects ||
 		    child.objects[e.slot].state != TALLY_OBJ_LIVE ||
 		    child.objects[e.slot].serial != (e.serial | TALLY_SERIAL_INHERITED))

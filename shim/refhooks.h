@@ -55,7 +55,9 @@ void refhooks_warn_missing(const struct tally_log *log);
 struct active_call {
 	uintptr_t sp;          /* the caller's stack arguments: identifies the frame */
 	uint64_t addr;         /* the object, 0 for a creation */
-	uint64_t call_seq;     /* events_claimed when the call began */
+	uint64_t call_seq;     /* events_claimed when the call began; once a
+	                        * decrement's booking released its object, that
+	                        * object's serial (books_release_returned) */
 	uint8_t skip;          /* not booked: nested in a call for the same object */
 	uint8_t role;          /* the hook's */
 	uint8_t released;      /* its booking released the object (books.h) */
@@ -72,6 +74,9 @@ extern __attribute__((tls_model("initial-exec"))) __thread int ref_nactive;
  * copied for the real function. */
 unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args);
 void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args);
+
+/* In a fork child: the dlopen wrapper's search buffers are free. */
+void refhooks_dlopen_fork_child(void);
 
 /* A longjmp to the frame whose stack pointer is `target` (0: unknown) is
  * about to abandon every hooked call made below it on this thread; they

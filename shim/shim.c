@@ -66,6 +66,7 @@ static void atfork_child(void)
 	modules_reset_lock_in_child();
 	books_reset_lock(&g_shim.log);
 	batch_forget();
+	refhooks_dlopen_fork_child();
 	rec_tid = 0;
 	if (g_shim.active) {
 		g_shim.active = 0;

@@ -35,7 +35,7 @@ for mode in entry got; do
 		1/1/1 "$what: the program ran to its end"
 	r_dump "$log" "revive-$mode"
 	r_no_violations "$D" "$what"
-	for c in created:3 freed:3 balanced:0 dec_unknown:0 first_seen_inc:0 unstacked:0; do
+	for c in created:4 freed:4 balanced:0 dec_unknown:0 first_seen_inc:0 unstacked:0; do
 		t_same "$(r_type "$D" GObject "${c%%:*}")" "${c#*:}" "$what: type GObject ${c%%:*}"
 	done
 	for ty in GArray GPtrArray; do
@@ -47,7 +47,9 @@ for mode in entry got; do
 	# second after the first one's unref released the object again, the
 	# outer unref still under way) and the other thread's, each brought
 	# the books back.
-	t_same "$(r_revived "$D" t_obj_dispose)/$(r_revived "$D" race_thread)" 3/1 \
+	# The fourth object: the other thread's reference, then dispose's
+	# after that thread's unref returned (the last unref still under way).
+	t_same "$(r_revived "$D" t_obj_dispose)/$(r_revived "$D" race_thread)" 4/2 \
 		"$what: revived in t_obj_dispose/race_thread"
 done
 

@@ -15,6 +15,8 @@
  *                    unref's dispose runs (as a cache that hands the object
  *                    out, or GLib's g_weak_ref_get in the window before the
  *                    unref clears weak references, may)
+ *   use_and_drop_from_thread  another thread takes and drops a reference
+ *                    while dispose waits, then dispose takes and drops one
  *
  * Prints "revived ADDR" and "raced ADDR" for the objects brought back.
  */
@@ -25,7 +27,8 @@
 #define T_TYPE_OBJ (t_obj_get_type())
 G_DECLARE_FINAL_TYPE(TObj, t_obj, T, OBJ, GObject)
 
-enum dispose_does { DISPOSE_PLAIN, DISPOSE_REVIVE, DISPOSE_REF_UNREF, DISPOSE_WAIT_RACE };
+enum dispose_does { DISPOSE_PLAIN, DISPOSE_REVIVE, DISPOSE_REF_UNREF, DISPOSE_WAIT_RACE,
+                    DISPOSE_WAIT_THEN_REF_UNREF };
 
 struct _TObj {
 	GObject parent;
@@ -61,6 +64,8 @@ static void t_obj_dispose(GObject *o)
 		g_object_unref(g_object_ref(o));
 		break;
 	case DISPOSE_WAIT_RACE:
+	case DISPOSE_WAIT_THEN_REF_UNREF: {
+		enum dispose_does did = t->does;
 		t->does = DISPOSE_PLAIN;
 		g_mutex_lock(&race_lock);
 		race_step = 1;
@@ -68,7 +73,12 @@ static void t_obj_dispose(GObject *o)
 		while (race_step != 2)
 			g_cond_wait(&race_cond, &race_lock);
 		g_mutex_unlock(&race_lock);
+		/* after the other thread's own unref returned: this
+		 * decrement is still under way */
+		if (did == DISPOSE_WAIT_THEN_REF_UNREF)
+			g_object_unref(g_object_ref(o));
 		break;
+	}
 	case DISPOSE_PLAIN:
 		break;
 	}
@@ -124,13 +134,16 @@ static __attribute__((noinline)) void signal_in_dispose(void)
 	g_object_unref(t);
 }
 
-static gpointer race_thread(gpointer unused)
+static gpointer race_thread(gpointer drop)
 {
-	(void)unused;
 	g_mutex_lock(&race_lock);
 	while (race_step != 1)
 		g_cond_wait(&race_cond, &race_lock);
 	GObject *o = g_object_ref(race_obj);   /* dispose is under way */
+	if (drop) {
+		g_object_unref(o);   /* used and dropped again: its release returns */
+		o = NULL;
+	}
 	race_step = 2;
 	g_cond_broadcast(&race_cond);
 	g_mutex_unlock(&race_lock);
@@ -143,6 +156,7 @@ static __attribute__((noinline)) void revive_from_thread(void)
 
 	race_obj = G_OBJECT(t);
 	t->does = DISPOSE_WAIT_RACE;
+	race_step = 0;
 	GThread *th = g_thread_new("race", race_thread, NULL);
 	g_object_unref(t);   /* dispose waits for the other thread's reference */
 	GObject *o = g_thread_join(th);
@@ -154,12 +168,31 @@ static __attribute__((noinline)) void revive_from_thread(void)
 	g_object_unref(o);
 }
 
+/* The other thread takes a reference and drops it again while dispose
+ * waits; then dispose takes and drops one, the last unref still under way
+ * (a review found the other thread's return ended this one's release). */
+static __attribute__((noinline)) void use_and_drop_from_thread(void)
+{
+	TObj *t = g_object_new(T_TYPE_OBJ, NULL);
+
+	race_obj = G_OBJECT(t);
+	t->does = DISPOSE_WAIT_THEN_REF_UNREF;
+	race_step = 0;
+	GThread *th = g_thread_new("race", race_thread, GINT_TO_POINTER(1));
+	g_object_unref(t);   /* finalized: the last reference */
+	if (g_thread_join(th) != NULL) {
+		fprintf(stderr, "ref_revive: the other thread kept a reference\n");
+		exit(1);
+	}
+}
+
 int main(void)
 {
 	shared_arrays();
 	revive_in_dispose();
 	signal_in_dispose();
 	revive_from_thread();
+	use_and_drop_from_thread();
 	printf("done\n");
 	return 0;
 }

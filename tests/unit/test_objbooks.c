@@ -48,6 +48,7 @@ static int setup(void **state)
 	mem.types[T_POOL].flags = TALLY_TYPEF_RESURRECTS;
 	strcpy(mem.types[T_OTHER].name, "Other");
 	mem.hdr->types_used = 3;
+	books_reset_lock(&mem);   /* and the decrements under way of earlier tests */
 	seq = 100;
 	now = 1000000;
 	return 0;
@@ -83,8 +84,8 @@ static struct book_result call(uint8_t role, uint64_t addr, uint32_t stack, uint
 {
 	struct book_result r = call_full(role, addr, stack, type, TID, 0, 1, seq);
 
-	if (role == TALLY_ROLE_DEC && r.detail == TALLY_OBJD_CLOSED)
-		books_release_returned(&mem, addr, TID);
+	if (r.released)
+		books_release_returned(&mem, r.released, TID);
 	return r;
 }
 
@@ -480,7 +481,9 @@ static void a_reference_while_the_release_is_under_way_revives_the_books(void **
 	INC(a, 2);
 	DEC(a, 3);
 	struct book_result r = dec_under_way(a, 4);   /* the last one: released */
+	uint64_t outer = r.released;
 	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(outer, obj(a)->serial);
 	assert_int_equal(obj(a)->state, TALLY_OBJ_RELEASED);
 	assert_true(obj(a)->flags & TALLY_OBJF_RELEASING);
 	assert_int_equal(mem.types[T_PLAIN].freed, 1);
@@ -491,7 +494,8 @@ static void a_reference_while_the_release_is_under_way_revives_the_books(void **
 	assert_int_equal(r.detail, TALLY_OBJD_REVIVED);
 	assert_int_equal(r.net, 1);
 	assert_int_equal(obj(a)->state, TALLY_OBJ_LIVE);
-	assert_false(obj(a)->flags & TALLY_OBJF_RELEASING);
+	/* still marked: the decrement that released it has not returned */
+	assert_true(obj(a)->flags & TALLY_OBJF_RELEASING);
 	assert_true(obj(a)->flags & TALLY_OBJF_CREATED);
 	assert_int_equal(obj(a)->close_ns, 0);
 	assert_int_equal(mem.types[T_PLAIN].freed, 0);
@@ -503,8 +507,14 @@ static void a_reference_while_the_release_is_under_way_revives_the_books(void **
 
 	r = dec_under_way(a, 6);            /* and drops it again */
 	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(r.released, outer);
 	assert_true(obj(a)->flags & TALLY_OBJF_RELEASING);
-	books_release_returned(&mem, a, TID);   /* the unref returned */
+	books_release_returned(&mem, r.released, TID);   /* dispose's unref returned */
+	assert_true(obj(a)->flags & TALLY_OBJF_RELEASING);   /* the outer one has not */
+	assert_int_equal(INC(a, 8).detail, TALLY_OBJD_REVIVED);   /* so this is legitimate */
+	assert_int_equal(DEC(a, 9).detail, TALLY_OBJD_CLOSED);   /* (returns at once) */
+	assert_true(obj(a)->flags & TALLY_OBJF_RELEASING);
+	books_release_returned(&mem, outer, TID);   /* the outer unref returned */
 	assert_false(obj(a)->flags & TALLY_OBJF_RELEASING);
 	assert_int_equal(mem.types[T_PLAIN].freed, 1);
 	r = INC(a, 7);                      /* now it is gone */
@@ -576,6 +586,37 @@ static void stacks_past_the_ten_cells_spill_and_their_entries_are_reused(void **
 	/* b's 41 and a's 21 would not have fitted in 64 entries apart */
 	assert_true(used <= 64 + 21);
 	assert_int_equal(mem.types[T_PLAIN].unstacked, 0);
+}
+
+/* A release is told returned by its own serial: another object at the
+ * same address keeps its mark; and a reference while this thread holds the
+ * claim lock (a signal handler) is counted nested, not a violation. */
+static void a_release_returns_for_its_own_object_only(void **state)
+{
+	const uint64_t x = 0x7600;
+
+	NEW(x, 1);
+	uint64_t old = dec_under_way(x, 2).released;   /* x freed inside its unref */
+	assert_true(old != 0);
+	NEW(x, 3);                                     /* y, at the same address */
+	int y_slot = books_find(&mem, x);              /* (x's slot: x is gone) */
+	assert_true(y_slot >= 0);
+	uint64_t y_serial = mem.objects[y_slot].serial;
+	assert_true(y_serial != old);
+	assert_int_equal(dec_under_way(x, 4).released, y_serial);   /* y's last unref */
+	books_release_returned(&mem, old, TID);        /* x's unref returns */
+	assert_true(mem.objects[y_slot].flags & TALLY_OBJF_RELEASING);
+
+	__atomic_store_n(&mem.hdr->object_lock, TID, __ATOMIC_RELAXED);   /* held here */
+	struct book_result r = INC(x, 5);
+	__atomic_store_n(&mem.hdr->object_lock, 0, __ATOMIC_RELAXED);
+	assert_int_equal(r.violation, 0);
+	assert_int_equal(mem.types[T_PLAIN].nested, 1);
+
+	assert_int_equal(INC(x, 6).detail, TALLY_OBJD_REVIVED);   /* y's dispose */
+	assert_int_equal(mem.hdr->violations, 0);
+	books_release_returned(&mem, y_serial, TID);
+	assert_false(mem.objects[y_slot].flags & TALLY_OBJF_RELEASING);
 }
 
 static void a_violation_on_incomplete_books_is_not_certain(void **state)
@@ -1217,6 +1258,8 @@ int main(void)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(stacks_past_the_ten_cells_spill_and_their_entries_are_reused,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_release_returns_for_its_own_object_only, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(a_reference_while_the_release_is_under_way_revives_the_books,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_violation_on_incomplete_books_is_not_certain, setup,
