@@ -33,9 +33,11 @@ SHIM_HOT int books_find(const struct tally_log *log, uint64_t addr)
 /* Decrements under way that released an object, per object: process-
  * local, changed under the claim lock.  An object's TALLY_OBJF_RELEASING
  * is set while its count is not 0.  With more objects being released at
- * once than this, a release is not marked: a reference to it in the
- * meantime is then one after release, as before revivals existed. */
-#define RELEASES_MAX 64
+ * once than this (or entries left by calls that never returned, which a
+ * full table drops once their slot is another object's), a release is
+ * marked but not counted: the mark then stays, and a reference after the
+ * release goes unreported rather than reported wrongly. */
+#define RELEASES_MAX 256
 
 static struct {
 	uint64_t serial;               /* 0: unused */
@@ -43,11 +45,16 @@ static struct {
 	uint32_t count;
 } releases[RELEASES_MAX];
 
+void books_fork_child(void)
+{
+	memset(releases, 0, sizeof(releases));
+}
+
 void books_reset_lock(struct tally_log *log)
 {
 	if (log->hdr)
 		__atomic_store_n(&log->hdr->object_lock, 0, A_RELEASE);
-	memset(releases, 0, sizeof(releases));
+	books_fork_child();
 }
 
 /* Counts one more decrement under way releasing slot s (claim lock held).
@@ -63,6 +70,12 @@ static int release_begins(const struct tally_log *log, int s)
 			return 1;
 		}
 		if (empty < 0 && releases[i].serial == 0)
+			empty = i;
+	}
+	for (int i = 0; empty < 0 && i < RELEASES_MAX; i++) {
+		/* left by a call that never returned, its object gone since */
+		uint32_t t = releases[i].slot;
+		if (t >= log->hdr->max_objects || log->objects[t].serial != releases[i].serial)
 			empty = i;
 	}
 	if (empty < 0)
@@ -409,10 +422,11 @@ static void close_books(struct tally_log *log, int s, const struct book_op *op, 
 		/* A decrement is booked before the real call: until it returns
 		 * (books_release_returned), the object may still be referenced
 		 * again (book_increment). */
-		int releasing = !freed && op->role == TALLY_ROLE_DEC && release_begins(log, s);
+		int releasing = !freed && op->role == TALLY_ROLE_DEC;
+		int counted = releasing && release_begins(log, s);
 		close_slot(log, s, op, complete || freed,
 		           freed ? TALLY_OBJF_FREED : releasing ? TALLY_OBJF_RELEASING : 0);
-		if (releasing)
+		if (counted)
 			res->released = o->serial;
 		res->detail = TALLY_OBJD_CLOSED;
 	}
@@ -523,7 +537,12 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 			res->detail = TALLY_OBJD_UNTRACKED;
 			return;
 		case LIVE_AGAIN:
-			break;   /* booked below, as on any live object */
+			/* Another thread brought them back: booked on them, as
+			 * on any live object (whatever happens to them next). */
+			book_cell(log, o, op->stack, 1, op->tid);
+			res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
+			res->type = o->type;
+			return;
 		case CHANGED: {
 			/* Look again: what the books hold at this address now. */
 			int again = books_find(log, op->addr);

@@ -70,8 +70,12 @@ int books_type_complete(const struct tally_log *log, uint16_t type);
  * SINK hook. */
 int books_find(const struct tally_log *log, uint64_t addr);
 
-/* After fork, in the child: the parent thread that held the claim lock
- * does not exist here, nor do the parent's decrements under way. */
+/* In a fork child: the parent's decrements under way are not the
+ * child's.  (The child's log starts with its claim lock free: the
+ * parent's, shared with it, must not be touched.) */
+void books_fork_child(void);
+
+/* Frees the claim lock and forgets the decrements under way: for tests. */
 void books_reset_lock(struct tally_log *log);
 
 #endif

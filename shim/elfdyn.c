@@ -36,6 +36,8 @@ int elfdyn_read(const struct dl_phdr_info *info, struct elfdyn *d)
 	}
 	if (!dyn)
 		return -1;
+	size_t soname = 0;
+	int has_soname = 0;
 	for (; dyn->d_tag != DT_NULL; dyn++) {
 		switch (dyn->d_tag) {
 		case DT_SYMTAB: d->symtab = (const void *)dptr(d->bias, dyn->d_un.d_ptr); break;
@@ -50,11 +52,13 @@ int elfdyn_read(const struct dl_phdr_info *info, struct elfdyn *d)
 		case DT_RELASZ: relasz = dyn->d_un.d_val; break;
 		case DT_RELAENT: relaent = dyn->d_un.d_val; break;
 		case DT_RPATH: case DT_RUNPATH: d->has_rpath = 1; break;
+		case DT_SONAME: soname = dyn->d_un.d_val; has_soname = 1; break;
 		default: break;
 		}
 	}
 	if (!d->symtab || !d->strtab)
 		return -1;
+	d->soname = has_soname && soname < d->strsz ? d->strtab + soname : NULL;
 	if (!pltrel_rela || relaent != sizeof(ElfW(Rela)))
 		d->jmprel = NULL, pltrelsz = 0;
 	if (relaent != sizeof(ElfW(Rela)))

@@ -26,6 +26,7 @@ struct elfdyn {
 	uintptr_t relro_lo, relro_hi;  /* the whole pages of PT_GNU_RELRO: what
 	                                * ld.so made read-only */
 	int has_rpath;                 /* DT_RPATH or DT_RUNPATH present */
+	const char *soname;            /* DT_SONAME, or NULL */
 };
 
 /* Reads the module's dynamic section.  Returns 0, or -1 when it has none

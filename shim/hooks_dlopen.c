@@ -11,8 +11,8 @@
  *     modules before returning them to the program;
  *   - a bare name while some module has an RPATH or RUNPATH: the caller's
  *     own search path (dlinfo RTLD_DI_SERINFO of the caller) is walked as
- *     the loader would (a name loaded already is loaded as given: glibc
- *     matches loaded names first), and the file found in its RPATH,
+ *     the loader would (a name a loaded module may answer to is left to
+ *     glibc: it matches loaded names first), and the file found in its RPATH,
  *     LD_LIBRARY_PATH or RUNPATH directories is loaded by its path,
  *     wrapped; when none of them has it, the rest of the search (cache,
  *     default directories) does not depend on the caller and the bare name
@@ -142,6 +142,22 @@ static int find_in(const Dl_serinfo *si, unsigned count, const char *file, char 
 	return 0;
 }
 
+/* Whether a loaded module may answer to the bare name `arg`: its file's
+ * base name or its DT_SONAME is that name. */
+static int loaded_as(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char *file = arg;
+	struct elfdyn d;
+	(void)size;
+
+	if (info->dlpi_name && info->dlpi_name[0]) {
+		const char *base = strrchr(info->dlpi_name, '/');
+		if (strcmp(base ? base + 1 : info->dlpi_name, file) == 0)
+			return 1;
+	}
+	return elfdyn_read(info, &d) == 0 && d.soname && strcmp(d.soname, file) == 0;
+}
+
 /* find_for_caller's buffers are in use (a thread that finds them so
  * tail-jumps).  A fork child has one thread: none is using them there. */
 static int busy;
@@ -179,14 +195,13 @@ static int find_for_caller(const char *file, struct link_map *caller)
 
 	if (!self || __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return 0;
-	/* Loaded already under that name (or soname): glibc hands that one
-	 * out to any caller before it searches. */
-	void *(*real_dlopen)(const char *, int) = real_dlopen_entry;
-	void *loaded = real_dlopen ? real_dlopen(file, RTLD_LAZY | RTLD_NOLOAD) : NULL;
-	if (loaded) {
-		REAL(dlclose)(loaded);   /* only what NOLOAD took */
+	/* Maybe loaded already under that name: glibc would hand that one out
+	 * to any caller before it searches, and there is nothing new to hook.
+	 * Left to glibc (a probe of our own, RTLD_NOLOAD, would search as the
+	 * shim and add the name to what it found). */
+	if (dl_iterate_phdr(loaded_as, (void *)file)) {
 		__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
-		return 1;
+		return 0;
 	}
 	int wrap = 0;
 	if (search_path_of(caller, &theirs) == 0 && search_path_of(self, &mine) == 0) {

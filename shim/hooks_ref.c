@@ -112,6 +112,19 @@ static void entry_gone(const struct active_call *e)
 		books_release_returned(&g_shim.log, e->call_seq, rec_tid ? rec_tid : rec_tid_slow());
 }
 
+/* A stack within this distance of another frame of it: see below. */
+#define SAME_STACK (1ul << 30)
+
+/* An entry dropped because a call from `sp` says it cannot be under way:
+ * surely gone only when it lies on the same stack, at or below sp; one
+ * far away may be under way on a coroutine's stack, and its release stays
+ * marked (a missed report at worst, never a wrong one). */
+static void entry_dropped(const struct active_call *e, uintptr_t sp)
+{
+	if (e->sp <= sp && sp - e->sp < SAME_STACK)
+		entry_gone(e);
+}
+
 /* The alternate signal stack this thread is running on: [*lo, *hi), or
  * 0 when it is not on one.  A syscall. */
 static int on_altstack(uintptr_t *lo, uintptr_t *hi)
@@ -135,8 +148,6 @@ static int interrupted_on_altstack(uintptr_t sp, const struct active_call *e)
 	return on_altstack(&lo, &hi) && sp >= lo && sp < hi && !(e->sp >= lo && e->sp < hi);
 }
 
-/* A stack lies within this distance of another frame of it. */
-#define SAME_STACK (1ul << 30)
 
 /* Whether the call e may still be under way when a call is made with
  * stack arguments at sp: not when sp lies at or above its frame (the call
@@ -156,8 +167,10 @@ static int still_under_way(uintptr_t sp, const struct active_call *e)
 /* Drops the entries of calls that can no longer be under way. */
 static void drop_stale(uintptr_t sp)
 {
-	while (nactive > 0 && !still_under_way(sp, &active[nactive - 1]))
-		entry_gone(&active[--nactive]);
+	while (nactive > 0 && !still_under_way(sp, &active[nactive - 1])) {
+		nactive--;
+		entry_dropped(&active[nactive], sp);
+	}
 }
 
 void ref_calls_longjmp(uintptr_t target)
@@ -270,8 +283,10 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 	 * deeper ones or there was no room for ours. */
 	struct active_call me = { .skip = 1 };
 	while (nactive > 0 && active[nactive - 1].sp < sp &&
-	       !interrupted_on_altstack(sp, &active[nactive - 1]))
-		entry_gone(&active[--nactive]);
+	       !interrupted_on_altstack(sp, &active[nactive - 1])) {
+		nactive--;
+		entry_dropped(&active[nactive], sp);
+	}
 	if (nactive > 0 && active[nactive - 1].sp == sp)
 		me = active[--nactive];
 	if (hook->role == TALLY_ROLE_NEW && ret && !me.skip && rec_on())

@@ -341,6 +341,8 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 		child.objkeys[i] = __atomic_load_n(&parent.objkeys[i], __ATOMIC_RELAXED);
 		child.objects[i].flags |= TALLY_OBJF_INHERITED;
 		child.objects[i].serial |= TALLY_SERIAL_INHERITED;
+		/* no decrement of the parent's is under way in the child */
+		child.objects[i].flags &= (uint8_t)~TALLY_OBJF_RELEASING;
 		live++;
 	}
 	/* Their spilled cells, valid where their serial is, as renamed. */

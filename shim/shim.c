@@ -64,7 +64,7 @@ static void atfork_child(void)
 
 	loader_fork_child();
 	modules_reset_lock_in_child();
-	books_reset_lock(&g_shim.log);
+	books_fork_child();
 	batch_forget();
 	refhooks_dlopen_fork_child();
 	rec_tid = 0;

@@ -19,16 +19,18 @@
  *                    while dispose waits, then dispose takes and drops one
  *
  * Prints "revived ADDR" and "raced ADDR" for the objects brought back.
+ * With --many N: only many_at_once (below) with N threads.
  */
 #include <glib-object.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define T_TYPE_OBJ (t_obj_get_type())
 G_DECLARE_FINAL_TYPE(TObj, t_obj, T, OBJ, GObject)
 
 enum dispose_does { DISPOSE_PLAIN, DISPOSE_REVIVE, DISPOSE_REF_UNREF, DISPOSE_WAIT_RACE,
-                    DISPOSE_WAIT_THEN_REF_UNREF };
+                    DISPOSE_WAIT_THEN_REF_UNREF, DISPOSE_ALL_TOGETHER };
 
 struct _TObj {
 	GObject parent;
@@ -45,6 +47,7 @@ static GMutex race_lock;
 static GCond race_cond;
 static int race_step;   /* 1: dispose runs, 2: the other thread holds it */
 static GObject *race_obj;
+static int together, together_n;   /* many_at_once: in dispose / threads */
 
 static void t_obj_dispose(GObject *o)
 {
@@ -79,6 +82,17 @@ static void t_obj_dispose(GObject *o)
 			g_object_unref(g_object_ref(o));
 		break;
 	}
+	case DISPOSE_ALL_TOGETHER:
+		/* every thread's last unref under way at once, then a signal */
+		t->does = DISPOSE_PLAIN;
+		g_mutex_lock(&race_lock);
+		together++;
+		g_cond_broadcast(&race_cond);
+		while (together < together_n)
+			g_cond_wait(&race_cond, &race_lock);
+		g_mutex_unlock(&race_lock);
+		g_object_unref(g_object_ref(o));
+		break;
 	case DISPOSE_PLAIN:
 		break;
 	}
@@ -186,8 +200,39 @@ static __attribute__((noinline)) void use_and_drop_from_thread(void)
 	}
 }
 
-int main(void)
+static gpointer drop_last(gpointer obj)
 {
+	g_object_unref(obj);
+	return NULL;
+}
+
+/* More threads than the shim counts releases for (256) each drop the last
+ * reference to an object of their own, all disposes under way at once,
+ * each then emits "a signal" (a review: 65 of them aborted a correct
+ * program when the table held 64). */
+static __attribute__((noinline)) void many_at_once(int n)
+{
+	GThread **threads = g_new(GThread *, n);
+
+	together = 0;
+	together_n = n;
+	for (int i = 0; i < n; i++) {
+		TObj *t = g_object_new(T_TYPE_OBJ, NULL);
+		t->does = DISPOSE_ALL_TOGETHER;
+		threads[i] = g_thread_new("many", drop_last, t);
+	}
+	for (int i = 0; i < n; i++)
+		g_thread_join(threads[i]);
+	g_free(threads);
+	printf("together %d\n", together);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--many") == 0) {
+		many_at_once(atoi(argv[2]));
+		return 0;
+	}
 	shared_arrays();
 	revive_in_dispose();
 	signal_in_dispose();

@@ -1048,6 +1048,9 @@ static struct book_result thread_call(struct worker *w, uint8_t role, uint64_t a
 	};
 	struct book_result res;
 	books_apply(&mem, &op, &res);
+	/* the call returns at once (as ref_hook_post tells the books) */
+	if (res.released)
+		books_release_returned(&mem, res.released, w->tid);
 	return res;
 }
 
