@@ -554,20 +554,27 @@ static void gateway_shape_names_both_lines_of_the_increment_function(void **stat
 	books_close(&r);
 }
 
+/* `objects` gw_publishers made by make_object (calls[0], one reference
+ * each) that keep_one (calls[1]) took `kept` more of, never given back. */
+static void publishers_keep_one_took(unsigned objects, int32_t kept)
+{
+	ncalls = 0;
+	make_object();   /* 0 */
+	keep_one();      /* 1 */
+	uint16_t pub = add_type("gw_publisher");
+	unsigned at[] = { 0, 1 };
+	int32_t net[] = { 1, kept };
+	for (unsigned i = 0; i < objects; i++)
+		put_object(i, pub, 0, at, net, 2, mono_now());
+}
+
 /* One increment never given back: its function and its one line. */
 static void simple_leak_names_its_line(void **state)
 {
 	struct report_run r;
 
 	(void)state;
-	ncalls = 0;
-	make_object();   /* 0 */
-	keep_one();      /* 1 */
-	uint16_t pub = add_type("gw_publisher");
-	unsigned at[] = { 0, 1 };
-	int32_t net[] = { 1, 3 };
-	for (unsigned i = 0; i < 4; i++)
-		put_object(i, pub, 0, at, net, 2, mono_now());
+	publishers_keep_one_took(4, 3);
 
 	books_open(&r);
 	assert_int_equal(r.b.verdicts->len, 1);
@@ -595,14 +602,7 @@ static void one_reference_per_object_in_a_running_process_may_be_in_flight(void 
 	struct report_run r;
 
 	(void)state;
-	ncalls = 0;
-	make_object();   /* 0 */
-	keep_one();      /* 1 */
-	uint16_t pub = add_type("gw_publisher");
-	unsigned at[] = { 0, 1 };
-	int32_t net[] = { 1, 1 };
-	for (unsigned i = 0; i < 2; i++)
-		put_object(i, pub, 0, at, net, 2, mono_now());
+	publishers_keep_one_took(2, 1);
 
 	books_open(&r);
 	assert_int_equal(r.b.verdicts->len, 1);
