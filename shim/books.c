@@ -32,18 +32,25 @@ SHIM_HOT int books_find(const struct tally_log *log, uint64_t addr)
 
 /* Decrements under way that released an object, per object: process-
  * local, changed under the claim lock.  An object's TALLY_OBJF_RELEASING
- * is set while its count is not 0.  With more objects being released at
- * once than this (or entries left by calls that never returned, which a
- * full table drops once their slot is another object's), a release is
- * marked but not counted: the mark then stays, and a reference after the
- * release goes unreported rather than reported wrongly. */
+ * is set while its count is not 0.
+ *
+ * A release the table does not count leaves the mark set for good: a
+ * reference after it then goes unreported, never reported wrongly.  That
+ * happens when the table is full (it then forgets its oldest entry, whose
+ * object stays marked: entries of calls that never return, a thread that
+ * ended inside dispose, a coroutine that switched away inside one, must
+ * not keep every later release from being counted), and to every release
+ * of an object already marked without an entry: counting that one would
+ * clear the mark while the uncounted one still runs. */
 #define RELEASES_MAX 256
 
 static struct {
 	uint64_t serial;               /* 0: unused */
+	uint64_t began;                /* release_clock when counted first */
 	uint32_t slot;
 	uint32_t count;
 } releases[RELEASES_MAX];
+static uint64_t release_clock;
 
 void books_fork_child(void)
 {
@@ -58,20 +65,24 @@ void books_reset_lock(struct tally_log *log)
 }
 
 /* Counts one more decrement under way releasing slot s (claim lock held).
- * Returns 0 when the table is full. */
+ * Returns 0 when it is not counted (above). */
 static int release_begins(const struct tally_log *log, int s)
 {
-	uint64_t serial = log->objects[s].serial;
-	int empty = -1;
+	const struct tally_object *o = &log->objects[s];
+	int empty = -1, oldest = 0;
 
 	for (int i = 0; i < RELEASES_MAX; i++) {
-		if (releases[i].serial == serial && releases[i].slot == (uint32_t)s) {
+		if (releases[i].serial == o->serial && releases[i].slot == (uint32_t)s) {
 			releases[i].count++;
 			return 1;
 		}
 		if (empty < 0 && releases[i].serial == 0)
 			empty = i;
+		if (releases[i].began < releases[oldest].began)
+			oldest = i;
 	}
+	if (o->flags & TALLY_OBJF_RELEASING)
+		return 0;   /* an uncounted release of it is under way */
 	for (int i = 0; empty < 0 && i < RELEASES_MAX; i++) {
 		/* left by a call that never returned, its object gone since */
 		uint32_t t = releases[i].slot;
@@ -79,8 +90,9 @@ static int release_begins(const struct tally_log *log, int s)
 			empty = i;
 	}
 	if (empty < 0)
-		return 0;
-	releases[empty].serial = serial;
+		empty = oldest;   /* forgotten: its object stays marked */
+	releases[empty].serial = o->serial;
+	releases[empty].began = ++release_clock;
 	releases[empty].slot = (uint32_t)s;
 	releases[empty].count = 1;
 	return 1;
@@ -288,11 +300,12 @@ static int64_t books_time(const struct book_op *op)
 }
 
 /* Picks the slot for a new object at `addr`: an empty one in the window,
- * else the one released longest ago.  -1 when every slot is live. */
+ * else the one released longest ago, one still being released (it may
+ * come back) only when there is no other.  -1 when every slot is live. */
 static int pick_slot(struct tally_log *log, uint64_t addr)
 {
-	int best = -1;
-	int64_t oldest = INT64_MAX;
+	int best = -1, releasing = -1;
+	int64_t oldest = INT64_MAX, oldest_releasing = INT64_MAX;
 
 	for (uint32_t i = 0; i < TALLY_OBJ_WINDOW && i < log->hdr->max_objects; i++) {
 		uint32_t s = slot_at(log, addr, i);
@@ -301,14 +314,19 @@ static int pick_slot(struct tally_log *log, uint64_t addr)
 
 		if (st == TALLY_OBJ_EMPTY)
 			return (int)s;
-		/* Not one a decrement under way released: it may come back. */
-		if (st == TALLY_OBJ_RELEASED && !(o->flags & TALLY_OBJF_RELEASING) &&
-		    o->close_ns < oldest) {
-			oldest = o->close_ns;
-			best = (int)s;
+		if (st != TALLY_OBJ_RELEASED)
+			continue;
+		if (!(o->flags & TALLY_OBJF_RELEASING)) {
+			if (o->close_ns < oldest) {
+				oldest = o->close_ns;
+				best = (int)s;
+			}
+		} else if (o->close_ns < oldest_releasing) {
+			oldest_releasing = o->close_ns;
+			releasing = (int)s;
 		}
 	}
-	return best;
+	return best >= 0 ? best : releasing;
 }
 
 static void open_slot(struct tally_log *log, int s, const struct book_op *op, uint16_t type,

@@ -619,6 +619,48 @@ static void a_release_returns_for_its_own_object_only(void **state)
 	assert_false(mem.objects[y_slot].flags & TALLY_OBJF_RELEASING);
 }
 
+static int setup_many_slots(void **state)
+{
+	setup(state);
+	memlog_close(&mem);
+	struct tally_settings s = memlog_settings(64, 8, 1u << 20);
+	s.max_objects = 1024;
+	memlog_open(&mem, &s);
+	strcpy(mem.types[T_PLAIN].name, "Plain");
+	mem.hdr->types_used = 3;
+	books_reset_lock(&mem);
+	return 0;
+}
+
+/* More releases under way than the process counts (256): the oldest is
+ * forgotten and its object stays marked, and no release of an object
+ * marked without a count is counted (its return would clear the mark
+ * while the uncounted one still runs: a review's false abort). */
+static void a_release_the_table_cannot_count_stays_marked(void **state)
+{
+	const unsigned n = 257;
+	uint64_t released[257];
+
+	for (unsigned i = 0; i < n; i++) {
+		NEW(0x100000 + i * 0x40, 1);
+		released[i] = dec_under_way(0x100000 + i * 0x40, 2).released;
+		assert_true(released[i] != 0);
+	}
+	const uint64_t first = 0x100000;   /* its entry was forgotten */
+	assert_int_equal(INC(first, 3).detail, TALLY_OBJD_REVIVED);
+	struct book_result r = dec_under_way(first, 4);
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(r.released, 0);                  /* not counted */
+	books_release_returned(&mem, released[0], TID);   /* finds no entry */
+	assert_true(obj(first)->flags & TALLY_OBJF_RELEASING);   /* for good */
+	assert_int_equal(INC(first, 5).violation, 0);
+
+	books_release_returned(&mem, released[1], TID);   /* counted ones clear */
+	assert_false(obj(first + 0x40)->flags & TALLY_OBJF_RELEASING);
+	assert_int_equal(INC(first + 0x40, 6).violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(mem.hdr->objects_untracked, 0);
+}
+
 static void a_violation_on_incomplete_books_is_not_certain(void **state)
 {
 	/* one object of the type was first seen by an increment */
@@ -1263,6 +1305,8 @@ int main(void)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_release_returns_for_its_own_object_only, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(a_release_the_table_cannot_count_stays_marked,
+		                                setup_many_slots, teardown),
 		cmocka_unit_test_setup_teardown(a_reference_while_the_release_is_under_way_revives_the_books,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_violation_on_incomplete_books_is_not_certain, setup,
