@@ -7,31 +7,19 @@
 
 #include <pthread.h>
 
-/* Rules counted at once per thread: a relay alternates two (ref, unref),
- * a GStreamer thread a few more.  A rule that takes another's place adds
- * its count to the log first. */
-#define BATCH_RULES 8
-
 /* Threads whose counts exit and exec add up: a thread beyond them counts
  * straight into the log, as with room in the event area. */
 #define BATCH_THREADS 256
 
-struct batch {
-	uint32_t drops;
-	uint32_t calls[BATCH_RULES];
-	uint16_t rule[BATCH_RULES];  /* rule + 1; 0 = unused */
-	int8_t listed;               /* in `threads`: 1; no room: -1; 0 not yet */
-	uint8_t registered;          /* its thread-exit flush is armed */
-};
-
-static TLS struct batch batch;
+TLS struct batch batch_tls;
 static pthread_key_t exit_key;
 static int exit_key_made;
 /* Every counting thread's counts, for the flush at exit and exec. */
 static struct batch *threads[BATCH_THREADS];
 /* Set when the process exits or execs: from then on every call is counted
  * in the log at once (destructors still run, other threads too). */
-static int counting_direct;
+int batch_counting_direct;
+#define counting_direct batch_counting_direct
 
 /* Takes a count and zeroes it before adding it: a signal handler's own
  * booked call in between then finds 0, not the same count to add again. */
@@ -69,25 +57,25 @@ static void flush(struct tally_log *log, struct batch *b)
  * takes a slot in `threads`.  Returns whether counts may wait here. */
 static int register_thread(void)
 {
-	if (!batch.registered && exit_key_made) {
-		batch.registered = 1;
-		(void)pthread_setspecific(exit_key, &batch);
+	if (!batch_tls.registered && exit_key_made) {
+		batch_tls.registered = 1;
+		(void)pthread_setspecific(exit_key, &batch_tls);
 	}
-	if (batch.listed == 0) {
-		batch.listed = -1;
+	if (batch_tls.listed == 0) {
+		batch_tls.listed = -1;
 		for (int i = 0; i < BATCH_THREADS; i++) {
 			struct batch *none = NULL;
-			if (__atomic_compare_exchange_n(&threads[i], &none, &batch, 0,
+			if (__atomic_compare_exchange_n(&threads[i], &none, &batch_tls, 0,
 			                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-				batch.listed = 1;
+				batch_tls.listed = 1;
 				break;
 			}
 		}
 	}
-	return batch.listed > 0 && !__atomic_load_n(&counting_direct, __ATOMIC_ACQUIRE);
+	return batch_tls.listed > 0 && !__atomic_load_n(&counting_direct, __ATOMIC_ACQUIRE);
 }
 
-void batch_count_call(struct tally_log *log, uint16_t rule)
+void batch_count_call_slow(struct tally_log *log, uint16_t rule)
 {
 	unsigned i = rule % BATCH_RULES;
 
@@ -95,22 +83,22 @@ void batch_count_call(struct tally_log *log, uint16_t rule)
 		__atomic_fetch_add(&log->rules[rule].calls, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (batch.rule[i] != rule + 1) {
-		add_calls(log, &batch, i);
-		__atomic_store_n(&batch.rule[i], (uint16_t)(rule + 1), __ATOMIC_RELAXED);
+	if (batch_tls.rule[i] != rule + 1) {
+		add_calls(log, &batch_tls, i);
+		__atomic_store_n(&batch_tls.rule[i], (uint16_t)(rule + 1), __ATOMIC_RELAXED);
 	}
-	if (++batch.calls[i] >= BATCH_MAX)
-		add_calls(log, &batch, i);
+	if (++batch_tls.calls[i] >= BATCH_MAX)
+		add_calls(log, &batch_tls, i);
 }
 
-void batch_count_drop(struct tally_log *log)
+void batch_count_drop_slow(struct tally_log *log)
 {
 	if (unlikely(!register_thread())) {
 		__atomic_fetch_add(&log->hdr->dropped[TALLY_DROP_FULL], 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (++batch.drops >= BATCH_MAX)
-		add_drops(log, &batch);
+	if (++batch_tls.drops >= BATCH_MAX)
+		add_drops(log, &batch_tls);
 }
 
 void batch_flush(struct tally_log *log)
@@ -137,7 +125,7 @@ void batch_forget(void)
 	for (int i = 0; i < BATCH_THREADS; i++)
 		threads[i] = NULL;
 	counting_direct = 0;
-	batch = (struct batch){ .registered = batch.registered };
+	batch_tls = (struct batch){ .registered = batch_tls.registered };
 }
 
 /* A thread ends: its counts go to the log and its slot is freed.  Calls
@@ -146,18 +134,18 @@ void batch_forget(void)
 static void thread_exit(void *unused)
 {
 	(void)unused;
-	batch.registered = 0;
+	batch_tls.registered = 0;
 	for (int i = 0; i < BATCH_THREADS; i++) {
-		struct batch *me = &batch;
+		struct batch *me = &batch_tls;
 		if (__atomic_load_n(&threads[i], __ATOMIC_RELAXED) == me) {
 			if (__atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE))
-				flush(&g_shim.log, &batch);
+				flush(&g_shim.log, &batch_tls);
 			__atomic_compare_exchange_n(&threads[i], &me, NULL, 0, __ATOMIC_ACQ_REL,
 			                            __ATOMIC_RELAXED);
 			break;
 		}
 	}
-	batch.listed = 0;
+	batch_tls.listed = 0;
 }
 
 int batch_init(void)

@@ -26,9 +26,54 @@
 
 #define BATCH_MAX 64
 
-/* Counts one call of `rule`, or one reference event dropped. */
-void batch_count_call(struct tally_log *log, uint16_t rule);
-void batch_count_drop(struct tally_log *log);
+/* Rules counted at once per thread: a relay alternates two (ref, unref),
+ * a GStreamer thread a few more.  A rule that takes another's place adds
+ * its count to the log first. */
+#define BATCH_RULES 8
+
+/* One thread's counts (batch.c).  In the header for the inline fast path
+ * below: a booked call on a hot path counts without a call. */
+struct batch {
+	uint32_t drops;
+	uint32_t calls[BATCH_RULES];
+	uint16_t rule[BATCH_RULES];  /* rule + 1; 0 = unused */
+	int8_t listed;               /* in the thread list: 1; no room: -1; 0 not yet */
+	uint8_t registered;          /* its thread-exit flush is armed */
+};
+
+extern __attribute__((tls_model("initial-exec"))) __thread struct batch batch_tls;
+extern int batch_counting_direct;   /* exit or exec: every call counts at once */
+
+void batch_count_call_slow(struct tally_log *log, uint16_t rule);
+void batch_count_drop_slow(struct tally_log *log);
+
+/* Counts one call of `rule`, or one reference event dropped: in this
+ * thread's counts while they are short of BATCH_MAX, else (or when the
+ * thread is not listed, the rule not in its slot, the process exiting)
+ * the slow path, which adds them to the log. */
+static inline void batch_count_call(struct tally_log *log, uint16_t rule)
+{
+	unsigned i = rule % BATCH_RULES;
+
+	if (__builtin_expect(batch_tls.listed > 0 && batch_tls.registered &&
+	                     batch_tls.rule[i] == rule + 1 && batch_tls.calls[i] < BATCH_MAX - 1 &&
+	                     !__atomic_load_n(&batch_counting_direct, __ATOMIC_ACQUIRE), 1)) {
+		batch_tls.calls[i]++;
+		return;
+	}
+	batch_count_call_slow(log, rule);
+}
+
+static inline void batch_count_drop(struct tally_log *log)
+{
+	if (__builtin_expect(batch_tls.listed > 0 && batch_tls.registered &&
+	                     batch_tls.drops < BATCH_MAX - 1 &&
+	                     !__atomic_load_n(&batch_counting_direct, __ATOMIC_ACQUIRE), 1)) {
+		batch_tls.drops++;
+		return;
+	}
+	batch_count_drop_slow(log);
+}
 
 /* Adds every thread's counts to the log now, and counts every later call
  * at once (exit, exec).  batch_resume: an exec failed, batch again. */
