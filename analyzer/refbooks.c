@@ -57,6 +57,8 @@ char *books_trust(const struct book_type *t)
 
 	if (t->complete)
 		return g_strdup("books complete: every reference since creation is in them");
+	if (!t->found)
+		return g_strdup("nothing booked: none of its functions was found in the process");
 	if (ty->first_seen_inc)
 		count_noun(s, ty->first_seen_inc, "object first seen by an increment",
 		           "objects first seen by an increment");
@@ -976,6 +978,8 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 		t->start_refs = 0;
 		for (uint32_t k = 0; k < nrules; k++) {
 			const struct tally_rule *ru = &a->lr->rules[k];
+			if (ru->type == i && (ru->flags & TALLY_RULEF_FOUND))
+				t->found = true;
 			/* a new rule keeps its starting references in arg */
 			unsigned refs = ru->arg ? ru->arg : 1;
 			if (ru->type == i && ru->role == TALLY_ROLE_NEW &&
@@ -984,6 +988,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 		}
 		if (!t->start_refs)
 			t->start_refs = 1;
+		t->complete = t->complete && t->found;
 		g_ptr_array_add(b->types, t);
 	}
 	b->kept_stacks = g_array_new(FALSE, FALSE, sizeof(struct book_owned));

@@ -101,7 +101,10 @@ struct book_type {
 	struct tally_type t;           /* a copy of its entry */
 	bool complete;                 /* no blind spot: first_seen_inc,
 	                                * dec_unknown, untracked, unstacked and
-	                                * nested all 0 */
+	                                * nested all 0, and some function of its
+	                                * rules was found */
+	bool found;                    /* a function of its rules was found in
+	                                * the process: something could be booked */
 	unsigned start_refs;           /* references an object starts with: the
 	                                * fewest of its new rules' (GThread: 2,
 	                                * the caller's and the thread's own) */

@@ -887,6 +887,10 @@ static void incomplete_books_say_why(void **state)
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
+	char *none = books_trust(&t);   /* no function of its rules was found */
+	assert_str(none, "nothing booked: none of its functions was found in the process");
+	g_free(none);
+	t.found = true;
 	t.t.first_seen_inc = 3;
 	t.t.dec_unknown = 12;
 	t.t.unstacked = 1;
