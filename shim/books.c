@@ -3,6 +3,7 @@
  * and docs/DESIGN.md ("Reference books") for why they look like this.
  */
 #include "books.h"
+#include "settings.h"
 
 #include <sched.h>
 #include <string.h>
@@ -51,10 +52,13 @@ static struct {
 	uint32_t count;
 } releases[RELEASES_MAX];
 static uint64_t release_clock;
+/* Creations under way per type: see books_creation_begins. */
+static int creating[TALLY_MAX_TYPES];
 
 void books_fork_child(void)
 {
 	memset(releases, 0, sizeof(releases));
+	memset(creating, 0, sizeof(creating));
 }
 
 void books_reset_lock(struct tally_log *log)
@@ -521,11 +525,30 @@ void books_release_returned(struct tally_log *log, uint64_t released, uint32_t t
 
 /* ---- the operations ------------------------------------------------------- */
 
+/* Creations under way per type (process-local).  A creation is booked
+ * when its call returns, with the address it returns; until then another
+ * thread may already use and drop the new object (a GThread that ends at
+ * once drops its own reference), and at a reused address its books look
+ * like a released object's.  A violation on a type with a creation under
+ * way is therefore never certain: a blind spot, not an abort. */
+void books_creation_begins(uint16_t type)
+{
+	if (type < TALLY_MAX_TYPES)
+		__atomic_fetch_add(&creating[type], 1, A_RELAXED);
+}
+
+void books_creation_ends(uint16_t type)
+{
+	if (type < TALLY_MAX_TYPES)
+		__atomic_fetch_sub(&creating[type], 1, A_RELAXED);
+}
+
 static void violation(const struct tally_log *log, struct book_result *res, uint8_t kind,
                       uint16_t type, int created)
 {
 	res->violation = kind;
-	res->certain = created && books_type_complete(log, type);
+	res->certain = created && books_type_complete(log, type) &&
+	               !(type < TALLY_MAX_TYPES && __atomic_load_n(&creating[type], A_ACQUIRE));
 	__atomic_fetch_add(&log->hdr->violations, 1, A_RELAXED);
 	struct tally_type *t = type_of(log, type);
 	count(kind == TALLY_VIOL_UNDERFLOW ? &t->underflow : &t->after_release);

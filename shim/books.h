@@ -62,6 +62,13 @@ void books_apply(struct tally_log *log, const struct book_op *op, struct book_re
  * the last has returned, a reference is one after release. */
 void books_release_returned(struct tally_log *log, uint64_t released, uint32_t tid);
 
+/* A creation of `type` (a NEW rule's call) begins, and ends when it has
+ * returned and been booked (or left by a longjmp).  While one is under way,
+ * no violation of that type is certain: another thread may already drop a
+ * reference to the new object, whose books do not exist yet. */
+void books_creation_begins(uint16_t type);
+void books_creation_ends(uint16_t type);
+
 /* Whether the books of `type` have been complete so far: every object's
  * creation and every decrement seen, nothing lost. */
 int books_type_complete(const struct tally_log *log, uint16_t type);

@@ -110,6 +110,8 @@ static void entry_gone(const struct active_call *e)
 {
 	if (e->released && rec_on())
 		books_release_returned(&g_shim.log, e->call_seq, rec_tid ? rec_tid : rec_tid_slow());
+	if (e->creating)
+		books_creation_ends((uint16_t)e->type);
 }
 
 /* A stack within this distance of another frame of it: see below. */
@@ -251,13 +253,21 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 			batch_count_call(&g_shim.log, hook->rule);   /* area full: batch.h */
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
-	if (nactive < ACTIVE_MAX)
+	if (nactive < ACTIVE_MAX) {
 		active[nactive++] = (struct active_call){ .sp = sp, .addr = addr,
 		                                          .call_seq = call_seq,
 		                                          .skip = (uint8_t)skip,
 		                                          .role = hook->role };
-	else
+		/* Until it returns and is booked, no violation of its type is
+		 * certain (books.h). */
+		if (hook->role == TALLY_ROLE_NEW && on) {
+			active[nactive - 1].creating = 1;
+			active[nactive - 1].type = hook->type;
+			books_creation_begins(hook->type);
+		}
+	} else {
 		skip = 1;   /* deeper than we can follow: not booked */
+	}
 	if (!skip && addr && hook->role != TALLY_ROLE_NEW && on) {
 		int floating = 0;
 		if (hook->role == TALLY_ROLE_SINK && hook->is_floating)

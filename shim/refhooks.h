@@ -61,8 +61,11 @@ struct active_call {
 	uint8_t skip;          /* not booked: nested in a call for the same object */
 	uint8_t role;          /* the hook's */
 	uint8_t released;      /* its booking released the object (books.h) */
-	uint8_t unused;
-	uint32_t inner_refs;   /* DEC: references taken by calls nested in it */
+	uint8_t creating;      /* NEW: counted in books_creation_begins */
+	union {
+		uint32_t inner_refs;   /* DEC: references taken by calls nested in it */
+		uint32_t type;         /* NEW: the type of the creation under way */
+	};
 };
 
 extern __attribute__((tls_model("initial-exec"))) __thread struct active_call

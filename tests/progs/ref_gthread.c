@@ -13,6 +13,8 @@
  */
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,8 +64,34 @@ static __attribute__((noinline)) void forget_a_thread(void)
 	g_mutex_unlock(&lock);
 }
 
-int main(void)
+static gpointer nothing(gpointer data)
 {
+	return data;
+}
+
+/* --churn N: N threads that end at once, 16 at a time, each joined: a
+ * thread's own reference is often dropped before g_thread_new returns,
+ * at an address a joined thread had (README, Limits). */
+static int churn(int n)
+{
+	GThread *batch[16];
+
+	for (int done = 0; done < n;) {
+		int k = n - done < 16 ? n - done : 16;
+		for (int i = 0; i < k; i++)
+			batch[i] = g_thread_new("churn", nothing, NULL);
+		for (int i = 0; i < k; i++)
+			g_thread_join(batch[i]);
+		done += k;
+	}
+	printf("churned %d\n", n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--churn") == 0)
+		return churn(atoi(argv[2]));
 	char line[16];
 
 	GThread *worker = g_thread_new("worker", work, NULL);

@@ -661,6 +661,26 @@ static void a_release_the_table_cannot_count_stays_marked(void **state)
 	assert_int_equal(mem.hdr->objects_untracked, 0);
 }
 
+/* While a creation of a type is under way (booked only when it returns),
+ * another thread may drop a reference to the new object at a reused
+ * address: no violation of that type is certain meanwhile (a review's
+ * short-lived GThreads aborted a correct program). */
+static void no_violation_is_certain_while_a_creation_is_under_way(void **state)
+{
+	const uint64_t a = 0x7700;
+
+	NEW(a, 1);
+	DEC(a, 2);                          /* released, the call returned */
+	books_creation_begins(T_PLAIN);     /* a new one is being made */
+	struct book_result r = DEC(a, 3);   /* its own reference, at a's address */
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 0);
+	books_creation_ends(T_PLAIN);
+	r = DEC(a, 4);
+	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(r.certain, 1);
+}
+
 static void a_violation_on_incomplete_books_is_not_certain(void **state)
 {
 	/* one object of the type was first seen by an increment */
@@ -1305,6 +1325,8 @@ int main(void)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_release_returns_for_its_own_object_only, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(no_violation_is_certain_while_a_creation_is_under_way,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_release_the_table_cannot_count_stays_marked,
 		                                setup_many_slots, teardown),
 		cmocka_unit_test_setup_teardown(a_reference_while_the_release_is_under_way_revives_the_books,
