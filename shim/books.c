@@ -2,6 +2,7 @@
  * books — the per-object reference books.  See books.h for the contract
  * and docs/DESIGN.md ("Reference books") for why they look like this.
  */
+#include "clockns.h"
 #include "books.h"
 #include "settings.h"
 
@@ -294,13 +295,7 @@ static SHIM_HOT void book_cell(struct tally_log *log, struct tally_object *o, ui
  * of the vDSO's data page, is left out of the usual case (BENCH.md §7). */
 static int64_t books_time(const struct book_op *op)
 {
-	struct timespec ts;
-
-	if (op->now_ns)
-		return op->now_ns;
-	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return op->now_ns ? op->now_ns : clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 /* Picks the slot for a new object at `addr`: an empty one in the window,

@@ -2,6 +2,7 @@
  * hooks_loader — dl_iterate_phdr, kept out of the way of fork.  See
  * hooks_loader.h for why.
  */
+#include "clockns.h"
 #include "hooks_loader.h"
 #include "hooks.h"
 #include "record.h"
@@ -25,10 +26,7 @@ static TLS int my_iterating;           /* this thread's own walks (nested:
 
 static int64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static int forking_thread(void)

@@ -3,6 +3,7 @@
  * Runs in the constructor and in the child after fork (async-signal-safe
  * calls only there: open, fallocate, mmap, close, memcpy).
  */
+#include "clockns.h"
 #include "logfile.h"
 #include "procinfo.h"
 #include "real.h"
@@ -196,13 +197,6 @@ static int create_mapped(struct tally_log *log, const char *pattern, pid_t pid,
 	log->base = base;
 	log->size = size;
 	return 0;
-}
-
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void stamp_identity(struct tally_header *hdr, const struct tally_settings *s)

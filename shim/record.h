@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clockns.h"
 #include "logfile.h"
 #include "settings.h"
 #include "tallies.h"
@@ -81,9 +82,7 @@ struct rec {
 
 static inline int64_t rec_clock(clockid_t clock)
 {
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return clock_ns(clock);
 }
 
 static inline int64_t rec_mono_ns(void)
