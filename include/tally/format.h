@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define TALLY_MAGIC "TALLYLOG"          /* 8 bytes, no terminator stored */
-#define TALLY_FORMAT_VERSION 4u
+#define TALLY_FORMAT_VERSION 5u
 #define TALLY_PAGE 4096u
 
 #define TALLY_EXE_MAX 256
@@ -360,18 +360,22 @@ enum tally_object_flags {
  * object's address.  An object's slot lies in the window of
  * TALLY_OBJ_WINDOW slots from tally_object_hash(addr) (wrapping). */
 struct tally_object {
-	uint64_t serial;             /* seq of the opening event + 1 */
-	int64_t time_ns;             /* opened (to the tick if first seen by an inc) */
-	uint32_t create_stack;       /* stack of the NEW (or first increment) */
-	uint32_t tid;                /* thread that opened it */
+	/* First line: what an increment or a decrement reads and writes
+	 * (state, flags, type, net and the first seven cells), so that the
+	 * usual booked call touches one line of its object (version 5). */
 	int32_t net;                 /* references held per the books (atomic) */
 	uint16_t type;               /* index into the type table */
 	uint8_t state;               /* enum tally_object_state */
 	uint8_t flags;               /* enum tally_object_flags */
+	uint64_t cells[TALLY_OBJ_CELLS];
+	/* Second line: written when the books open and close. */
+	uint64_t serial;             /* seq of the opening event + 1 */
+	int64_t time_ns;             /* opened (to the tick if first seen by an inc) */
+	uint32_t create_stack;       /* stack of the NEW (or first increment) */
+	uint32_t tid;                /* thread that opened it */
 	uint32_t close_stack;        /* RELEASED: where */
 	int32_t unstacked;           /* net of references that found no cell */
 	int64_t close_ns;            /* RELEASED: when */
-	uint64_t cells[TALLY_OBJ_CELLS];
 };
 
 #define TALLY_OBJ_WINDOW 16u
