@@ -608,6 +608,19 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 	res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
 }
 
+/* After a decrement of live slot s was booked (res->net is the net after
+ * it): an underflow is reported, a net at 0 or below closes the books. */
+static void decremented(struct tally_log *log, const struct book_op *op, int s,
+                        struct book_result *res)
+{
+	const struct tally_object *o = &log->objects[s];
+
+	if (res->net < 0 && (o->flags & TALLY_OBJF_CREATED))
+		violation(log, res, TALLY_VIOL_UNDERFLOW, o->type, 1);
+	if (res->net <= 0)
+		close_books(log, s, op, 0, res);
+}
+
 static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op *op, int s,
                            struct book_result *res)
 {
@@ -634,10 +647,7 @@ static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op 
 	}
 	book_cell(log, o, op->stack, -1, op->tid);
 	res->net = __atomic_sub_fetch(&o->net, 1, A_RELAXED);
-	if (res->net < 0 && (o->flags & TALLY_OBJF_CREATED))
-		violation(log, res, TALLY_VIOL_UNDERFLOW, o->type, 1);
-	if (res->net <= 0)
-		close_books(log, s, op, 0, res);
+	decremented(log, op, s, res);
 }
 
 SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res)
@@ -715,4 +725,30 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 	default:
 		return;
 	}
+}
+
+SHIM_HOT int books_apply_usual(struct tally_log *log, const struct book_op *op,
+                               struct book_result *res)
+{
+	int32_t delta = op->role == TALLY_ROLE_INC ? 1 : -1;
+	int s = books_find(log, op->addr);
+
+	if (s < 0)
+		return 0;
+	struct tally_object *o = &log->objects[s];
+	/* A decrement that may close the books takes the whole path. */
+	if (__atomic_load_n(&o->state, A_ACQUIRE) != TALLY_OBJ_LIVE ||
+	    (delta < 0 && __atomic_load_n(&o->net, A_RELAXED) <= 1) ||
+	    !add_to_own_cell(o, op->stack, delta))
+		return 0;
+	res->net = __atomic_add_fetch(&o->net, delta, A_RELAXED);
+	res->type = o->type;
+	res->detail = TALLY_OBJD_BOOKED;
+	res->violation = 0;
+	res->certain = 0;
+	res->released = 0;
+	/* Another thread's decrement came in between: this one may close. */
+	if (__builtin_expect(delta < 0 && res->net <= 0, 0))
+		decremented(log, op, s, res);
+	return 1;
 }

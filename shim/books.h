@@ -54,6 +54,13 @@ struct book_result {
  * allocates, never makes a syscall except sched_yield under contention. */
 void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res);
 
+/* The same as books_apply for the usual booked call, in fewer steps: an
+ * increment or a decrement (op->role INC or DEC) of a live object at a
+ * stack that already has its own cell, which does not bring the net to 0
+ * as far as can be told before.  Returns 1 when it booked (res as
+ * books_apply sets it), 0 when it changed nothing: then books_apply. */
+int books_apply_usual(struct tally_log *log, const struct book_op *op, struct book_result *res);
+
 /* A decrement whose booking released the object of serial `released`
  * (book_result.released, before the real call) has returned, or will
  * never (a longjmp left it).  While any such decrement of an object is

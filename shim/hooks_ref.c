@@ -38,9 +38,12 @@ _Static_assert(offsetof(struct active_call, released) == 26, "TRAMP_ACTIVE_RELEA
 
 /* Records one reference event and books it; handles enforcement.  Returns
  * the serial of the object a decrement released (book_result.released),
- * else 0. */
+ * else 0.  `stack`: the call's stack id when already taken, else 0;
+ * `booked`: the books' result when the call is already booked, else NULL
+ * (book_when_full). */
 static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int floating,
-                                    uint64_t call_seq)
+                                    uint64_t call_seq, uint32_t stack,
+                                    const struct book_result *booked)
 {
 	struct rec r;
 	struct tally_log *log = &g_shim.log;
@@ -54,7 +57,10 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 	r.ev.arg = hook->role;
 	r.ev.u.obj.addr = addr;
 	r.ev.u.obj.rule = hook->rule;
-	rec_stack(&r);
+	if (stack)
+		r.ev.stack_id = stack;
+	else
+		rec_stack(&r);
 	/* With the event area full, no event is written: no sequence number
 	 * is taken either, and the books give a new object its serial
 	 * (batch.h says why). */
@@ -68,14 +74,20 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 	if (!r.ev.time_ns && seq != UINT64_MAX)
 		r.ev.time_ns = rec_tick_ns();
 
-	struct book_op op = {
-		.addr = addr, .role = hook->role, .floating = (uint8_t)floating,
-		.type = hook->type, .refs = hook->refs, .stack = r.ev.stack_id,
-		.tid = r.ev.tid, .now_ns = r.ev.time_ns, .serial = seq == UINT64_MAX ? 0 : seq + 1,
-		.call_seq = call_seq,
-	};
 	struct book_result res;
-	books_apply(log, &op, &res);
+	if (booked) {
+		res = *booked;
+	} else {
+		struct book_op op = {
+			.addr = addr, .role = hook->role, .floating = (uint8_t)floating,
+			.type = hook->type, .refs = hook->refs, .stack = r.ev.stack_id,
+			.tid = r.ev.tid, .now_ns = r.ev.time_ns,
+			.serial = seq == UINT64_MAX ? 0 : seq + 1, .call_seq = call_seq,
+		};
+		if (!((hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
+		      books_apply_usual(log, &op, &res)))
+			books_apply(log, &op, &res);
+	}
 	r.ev.u.obj.type = res.type;
 	r.ev.u.obj.net = res.net;
 	r.ev.u.obj.detail = res.detail;
@@ -101,6 +113,37 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 	}
 	rec_end(&r);
 	return res.released;
+}
+
+/* With the event area full, an increment or a decrement writes no event,
+ * and the usual one (a live object, a stack with its own cell, books that
+ * stay open) is only its stack and its cell: booked here, without the
+ * event record_ref would fill for nothing.  Returns 1 when done.  Else 0,
+ * with the stack in *stack and, when the books were changed after all (a
+ * decrement that another thread's brought to 0 meanwhile), their result
+ * in *res with *booked set: record_ref then does the rest. */
+static SHIM_HOT int book_when_full(const struct ref_hook *hook, uint64_t addr,
+                                   uint64_t call_seq, uint32_t *stack,
+                                   struct book_result *res, int *booked)
+{
+	struct rec r;
+
+	rec_depth++;
+	r.ev.kind = TALLY_EV_OBJ;
+	r.ev.arg = hook->role;
+	rec_stack(&r);
+	rec_depth--;
+	struct book_op op = {
+		.addr = addr, .role = hook->role, .type = hook->type, .stack = r.ev.stack_id,
+		.tid = likely(rec_tid) ? rec_tid : rec_tid_slow(), .call_seq = call_seq,
+	};
+	*stack = r.ev.stack_id;
+	*booked = books_apply_usual(&g_shim.log, &op, res);
+	if (*booked && likely(!res->violation && !res->released)) {
+		batch_count_drop(&g_shim.log);
+		return 1;
+	}
+	return 0;
 }
 
 /* An entry leaves the calls under way: a decrement that released its
@@ -272,7 +315,17 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		int floating = 0;
 		if (hook->role == TALLY_ROLE_SINK && hook->is_floating)
 			floating = hook->is_floating((void *)(uintptr_t)addr) != 0;
-		uint64_t released = record_ref(hook, addr, floating, call_seq);
+		uint32_t stack = 0;
+		struct book_result res;
+		int booked = 0;
+		uint64_t released = 0;
+		if ((hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
+		    call_seq >= g_shim.log.hdr->max_events &&
+		    book_when_full(hook, addr, call_seq, &stack, &res, &booked))
+			;   /* booked, nothing to record */
+		else
+			released = record_ref(hook, addr, floating, call_seq, stack,
+			                      booked ? &res : NULL);
 		if (released) {
 			/* ref_hook_post tells the books when it returns; a
 			 * decrement's entry needs its call_seq no more. */
@@ -300,7 +353,7 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 	if (nactive > 0 && active[nactive - 1].sp == sp)
 		me = active[--nactive];
 	if (hook->role == TALLY_ROLE_NEW && ret && !me.skip && rec_on())
-		record_ref(hook, ret, 0, me.call_seq);
+		record_ref(hook, ret, 0, me.call_seq, 0, NULL);
 	entry_gone(&me);
 	RESTORE_ERRNO;
 }
