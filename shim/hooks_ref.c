@@ -122,7 +122,7 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
  * with the stack in *stack and, when the books were changed after all (a
  * decrement that another thread's brought to 0 meanwhile), their result
  * in *res with *booked set: record_ref then does the rest. */
-static SHIM_HOT int book_when_full(const struct ref_hook *hook, uint64_t addr,
+static inline __attribute__((always_inline)) int book_when_full(const struct ref_hook *hook, uint64_t addr,
                                    uint64_t call_seq, uint32_t *stack,
                                    struct book_result *res, int *booked)
 {

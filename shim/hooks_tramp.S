@@ -110,6 +110,18 @@
 	movdqu OFF_XMM+240(%rsp), %xmm15
 .endm
 
+/* 64 bytes of stack arguments at `at`, from the caller's to the callee's. */
+.macro COPY_64 at
+	movdqu STACK_ARGS+\at(%rbp), %xmm8
+	movdqu STACK_ARGS+\at+16(%rbp), %xmm9
+	movdqu STACK_ARGS+\at+32(%rbp), %xmm10
+	movdqu STACK_ARGS+\at+48(%rbp), %xmm11
+	movdqu %xmm8, \at(%rsp)
+	movdqu %xmm9, \at+16(%rsp)
+	movdqu %xmm10, \at+32(%rsp)
+	movdqu %xmm11, \at+48(%rsp)
+.endm
+
 	/* With the C code of a booked call (SHIM_HOT, logfile.h). */
 	.section .text.hot,"ax",@progbits
 	.globl tally_ref_trampoline
@@ -142,23 +154,16 @@ tally_ref_trampoline:
 
 	/* Copy the stack arguments to where the callee expects them: not past
 	 * the top of the caller's stack (a coroutine's, a thread's own).  The
-	 * usual case, all of them, 64 bytes at a time: a word at a time cost
-	 * a relay's receive thread some 6 ns more per booked call (BENCH.md,
-	 * section 7).  xmm8-11 are put back below. */
+	 * usual case, all of them, 64 bytes at a time, unrolled: a word at a
+	 * time cost a relay's receive thread some 6 ns more per booked call
+	 * (BENCH.md, section 7).  xmm8-11 are put back below. */
 	xorl %ecx, %ecx
 	cmpl $TRAMP_STACK_ARGS, %r12d
 	jne 1f
-3:	movdqu STACK_ARGS(%rbp,%rcx,8), %xmm8
-	movdqu STACK_ARGS+16(%rbp,%rcx,8), %xmm9
-	movdqu STACK_ARGS+32(%rbp,%rcx,8), %xmm10
-	movdqu STACK_ARGS+48(%rbp,%rcx,8), %xmm11
-	movdqu %xmm8, (%rsp,%rcx,8)
-	movdqu %xmm9, 16(%rsp,%rcx,8)
-	movdqu %xmm10, 32(%rsp,%rcx,8)
-	movdqu %xmm11, 48(%rsp,%rcx,8)
-	addl $8, %ecx
-	cmpl $TRAMP_STACK_ARGS, %ecx
-	jb 3b
+	COPY_64 0
+	COPY_64 64
+	COPY_64 128
+	COPY_64 192
 	jmp 2f
 1:	testl %r12d, %r12d
 	jz 2f

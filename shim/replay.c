@@ -155,8 +155,12 @@ static int walk(struct replay_entry *e, uintptr_t sp, uintptr_t bp, void *const 
 		rsp = cfa;
 	}
 	/* Only the words a frame depends on; in walk order, so a comparison
-	 * that stops at the first difference reads what the walk would. */
+	 * that stops at the first difference reads what the walk would.  The
+	 * first is the capturing function's own return address, raw[1]: the
+	 * key's ra1 (replay_match compares it there). */
 	unsigned out = 0;
+	if (nw > 0 && n > 1 && val[0] == (uint64_t)(uintptr_t)raw[1])
+		need[0] = 0;
 	for (unsigned i = 0; i < nw; i++) {
 		if (!need[i])
 			continue;
@@ -165,7 +169,7 @@ static int walk(struct replay_entry *e, uintptr_t sp, uintptr_t bp, void *const 
 		e->off[out] = off[i], e->val[out] = val[i], out++;
 	}
 	e->nwords = (uint8_t)out;
-	return out > 0;
+	return nw > 0;
 }
 
 void replay_learn(uintptr_t site, uintptr_t sp, uintptr_t bp, uint32_t tag, void *const *raw,

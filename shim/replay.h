@@ -5,12 +5,13 @@
  * an event handler) is reached again and again with the same stack.  After
  * libunwind has walked it, replay_learn walks it once more by the DWARF
  * rules (cfi.h) and keeps the few stack words the walk's result depends on:
- * each return address, and each saved rbp that a frame's CFA is computed
- * from.  The stack walk is a function of the capturing code, its stack
- * pointer, rbp (when a CFA needs it), those words and the unwind rules; so
- * when the same wrapper captures again at the same stack pointer, in the
- * same module generation, and those words hold the same values, the walk
- * would give the same frames, and the stack id is reused (replay_match).
+ * each return address (but the capturing function's own: the key has it),
+ * and each saved rbp that a frame's CFA is computed from.  The stack walk
+ * is a function of the capturing code, its stack pointer, rbp (when a CFA
+ * needs it), those words and the unwind rules; so when the same wrapper
+ * captures again at the same stack pointer, in the same module
+ * generation, and those words hold the same values, the walk would give
+ * the same frames, and the stack id is reused (replay_match).
  * The words are compared innermost first and the comparison stops at the
  * first difference, so it reads only words the walk itself would read.
  *
@@ -72,15 +73,21 @@ static inline uint32_t replay_match(uintptr_t site, uintptr_t sp, uintptr_t bp, 
 {
 	const struct replay_entry *e = replay_set(site, sp, ra1, tag);
 
-	if (!replay_key_is(e, site, sp, ra1, tag))
-		e++;
-	if (e->state != 2 || !replay_key_is(e, site, sp, ra1, tag) || e->gen != gen ||
-	    (e->need_bp && e->bp != bp) ||
+	if (!replay_key_is(e, site, sp, ra1, tag) && !replay_key_is(++e, site, sp, ra1, tag))
+		return 0;
+	if (e->state != 2 || e->gen != gen || (e->need_bp && e->bp != bp) ||
 	    e->epoch != __atomic_load_n(&replay_epoch, __ATOMIC_ACQUIRE))
 		return 0;
-	for (unsigned i = 0; i < e->nwords; i++)
+	/* Two words per turn, each read only once the one before matched. */
+	unsigned n = e->nwords, i = 0;
+	for (; i + 1 < n; i += 2) {
 		if (*(const volatile uint64_t *)(sp + e->off[i]) != e->val[i])
 			return 0;
+		if (*(const volatile uint64_t *)(sp + e->off[i + 1]) != e->val[i + 1])
+			return 0;
+	}
+	if (i < n && *(const volatile uint64_t *)(sp + e->off[i]) != e->val[i])
+		return 0;
 	return e->stack_id;
 }
 
