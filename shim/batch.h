@@ -37,9 +37,17 @@ struct batch {
 	uint32_t drops;
 	uint32_t calls[BATCH_RULES];
 	uint16_t rule[BATCH_RULES];  /* rule + 1; 0 = unused */
-	int8_t listed;               /* in the thread list: 1; no room: -1; 0 not yet */
-	uint8_t registered;          /* its thread-exit flush is armed */
+	union {
+		struct {
+			int8_t listed;       /* in the thread list: 1; no room: -1; 0 not yet */
+			uint8_t registered;  /* its thread-exit flush is armed */
+		};
+		uint16_t ready;              /* BATCH_READY: both, in one compare */
+	};
 };
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "BATCH_READY");
+#define BATCH_READY ((uint16_t)(1u | 1u << 8))   /* listed 1, registered 1 */
 
 extern __attribute__((tls_model("initial-exec"))) __thread struct batch batch_tls;
 extern int batch_counting_direct;   /* exit or exec: every call counts at once */
@@ -55,7 +63,7 @@ static inline void batch_count_call(struct tally_log *log, uint16_t rule)
 {
 	unsigned i = rule % BATCH_RULES;
 
-	if (__builtin_expect(batch_tls.listed > 0 && batch_tls.registered &&
+	if (__builtin_expect(batch_tls.ready == BATCH_READY &&
 	                     batch_tls.rule[i] == rule + 1 && batch_tls.calls[i] < BATCH_MAX - 1 &&
 	                     !__atomic_load_n(&batch_counting_direct, __ATOMIC_ACQUIRE), 1)) {
 		batch_tls.calls[i]++;
@@ -66,13 +74,28 @@ static inline void batch_count_call(struct tally_log *log, uint16_t rule)
 
 static inline void batch_count_drop(struct tally_log *log)
 {
-	if (__builtin_expect(batch_tls.listed > 0 && batch_tls.registered &&
-	                     batch_tls.drops < BATCH_MAX - 1 &&
+	if (__builtin_expect(batch_tls.ready == BATCH_READY && batch_tls.drops < BATCH_MAX - 1 &&
 	                     !__atomic_load_n(&batch_counting_direct, __ATOMIC_ACQUIRE), 1)) {
 		batch_tls.drops++;
 		return;
 	}
 	batch_count_drop_slow(log);
+}
+
+/* Both at once: a booked call of `rule` whose event is dropped. */
+static inline void batch_count_call_dropped(struct tally_log *log, uint16_t rule)
+{
+	unsigned i = rule % BATCH_RULES;
+
+	if (__builtin_expect(batch_tls.ready == BATCH_READY && batch_tls.rule[i] == rule + 1 &&
+	                     batch_tls.calls[i] < BATCH_MAX - 1 && batch_tls.drops < BATCH_MAX - 1 &&
+	                     !__atomic_load_n(&batch_counting_direct, __ATOMIC_ACQUIRE), 1)) {
+		batch_tls.calls[i]++;
+		batch_tls.drops++;
+		return;
+	}
+	batch_count_call(log, rule);
+	batch_count_drop(log);
 }
 
 /* Adds every thread's counts to the log now, and counts every later call

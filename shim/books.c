@@ -162,22 +162,30 @@ int books_type_complete(const struct tally_log *log, uint16_t type)
 
 /* ---- cells ----------------------------------------------------------------- */
 
+/* Adds `delta` to cell i if it is the stack's.  No lock: the cell may be
+ * given to another stack meanwhile (claim_cell), hence the compare-and-
+ * swap.  Returns 0 when it is not (or no longer) the stack's. */
+static inline int add_to_cell(struct tally_object *o, unsigned i, uint32_t stack, int32_t delta)
+{
+	uint64_t c = __atomic_load_n(&o->cells[i], A_RELAXED);
+
+	while (TALLY_CELL_STACK(c) == stack) {
+		uint64_t want = TALLY_CELL(stack, TALLY_CELL_NET(c) + delta);
+		/* On failure c is the cell's new value: the same stack with
+		 * another net (try again), or another stack's now. */
+		if (__atomic_compare_exchange_n(&o->cells[i], &c, want, 0, A_RELAXED, A_RELAXED))
+			return 1;
+	}
+	return 0;
+}
+
 /* Adds `delta` to the stack's own cell, if the object has one.  No lock:
  * the usual case, a stack that booked on this object before. */
 static SHIM_HOT int add_to_own_cell(struct tally_object *o, uint32_t stack, int32_t delta)
 {
-	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++) {
-		uint64_t c = __atomic_load_n(&o->cells[i], A_RELAXED);
-		while (TALLY_CELL_STACK(c) == stack) {
-			uint64_t want = TALLY_CELL(stack, TALLY_CELL_NET(c) + delta);
-			/* On failure c is the cell's new value: the same stack
-			 * with another net (try again), or a cell a claimer gave
-			 * to another stack (look on). */
-			if (__atomic_compare_exchange_n(&o->cells[i], &c, want, 0, A_RELAXED,
-			                                A_RELAXED))
-				return 1;
-		}
-	}
+	for (unsigned i = 0; i < TALLY_OBJ_CELLS; i++)
+		if (add_to_cell(o, i, stack, delta))
+			return 1;
 	return 0;
 }
 
@@ -727,19 +735,27 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 	}
 }
 
-SHIM_HOT int books_apply_usual(struct tally_log *log, const struct book_op *op,
-                               struct book_result *res)
+SHIM_HOT int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t role,
+                               uint32_t stack, uint32_t tid, struct book_result *res)
 {
-	int32_t delta = op->role == TALLY_ROLE_INC ? 1 : -1;
-	int s = books_find(log, op->addr);
-
-	if (s < 0)
-		return 0;
+	int32_t delta = role == TALLY_ROLE_INC ? 1 : -1;
+	/* Where the object usually is: the first slot of its window. */
+	uint32_t s = slot_at(log, addr, 0);
+	if (__builtin_expect(__atomic_load_n(&log->objkeys[s], A_ACQUIRE) != addr, 0)) {
+		int found = books_find(log, addr);
+		if (found < 0)
+			return 0;
+		s = (uint32_t)found;
+	}
 	struct tally_object *o = &log->objects[s];
 	/* A decrement that may close the books takes the whole path. */
 	if (__atomic_load_n(&o->state, A_ACQUIRE) != TALLY_OBJ_LIVE ||
-	    (delta < 0 && __atomic_load_n(&o->net, A_RELAXED) <= 1) ||
-	    !add_to_own_cell(o, op->stack, delta))
+	    (delta < 0 && __atomic_load_n(&o->net, A_RELAXED) <= 1))
+		return 0;
+	unsigned i = 0;
+	while (i < TALLY_OBJ_CELLS && TALLY_CELL_STACK(__atomic_load_n(&o->cells[i], A_RELAXED)) != stack)
+		i++;
+	if (i == TALLY_OBJ_CELLS || !add_to_cell(o, i, stack, delta))
 		return 0;
 	res->net = __atomic_add_fetch(&o->net, delta, A_RELAXED);
 	res->type = o->type;
@@ -748,7 +764,11 @@ SHIM_HOT int books_apply_usual(struct tally_log *log, const struct book_op *op,
 	res->certain = 0;
 	res->released = 0;
 	/* Another thread's decrement came in between: this one may close. */
-	if (__builtin_expect(delta < 0 && res->net <= 0, 0))
-		decremented(log, op, s, res);
+	if (__builtin_expect(delta < 0 && res->net <= 0, 0)) {
+		struct book_op op = {
+			.addr = addr, .role = role, .type = o->type, .stack = stack, .tid = tid,
+		};
+		decremented(log, &op, (int)s, res);
+	}
 	return 1;
 }

@@ -55,11 +55,13 @@ struct book_result {
 void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res);
 
 /* The same as books_apply for the usual booked call, in fewer steps: an
- * increment or a decrement (op->role INC or DEC) of a live object at a
- * stack that already has its own cell, which does not bring the net to 0
- * as far as can be told before.  Returns 1 when it booked (res as
- * books_apply sets it), 0 when it changed nothing: then books_apply. */
-int books_apply_usual(struct tally_log *log, const struct book_op *op, struct book_result *res);
+ * increment or a decrement (role INC or DEC) at `stack` by thread `tid` of
+ * a live object at `addr` where that stack already has its own cell, which
+ * does not bring the net to 0 as far as can be told before.  Returns 1
+ * when it booked (res as books_apply sets it), 0 when it changed nothing:
+ * then books_apply. */
+int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t role, uint32_t stack,
+                      uint32_t tid, struct book_result *res);
 
 /* A decrement whose booking released the object of serial `released`
  * (book_result.released, before the real call) has returned, or will

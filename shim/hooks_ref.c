@@ -85,7 +85,7 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 			.serial = seq == UINT64_MAX ? 0 : seq + 1, .call_seq = call_seq,
 		};
 		if (!((hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
-		      books_apply_usual(log, &op, &res)))
+		      books_apply_usual(log, addr, hook->role, op.stack, op.tid, &res)))
 			books_apply(log, &op, &res);
 	}
 	r.ev.u.obj.type = res.type;
@@ -118,13 +118,16 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 /* With the event area full, an increment or a decrement writes no event,
  * and the usual one (a live object, a stack with its own cell, books that
  * stay open) is only its stack and its cell: booked here, without the
- * event record_ref would fill for nothing.  Returns 1 when done.  Else 0,
- * with the stack in *stack and, when the books were changed after all (a
+ * event record_ref would fill for nothing, and counted (the rule's call,
+ * the dropped event).  Returns 1 when done.  Else 0, with nothing counted,
+ * the stack in *stack and, when the books were changed after all (a
  * decrement that another thread's brought to 0 meanwhile), their result
- * in *res with *booked set: record_ref then does the rest. */
-static inline __attribute__((always_inline)) int book_when_full(const struct ref_hook *hook, uint64_t addr,
-                                   uint64_t call_seq, uint32_t *stack,
-                                   struct book_result *res, int *booked)
+ * in *res with *booked set: record_ref then does the rest.  Inline: the
+ * capture is then taken in ref_hook_pre, one frame fewer to replay. */
+static inline __attribute__((always_inline)) int book_when_full(const struct ref_hook *hook,
+                                                                uint64_t addr, uint32_t *stack,
+                                                                struct book_result *res,
+                                                                int *booked)
 {
 	struct rec r;
 
@@ -133,14 +136,11 @@ static inline __attribute__((always_inline)) int book_when_full(const struct ref
 	r.ev.arg = hook->role;
 	rec_stack(&r);
 	rec_depth--;
-	struct book_op op = {
-		.addr = addr, .role = hook->role, .type = hook->type, .stack = r.ev.stack_id,
-		.tid = likely(rec_tid) ? rec_tid : rec_tid_slow(), .call_seq = call_seq,
-	};
 	*stack = r.ev.stack_id;
-	*booked = books_apply_usual(&g_shim.log, &op, res);
+	*booked = books_apply_usual(&g_shim.log, addr, hook->role, r.ev.stack_id,
+	                            likely(rec_tid) ? rec_tid : rec_tid_slow(), res);
 	if (*booked && likely(!res->violation && !res->released)) {
-		batch_count_drop(&g_shim.log);
+		batch_count_call_dropped(&g_shim.log, hook->rule);
 		return 1;
 	}
 	return 0;
@@ -288,12 +288,14 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 				skip = 0, outer->inner_refs--;
 		}
 	}
+	/* The rule's calls: with the area full, counted per thread (batch.h),
+	 * below, with the dropped event when there is one. */
+	int full = 0;
 	if (on) {
 		call_seq = __atomic_load_n(&g_shim.log.hdr->events_claimed, __ATOMIC_RELAXED);
-		if (likely(call_seq < g_shim.log.hdr->max_events))
+		full = call_seq >= g_shim.log.hdr->max_events;
+		if (likely(!full))
 			__atomic_fetch_add(&g_shim.log.rules[hook->rule].calls, 1, __ATOMIC_RELAXED);
-		else
-			batch_count_call(&g_shim.log, hook->rule);   /* area full: batch.h */
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX) {
@@ -319,13 +321,16 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		struct book_result res;
 		int booked = 0;
 		uint64_t released = 0;
-		if ((hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
-		    call_seq >= g_shim.log.hdr->max_events &&
-		    book_when_full(hook, addr, call_seq, &stack, &res, &booked))
-			;   /* booked, nothing to record */
-		else
+		if (full && (hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
+		    book_when_full(hook, addr, &stack, &res, &booked)) {
+			full = 0;   /* booked, and counted */
+		} else {
+			if (full)
+				batch_count_call(&g_shim.log, hook->rule);
+			full = 0;
 			released = record_ref(hook, addr, floating, call_seq, stack,
 			                      booked ? &res : NULL);
+		}
 		if (released) {
 			/* ref_hook_post tells the books when it returns; a
 			 * decrement's entry needs its call_seq no more. */
@@ -333,6 +338,8 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 			active[nactive - 1].call_seq = released;
 		}
 	}
+	if (full)
+		batch_count_call(&g_shim.log, hook->rule);   /* not booked */
 	unsigned words = readable_stack_words(sp);
 	RESTORE_ERRNO;
 	return words;

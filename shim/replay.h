@@ -68,7 +68,7 @@ static inline int replay_key_is(const struct replay_entry *e, uintptr_t site, ui
 /* The stack id a capture at (site, sp, bp) in generation gen would find,
  * or 0 when it has to be taken.  ra1: the wrapper's return address; tag:
  * replay_tag() of the event. */
-static inline uint32_t replay_match(uintptr_t site, uintptr_t sp, uintptr_t bp, uintptr_t ra1,
+static inline __attribute__((always_inline)) uint32_t replay_match(uintptr_t site, uintptr_t sp, uintptr_t bp, uintptr_t ra1,
                                     uint32_t tag, uint32_t gen)
 {
 	const struct replay_entry *e = replay_set(site, sp, ra1, tag);

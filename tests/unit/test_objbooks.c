@@ -240,13 +240,8 @@ static void inc_and_dec_book_per_stack_and_net(void **state)
 /* books_apply_usual as hooks_ref.c calls it with the event area full. */
 static int usual(uint8_t role, uint64_t addr, uint32_t stack, struct book_result *res)
 {
-	struct book_op op = {
-		.addr = addr, .role = role, .type = T_PLAIN, .stack = stack, .tid = TID,
-		.call_seq = seq,
-	};
-
 	memset(res, 0x5a, sizeof(*res));
-	return books_apply_usual(&mem, &op, res);
+	return books_apply_usual(&mem, addr, role, stack, TID, res);
 }
 
 /* The usual path books a live object at a stack with its own cell, as
@@ -289,6 +284,23 @@ static void the_usual_path_books_only_what_keeps_the_books_open(void **state)
 	assert_int_equal(o->state, TALLY_OBJ_RELEASED);
 	assert_int_equal(mem.hdr->violations, 0);
 	assert_int_equal(INC(a, 2).violation, TALLY_VIOL_AFTER_RELEASE);
+
+	/* An object further in its window than the first slot, and one whose
+	 * stack has its cell past the first line: booked all the same. */
+	uint64_t c[3];
+	colliding(c, 3, 37);
+	NEW(c[0], 1);
+	NEW(c[1], 1);
+	for (uint32_t st = 2; st <= 9; st++)
+		INC(c[1], st);
+	assert_int_not_equal(books_find(&mem, c[1]), 37);
+	assert_int_equal(usual(TALLY_ROLE_DEC, c[1], 9, &r), 1);
+	assert_int_equal(r.net, 8);
+	assert_int_equal(cell_net(obj(c[1]), 9), 0);
+	/* the first slot holds another object: not this one's books */
+	assert_int_equal(usual(TALLY_ROLE_INC, c[2], 1, &r), 0);
+	assert_int_equal(cell_net(obj(c[0]), 1), 1);
+	assert_cells_add_up(obj(c[1]));
 }
 
 static void dec_to_zero_closes_the_books(void **state)
@@ -1165,7 +1177,7 @@ static struct book_result thread_call(struct worker *w, uint8_t role, uint64_t a
 	struct book_result res;
 	/* Odd threads first try the usual path, as a full event area does. */
 	if (!((w->tid & 1) && (role == TALLY_ROLE_INC || role == TALLY_ROLE_DEC) &&
-	      books_apply_usual(&mem, &op, &res)))
+	      books_apply_usual(&mem, addr, role, stack, w->tid, &res)))
 		books_apply(&mem, &op, &res);
 	/* the call returns at once (as ref_hook_post tells the books) */
 	if (res.released)
