@@ -759,16 +759,16 @@ SHIM_HOT int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t rol
 		return 0;
 	res->net = __atomic_add_fetch(&o->net, delta, A_RELAXED);
 	res->type = o->type;
+	if (__builtin_expect(delta > 0 || res->net > 0, 1))
+		return 1;
+	/* Another thread's decrement came in between: this one may close. */
 	res->detail = TALLY_OBJD_BOOKED;
 	res->violation = 0;
 	res->certain = 0;
 	res->released = 0;
-	/* Another thread's decrement came in between: this one may close. */
-	if (__builtin_expect(delta < 0 && res->net <= 0, 0)) {
-		struct book_op op = {
-			.addr = addr, .role = role, .type = o->type, .stack = stack, .tid = tid,
-		};
-		decremented(log, &op, (int)s, res);
-	}
-	return 1;
+	struct book_op op = {
+		.addr = addr, .role = role, .type = o->type, .stack = stack, .tid = tid,
+	};
+	decremented(log, &op, (int)s, res);
+	return 2;
 }

@@ -58,7 +58,10 @@ void books_apply(struct tally_log *log, const struct book_op *op, struct book_re
  * increment or a decrement (role INC or DEC) at `stack` by thread `tid` of
  * a live object at `addr` where that stack already has its own cell, which
  * does not bring the net to 0 as far as can be told before.  Returns 1
- * when it booked (res as books_apply sets it), 0 when it changed nothing:
+ * when it booked, with nothing to report: res->net and res->type are set,
+ * the rest is as if 0 (detail TALLY_OBJD_BOOKED).  Returns 2 when it
+ * booked and another thread's decrement brought the net to 0 meanwhile:
+ * res is set as books_apply sets it.  Returns 0 when it changed nothing:
  * then books_apply. */
 int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t role, uint32_t stack,
                       uint32_t tid, struct book_result *res);

@@ -84,9 +84,17 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 			.tid = r.ev.tid, .now_ns = r.ev.time_ns,
 			.serial = seq == UINT64_MAX ? 0 : seq + 1, .call_seq = call_seq,
 		};
-		if (!((hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
-		      books_apply_usual(log, addr, hook->role, op.stack, op.tid, &res)))
+		int usual = (hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC)
+		                    ? books_apply_usual(log, addr, hook->role, op.stack, op.tid, &res)
+		                    : 0;
+		if (usual == 1) {
+			res.detail = TALLY_OBJD_BOOKED;
+			res.violation = 0;
+			res.certain = 0;
+			res.released = 0;
+		} else if (usual == 0) {
 			books_apply(log, &op, &res);
+		}
 	}
 	r.ev.u.obj.type = res.type;
 	r.ev.u.obj.net = res.net;
@@ -137,12 +145,13 @@ static inline __attribute__((always_inline)) int book_when_full(const struct ref
 	rec_stack(&r);
 	rec_depth--;
 	*stack = r.ev.stack_id;
-	*booked = books_apply_usual(&g_shim.log, addr, hook->role, r.ev.stack_id,
-	                            likely(rec_tid) ? rec_tid : rec_tid_slow(), res);
-	if (*booked && likely(!res->violation && !res->released)) {
+	int usual = books_apply_usual(&g_shim.log, addr, hook->role, r.ev.stack_id,
+	                              likely(rec_tid) ? rec_tid : rec_tid_slow(), res);
+	if (likely(usual == 1)) {
 		batch_count_call_dropped(&g_shim.log, hook->rule);
 		return 1;
 	}
+	*booked = usual == 2;
 	return 0;
 }
 
@@ -299,10 +308,15 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX) {
-		active[nactive++] = (struct active_call){ .sp = sp, .addr = addr,
-		                                          .call_seq = call_seq,
-		                                          .skip = (uint8_t)skip,
-		                                          .role = hook->role };
+		struct active_call *e = &active[nactive++];
+		e->sp = sp;
+		e->addr = addr;
+		e->call_seq = call_seq;
+		e->skip = (uint8_t)skip;
+		e->role = hook->role;
+		e->released = 0;
+		e->creating = 0;
+		e->inner_refs = 0;
 		/* Until it returns and is booked, no violation of its type is
 		 * certain (books.h). */
 		if (hook->role == TALLY_ROLE_NEW && on) {
