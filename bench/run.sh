@@ -619,8 +619,10 @@ echo " 10th percentile of the ratio, i.e. the worse rounds; CPU/packet: the"
 echo " receive threads' CPU time per packet, without tally, then what tally adds)"
 awk -v v="$(pct 50 "$DIR/relay.free.pct")" -v f="$(pct 50 "$DIR/relay.free.fullpct")" \
     -v pv="$(pct 50 "$DIR/relay.pinned.pct")" -v pf="$(pct 50 "$DIR/relay.pinned.fullpct")" 'BEGIN {
-	printf "target >= 95 %% of the relay throughput: %s (%.1f %%, pinned %.1f %%; event area full %.1f %%, pinned %.1f %%)\n",
-		(v >= 95 && pv >= 95) ? "MET" : "MISSED", v, pv, f, pf }'
+	printf "target >= 95 %% of the relay throughput: %s while the event area fills (%.1f %%, pinned %.1f %%);",
+		(v >= 95 && pv >= 95) ? "MET" : "MISSED", v, pv
+	printf " %s once it is full, a weeks-long run (%.1f %%, pinned %.1f %%)\n",
+		(f >= 95 && pf >= 95) ? "MET" : "MISSED", f, pf }'
 
 echo
 echo "== 8: the real gateway: Janus's CPU per RTP packet of a VideoRoom remote publisher ($(wc -l <"$DIR/janus.rounds") rounds)"
