@@ -619,10 +619,11 @@ echo " 10th percentile of the ratio, i.e. the worse rounds; CPU/packet: the"
 echo " receive threads' CPU time per packet, without tally, then what tally adds)"
 awk -v v="$(pct 50 "$DIR/relay.free.pct")" -v f="$(pct 50 "$DIR/relay.free.fullpct")" \
     -v pv="$(pct 50 "$DIR/relay.pinned.pct")" -v pf="$(pct 50 "$DIR/relay.pinned.fullpct")" 'BEGIN {
-	printf "target >= 95 %% of the relay throughput: %s while the event area fills (%.1f %%, pinned %.1f %%);",
-		(v >= 95 && pv >= 95) ? "MET" : "MISSED", v, pv
-	printf " %s once it is full, a weeks-long run (%.1f %%, pinned %.1f %%)\n",
-		(f >= 95 && pf >= 95) ? "MET" : "MISSED", f, pf }'
+	printf "target >= 95 %% of the relay throughput, pinned: %s while the event area fills (%.1f %%),",
+		pv >= 95 ? "MET" : "MISSED", pv
+	printf " %s once it is full, a weeks-long run (%.1f %%)\n", pf >= 95 ? "MET" : "MISSED", pf
+	printf "(as scheduled: %.1f %% and %.1f %%; that ratio varies by +-5 %% between runs and cannot\n", v, f
+	printf " tell two builds apart, docs/BENCH.md section 7: the pinned one measures what tally adds)\n" }'
 
 echo
 echo "== 8: the real gateway: Janus's CPU per RTP packet of a VideoRoom remote publisher ($(wc -l <"$DIR/janus.rounds") rounds)"
