@@ -40,10 +40,12 @@ _Static_assert(offsetof(struct active_call, released) == 26, "TRAMP_ACTIVE_RELEA
  * the serial of the object a decrement released (book_result.released),
  * else 0.  `stack`: the call's stack id when already taken, else 0;
  * `booked`: the books' result when the call is already booked, else NULL
- * (book_when_full). */
+ * (book_when_full).  `raw`: REC_RAW_WORDS for a capture, in the caller's
+ * frame, which holds one for its own (book_when_full): the hook's stack use
+ * stays what it was with one. */
 static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int floating,
                                     uint64_t call_seq, uint32_t stack,
-                                    const struct book_result *booked)
+                                    const struct book_result *booked, void **raw)
 {
 	struct rec r;
 	struct tally_log *log = &g_shim.log;
@@ -60,7 +62,7 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 	if (stack)
 		r.ev.stack_id = stack;
 	else
-		rec_stack(&r);
+		rec_stack_into(&r, raw);
 	/* With the event area full, no event is written: no sequence number
 	 * is taken either, and the books give a new object its serial
 	 * (batch.h says why). */
@@ -135,14 +137,14 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 static inline __attribute__((always_inline)) int book_when_full(const struct ref_hook *hook,
                                                                 uint64_t addr, uint32_t *stack,
                                                                 struct book_result *res,
-                                                                int *booked)
+                                                                int *booked, void **raw)
 {
 	struct rec r;
 
 	rec_depth++;
 	r.ev.kind = TALLY_EV_OBJ;
 	r.ev.arg = hook->role;
-	rec_stack(&r);
+	rec_stack_into(&r, raw);
 	rec_depth--;
 	*stack = r.ev.stack_id;
 	int usual = books_apply_usual(&g_shim.log, addr, hook->role, r.ev.stack_id,
@@ -269,6 +271,7 @@ static unsigned readable_stack_words(uintptr_t a)
 
 SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
 {
+	void *raw[REC_RAW_WORDS];   /* the capture's, here or in record_ref */
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
 	uint64_t addr = hook->role == TALLY_ROLE_NEW ? 0 : regs[hook->arg];
@@ -336,14 +339,14 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		int booked = 0;
 		uint64_t released = 0;
 		if (full && (hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
-		    book_when_full(hook, addr, &stack, &res, &booked)) {
+		    book_when_full(hook, addr, &stack, &res, &booked, raw)) {
 			full = 0;   /* booked, and counted */
 		} else {
 			if (full)
 				batch_count_call(&g_shim.log, hook->rule);
 			full = 0;
 			released = record_ref(hook, addr, floating, call_seq, stack,
-			                      booked ? &res : NULL);
+			                      booked ? &res : NULL, raw);
 		}
 		if (released) {
 			/* ref_hook_post tells the books when it returns; a
@@ -361,6 +364,7 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 
 SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args)
 {
+	void *raw[REC_RAW_WORDS];   /* for record_ref's capture */
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
 	/* Our own entry is the innermost one left, unless a longjmp left
@@ -374,7 +378,7 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 	if (nactive > 0 && active[nactive - 1].sp == sp)
 		me = active[--nactive];
 	if (hook->role == TALLY_ROLE_NEW && ret && !me.skip && rec_on())
-		record_ref(hook, ret, 0, me.call_seq, 0, NULL);
+		record_ref(hook, ret, 0, me.call_seq, 0, NULL, raw);
 	entry_gone(&me);
 	RESTORE_ERRNO;
 }

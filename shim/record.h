@@ -138,15 +138,18 @@ void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigne
 #define REC_SKIP_HINT_MAX 8
 extern uint8_t rec_skip_hint[TALLY_EV_KIND_MAX];
 
+/* The words of the buffer a capture fills (rec_stack_into). */
+#define REC_RAW_WORDS (TALLY_DEPTH_CAPTURE + REC_SKIP_HINT_MAX)
+
 /* Captures the stack into the depot (or marks the event nested).  Inline,
  * so the unwinder starts from the wrapper: one frame fewer to walk than
  * from a function of its own.  A capture this thread made before from the
  * same code at the same stack pointer, whose stack words have not changed,
- * is not taken again (replay.h). */
-static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
+ * is not taken again (replay.h).  `raw`: REC_RAW_WORDS for the unwinder,
+ * in this frame or a caller's (so that nested functions that each capture
+ * share one: hooks_ref.c). */
+static inline __attribute__((always_inline)) void rec_stack_into(struct rec *r, void **raw)
 {
-	void *raw[TALLY_DEPTH_CAPTURE + REC_SKIP_HINT_MAX];
-
 	if (unlikely(rec_depth > 1) || unlikely(!unwind_backtrace_fn) ||
 	    unlikely(loader_child_unsafe)) {
 		rec_stack_nested(r);
@@ -183,6 +186,13 @@ static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
 		replay_mismatch(id, r->ev.stack_id);
 #endif
 	unwind_stack_hi = 0;
+}
+
+static inline __attribute__((always_inline)) void rec_stack(struct rec *r)
+{
+	void *raw[REC_RAW_WORDS];
+
+	rec_stack_into(r, raw);
 }
 
 /* Claims the event's sequence number; seq + 1 is the serial of a socket

@@ -6,7 +6,8 @@
 # under it and must exit 0 with the same output as without tally: the
 # example gateway (sockets and reference calls from several threads),
 # fd_replay's stacks made to look alike, 8 threads of sockets, 8 threads of
-# reference calls, and gst-launch under the gst preset.
+# reference calls (also with the event area full), and gst-launch under the
+# gst preset.
 . "$(dirname "$0")/lib.sh"
 
 CHECK_LIB=$TOP/build/check/libtally.so
@@ -47,6 +48,15 @@ done
 checked threads -- "$THREADS" 8 500
 checked refthreads 'TALLY_RULES=rl: rl_new = new; rl: rl_ref = inc; rl: rl_unref = dec' -- \
 	"$REFTHREADS" 8 20000
+# With the event area full, a booked call is captured in ref_hook_pre
+# (book_when_full), not in record_ref: another capturing site.
+for depth in 4 16 64; do
+	checked "refthreads-full-$depth" TALLY_LOG_SIZE=1M TALLY_DEPTH=$depth \
+		'TALLY_RULES=rl: rl_new = new; rl: rl_ref = inc; rl: rl_unref = dec' -- \
+		"$REFTHREADS" 8 20000
+done
+checked gateway-full TALLY_RULES=gateway TALLY_LOG_SIZE=1M -- "$GW" --ports 35000-35099 \
+	--cycles 4 --packets 3000
 if command -v gst-launch-1.0 >/dev/null; then
 	export GST_REGISTRY=$T_TMP/registry.bin
 	gst-launch-1.0 -q fakesrc num-buffers=10 ! fakesink >/dev/null 2>&1
