@@ -736,7 +736,8 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 }
 
 SHIM_HOT int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t role,
-                               uint32_t stack, uint32_t tid, struct book_result *res)
+                               uint32_t stack, uint32_t tid, int64_t now_ns,
+                               struct book_result *res)
 {
 	int32_t delta = role == TALLY_ROLE_INC ? 1 : -1;
 	/* Where the object usually is: the first slot of its window. */
@@ -768,6 +769,7 @@ SHIM_HOT int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t rol
 	res->released = 0;
 	struct book_op op = {
 		.addr = addr, .role = role, .type = o->type, .stack = stack, .tid = tid,
+		.now_ns = now_ns,
 	};
 	decremented(log, &op, (int)s, res);
 	return 2;

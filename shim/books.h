@@ -55,8 +55,9 @@ struct book_result {
 void books_apply(struct tally_log *log, const struct book_op *op, struct book_result *res);
 
 /* The same as books_apply for the usual booked call, in fewer steps: an
- * increment or a decrement (role INC or DEC) at `stack` by thread `tid` of
- * a live object at `addr` where that stack already has its own cell, which
+ * increment or a decrement (role INC or DEC) at `stack` by thread `tid` at
+ * `now_ns` (0: not read, as book_op.now_ns) of a live object at `addr`
+ * where that stack already has its own cell, which
  * does not bring the net to 0 as far as can be told before.  Returns 1
  * when it booked, with nothing to report: res->net and res->type are set,
  * the rest is as if 0 (detail TALLY_OBJD_BOOKED).  Returns 2 when it
@@ -64,7 +65,7 @@ void books_apply(struct tally_log *log, const struct book_op *op, struct book_re
  * res is set as books_apply sets it.  Returns 0 when it changed nothing:
  * then books_apply. */
 int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t role, uint32_t stack,
-                      uint32_t tid, struct book_result *res);
+                      uint32_t tid, int64_t now_ns, struct book_result *res);
 
 /* A decrement whose booking released the object of serial `released`
  * (book_result.released, before the real call) has returned, or will

@@ -87,7 +87,8 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 			.serial = seq == UINT64_MAX ? 0 : seq + 1, .call_seq = call_seq,
 		};
 		int usual = (hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC)
-		                    ? books_apply_usual(log, addr, hook->role, op.stack, op.tid, &res)
+		                    ? books_apply_usual(log, addr, hook->role, op.stack, op.tid,
+		                                        op.now_ns, &res)
 		                    : 0;
 		if (usual == 1) {
 			res.detail = TALLY_OBJD_BOOKED;
@@ -148,7 +149,7 @@ static inline __attribute__((always_inline)) int book_when_full(const struct ref
 	rec_depth--;
 	*stack = r.ev.stack_id;
 	int usual = books_apply_usual(&g_shim.log, addr, hook->role, r.ev.stack_id,
-	                              likely(rec_tid) ? rec_tid : rec_tid_slow(), res);
+	                              likely(rec_tid) ? rec_tid : rec_tid_slow(), 0, res);
 	if (likely(usual == 1)) {
 		batch_count_call_dropped(&g_shim.log, hook->rule);
 		return 1;

@@ -241,7 +241,7 @@ static void inc_and_dec_book_per_stack_and_net(void **state)
 static int usual(uint8_t role, uint64_t addr, uint32_t stack, struct book_result *res)
 {
 	memset(res, 0x5a, sizeof(*res));
-	return books_apply_usual(&mem, addr, role, stack, TID, res);
+	return books_apply_usual(&mem, addr, role, stack, TID, now += 10, res);
 }
 
 /* The usual path books a live object at a stack with its own cell, as
@@ -1175,7 +1175,7 @@ static struct book_result thread_call(struct worker *w, uint8_t role, uint64_t a
 	struct book_result res;
 	/* Odd threads first try the usual path, as a full event area does. */
 	int usual = (w->tid & 1) && (role == TALLY_ROLE_INC || role == TALLY_ROLE_DEC)
-	                    ? books_apply_usual(&mem, addr, role, stack, w->tid, &res)
+	                    ? books_apply_usual(&mem, addr, role, stack, w->tid, (int64_t)serial, &res)
 	                    : 0;
 	if (usual == 1) {   /* booked, nothing to report: as hooks_ref.c fills it */
 		res.detail = TALLY_OBJD_BOOKED;
