@@ -301,14 +301,16 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 				skip = 0, outer->inner_refs--;
 		}
 	}
-	/* The rule's calls: with the area full, counted per thread (batch.h),
-	 * below, with the dropped event when there is one. */
-	int full = 0;
+	/* The rule's calls.  With the event area full they are counted per
+	 * thread (batch.h), below: with the dropped event when the call is
+	 * booked the usual way, else on its own (`uncounted` until then). */
+	int full = 0, uncounted = 0;
 	if (on) {
 		call_seq = __atomic_load_n(&g_shim.log.hdr->events_claimed, __ATOMIC_RELAXED);
 		full = call_seq >= g_shim.log.hdr->max_events;
 		if (likely(!full))
 			__atomic_fetch_add(&g_shim.log.rules[hook->rule].calls, 1, __ATOMIC_RELAXED);
+		uncounted = full;
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX) {
@@ -341,11 +343,11 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		uint64_t released = 0;
 		if (full && (hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
 		    book_when_full(hook, addr, &stack, &res, &booked, raw)) {
-			full = 0;   /* booked, and counted */
+			uncounted = 0;   /* counted with its dropped event */
 		} else {
-			if (full)
+			if (uncounted)   /* before an abort the books may ask for */
 				batch_count_call(&g_shim.log, hook->rule);
-			full = 0;
+			uncounted = 0;
 			released = record_ref(hook, addr, floating, call_seq, stack,
 			                      booked ? &res : NULL, raw);
 		}
@@ -356,7 +358,7 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 			active[nactive - 1].call_seq = released;
 		}
 	}
-	if (full)
+	if (uncounted)
 		batch_count_call(&g_shim.log, hook->rule);   /* not booked */
 	unsigned words = readable_stack_words(sp);
 	RESTORE_ERRNO;
