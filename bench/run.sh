@@ -28,7 +28,7 @@
 #
 # Knobs (environment): BENCH_ROUNDS (11), BENCH_N (iterations per round,
 # 50000), BENCH_REF_N (reference pairs per round, 50000), BENCH_CHAIN (noinline frames above main, 12), BENCH_GEN (socket+
-# close pairs for the analyzer's log, 500000), BENCH_RELAY_ROUNDS (7),
+# close pairs for the analyzer's log, 500000), BENCH_RELAY_ROUNDS (11),
 # BENCH_RELAY_PACKETS (packets per publisher, 4 publishers, 25000),
 # BENCH_JANUS_ROUNDS (5), BENCH_JANUS_PACKETS (60000), BENCH_JANUS_RATE
 # (30000 per second), BENCH_PERF=1 (also `perf
@@ -116,7 +116,7 @@ log_of() { ls "$DIR/$1".[0-9]*; }
 # on 2 CPUs; a packet is a cross-CPU wake-up, and the rate of one run varies
 # by +-10 %), and with the whole gateway pinned to one CPU (the rate is
 # then CPU-bound and varies by +-2 %: the figure to compare builds with).
-RR=${BENCH_RELAY_ROUNDS:-7}
+RR=${BENCH_RELAY_ROUNDS:-11}
 RP=${BENCH_RELAY_PACKETS:-25000}
 # The last CPU this process may run on (a cpuset need not start at 0).
 PIN_CPU=$(taskset -cp $$ | sed 's/.*: //' | tr ',' '\n' | tail -n 1 | sed 's/.*-//')
