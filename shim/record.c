@@ -90,7 +90,7 @@ static __attribute__((noinline)) unsigned recapture(unsigned kind, uint64_t *fra
 		unsigned ask = max + shim;
 		if (ask > TALLY_DEPTH_CAPTURE + 32)
 			ask = TALLY_DEPTH_CAPTURE + 32;
-		n = (unsigned)unwind_backtrace_fn(raw, (int)ask);
+		n = (unsigned)unwind_walker()(raw, (int)ask);
 		out = unwind_keep(raw, n, frames, max);
 		if (n < ask || out == max || ask == TALLY_DEPTH_CAPTURE + 32)
 			break;

@@ -178,7 +178,7 @@ static inline __attribute__((always_inline)) void rec_stack_into(struct rec *r, 
 	unsigned kind = r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0;
 	unsigned ask = g_shim.settings.depth + __atomic_load_n(&rec_skip_hint[kind], __ATOMIC_RELAXED);
 	unwind_stack_hi = (uintptr_t)raw;
-	int n = unwind_backtrace_fn(raw, (int)ask);
+	int n = unwind_walker()(raw, (int)ask);
 	rec_stack_done(r, gen, raw, n > 0 ? (unsigned)n : 0, ask, site, sp, bp);
 #ifdef TALLY_REPLAY_CHECK
 	/* Test builds: every replayed stack is taken again and compared. */

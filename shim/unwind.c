@@ -6,6 +6,9 @@
 #include "replay.h"
 #include "real.h"
 
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include <dlfcn.h>
 #include <link.h>
 #include <stddef.h>
@@ -32,6 +35,36 @@ typedef struct unw_accessors_head *(*get_accessors_fn)(void *as);
 
 /* Set once by unwind_init() in the constructor, read-only afterwards. */
 backtrace_fn unwind_backtrace_fn;
+backtrace_fn unwind_step_fn;
+__attribute__((tls_model("initial-exec"))) __thread unsigned unwind_step_walks;
+
+/* libunwind's step-by-step walk (libunwind.h, local only). */
+static int (*getcontext_p)(unw_context_t *);
+static int (*init_local_p)(unw_cursor_t *, unw_context_t *);
+static int (*step_p)(unw_cursor_t *);
+static int (*get_reg_p)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+
+/* unw_backtrace's result without its per-thread cache: the return address
+ * into each caller, the first into this function's own caller (as
+ * unw_backtrace's first is into its caller).  libunwind's own fallback
+ * when its fast trace fails walks the same way. */
+static __attribute__((noinline)) int step_backtrace(void **buffer, int size)
+{
+	unw_context_t uc;
+	unw_cursor_t cursor;
+	int n = 0;
+
+	unwind_step_walks++;
+	if (getcontext_p(&uc) < 0 || init_local_p(&cursor, &uc) < 0)
+		return 0;
+	while (n < size && step_p(&cursor) > 0) {
+		unw_word_t ip;
+		if (get_reg_p(&cursor, UNW_REG_IP, &ip) < 0)
+			break;
+		buffer[n++] = (void *)(uintptr_t)ip;
+	}
+	return n;
+}
 static flush_fn unw_flush_p;
 static void **unw_local_as_p;
 uintptr_t unwind_self_lo, unwind_self_hi;
@@ -131,6 +164,13 @@ int unwind_init(void)
 		return -1;
 	}
 	acc->access_mem = checked_access_mem;
+
+	*(void **)&getcontext_p = dlsym(lib, "_Ux86_64_getcontext");
+	*(void **)&init_local_p = dlsym(lib, "_ULx86_64_init_local");
+	*(void **)&step_p = dlsym(lib, "_ULx86_64_step");
+	*(void **)&get_reg_p = dlsym(lib, "_ULx86_64_get_reg");
+	if (getcontext_p && init_local_p && step_p && get_reg_p)
+		unwind_step_fn = step_backtrace;
 
 	uint64_t warm[4];
 	unwind_capture(warm, 4);

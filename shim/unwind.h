@@ -26,6 +26,25 @@ extern __attribute__((tls_model("initial-exec"))) __thread uintptr_t unwind_stac
 
 /* Set by unwind_init(), read-only afterwards. */
 extern int (*unwind_backtrace_fn)(void **buffer, int size);
+
+/* The same capture by libunwind's step-by-step walk, or NULL.  unw_backtrace
+ * gives every thread it walks in a cache of 256 KiB, mapped and filled at
+ * its first walk there (~130 µs): most threads need few walks (replay.h
+ * recognises the repeats), so each thread's first UNWIND_STEP_WALKS are
+ * walked step by step instead (~6 µs each, and two rt_sigprocmask per
+ * frame: MEASURED.md), and only a thread that walks more gets the cache. */
+#define UNWIND_STEP_WALKS 16
+extern int (*unwind_step_fn)(void **buffer, int size);
+extern __attribute__((tls_model("initial-exec"))) __thread unsigned unwind_step_walks;
+
+/* The capture function for this thread's next walk: called from the
+ * capturing code itself, as either one's first frame is its caller. */
+static inline int (*unwind_walker(void))(void **, int)
+{
+	return __builtin_expect(unwind_step_walks < UNWIND_STEP_WALKS && unwind_step_fn != 0, 0)
+		       ? unwind_step_fn
+		       : unwind_backtrace_fn;
+}
 extern uintptr_t unwind_self_lo, unwind_self_hi;   /* libtally.so's range */
 
 /* Keeps the program's frames of a raw capture: the shim's own frames (the
