@@ -2,7 +2,7 @@
  * modules — the module table, rebuilt from dl_iterate_phdr().
  */
 #include "modules.h"
-#include "hooks_loader.h"
+#include "forkwalk.h"
 #include "procinfo.h"
 
 #include <elf.h>
@@ -149,7 +149,7 @@ static int rescan_locked(struct tally_log *log)
 	return sc.changed;
 }
 
-/* hooks_loader.h: defined here, with the module walks it stops, so that
+/* forkwalk.h: defined here, with the module walks it stops, so that
  * every binary linking the module code has it. */
 int loader_child_unsafe;
 
@@ -157,7 +157,7 @@ int modules_rescan(struct tally_log *log)
 {
 	int changed;
 
-	if (!log->hdr || loader_child_unsafe)   /* hooks_loader.h */
+	if (!log->hdr || loader_child_unsafe)   /* forkwalk.h */
 		return 0;
 	modules_lock();
 	changed = rescan_locked(log);

@@ -71,7 +71,7 @@ void rec_stack_nested(struct rec *r)
 		__atomic_fetch_add(&g_shim.log.hdr->dropped[TALLY_DROP_NESTED], 1, __ATOMIC_RELAXED);
 	} else {
 		/* no unwinder, or a fork child that must not walk the modules
-		 * (hooks_loader.h) */
+		 * (forkwalk.h) */
 		r->ev.stack_id = TALLY_STACK_NONE;
 	}
 }
@@ -90,7 +90,9 @@ static __attribute__((noinline)) unsigned recapture(unsigned kind, uint64_t *fra
 		unsigned ask = max + shim;
 		if (ask > TALLY_DEPTH_CAPTURE + 32)
 			ask = TALLY_DEPTH_CAPTURE + 32;
+		forkwalk_begin();
 		n = (unsigned)unwind_walker()(raw, (int)ask);
+		forkwalk_end();
 		out = unwind_keep(raw, n, frames, max);
 		if (n < ask || out == max || ask == TALLY_DEPTH_CAPTURE + 32)
 			break;

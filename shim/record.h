@@ -31,7 +31,7 @@
 #include "logfile.h"
 #include "settings.h"
 #include "tallies.h"
-#include "hooks_loader.h"
+#include "forkwalk.h"
 #include "unwind.h"
 #include "replay.h"
 
@@ -178,7 +178,17 @@ static inline __attribute__((always_inline)) void rec_stack_into(struct rec *r, 
 	unsigned kind = r->ev.kind < TALLY_EV_KIND_MAX ? r->ev.kind : 0;
 	unsigned ask = g_shim.settings.depth + __atomic_load_n(&rec_skip_hint[kind], __ATOMIC_RELAXED);
 	unwind_stack_hi = (uintptr_t)raw;
-	int n = unwind_walker()(raw, (int)ask);
+	int (*walker)(void **, int) = unwind_walker();
+	forkwalk_begin();   /* libunwind's lock, fork: forkwalk.h */
+	int n = walker(raw, (int)ask);
+	forkwalk_end();
+#ifdef TALLY_REPLAY_CHECK
+	/* Test builds: a step-by-step walk is taken again by unw_backtrace,
+	 * from here too, and must give the same frames (all but the first,
+	 * each one's own return address here). */
+	if (walker != unwind_backtrace_fn)
+		unwind_check_step(raw, n, (int)ask);
+#endif
 	rec_stack_done(r, gen, raw, n > 0 ? (unsigned)n : 0, ask, site, sp, bp);
 #ifdef TALLY_REPLAY_CHECK
 	/* Test builds: every replayed stack is taken again and compared. */

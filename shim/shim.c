@@ -10,7 +10,7 @@
 #include "logfile.h"
 #include "modules.h"
 #include "real.h"
-#include "hooks_loader.h"
+#include "forkwalk.h"
 #include "lifetime.h"
 #include "record.h"
 #include "unwind.h"
@@ -46,12 +46,12 @@ static int fork_locked;
 static void atfork_prepare(void)
 {
 	fork_locked = modules_lock_unless_held();   /* no fork mid-rescan */
-	loader_fork_prepare();   /* last: no thread inside dl_iterate_phdr */
+	forkwalk_prepare();   /* last: no thread inside a walk */
 }
 
 static void atfork_parent(void)
 {
-	loader_fork_parent();
+	forkwalk_parent();
 	if (fork_locked)
 		modules_unlock();
 	fork_locked = 0;
@@ -62,7 +62,7 @@ static void atfork_child(void)
 {
 	int saved = errno;
 
-	loader_fork_child();
+	forkwalk_child();
 	modules_reset_lock_in_child();
 	books_fork_child();
 	batch_forget();

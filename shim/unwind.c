@@ -2,6 +2,7 @@
  * unwind — libunwind behind one small interface.
  */
 #include "unwind.h"
+#include "forkwalk.h"
 #include "memcheck.h"
 #include "replay.h"
 #include "real.h"
@@ -13,6 +14,7 @@
 #include <link.h>
 #include <stddef.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -59,11 +61,36 @@ static __attribute__((noinline)) int step_backtrace(void **buffer, int size)
 		return 0;
 	while (n < size && step_p(&cursor) > 0) {
 		unw_word_t ip;
-		if (get_reg_p(&cursor, UNW_REG_IP, &ip) < 0)
+		/* Where unw_backtrace's fast trace stops too: a return address
+		 * below 0x4000 is no code.  unw_step goes on guessing from rbp
+		 * (through code without unwind info, an entry hook's stub), and
+		 * the fallback walk would keep what it guessed (a review found
+		 * gst-launch's stacks ending in 0x246 and stack garbage). */
+		if (get_reg_p(&cursor, UNW_REG_IP, &ip) < 0 || ip < 0x4000)
 			break;
 		buffer[n++] = (void *)(uintptr_t)ip;
 	}
 	return n;
+}
+
+void unwind_check_step(void *const *raw, int n, int ask)
+{
+	void *again[TALLY_DEPTH_CAPTURE + 40];
+	static const char msg[] =
+		"tally: TALLY_REPLAY_CHECK: the step-by-step walk differs from unw_backtrace's\n";
+
+	if (ask + 1 > (int)(sizeof(again) / sizeof(again[0])))
+		return;
+	/* One frame more: this function's own comes first. */
+	int m = unwind_backtrace_fn(again, ask + 1);
+	int same = m == n + 1;
+	for (int i = 1; same && i < n; i++)
+		same = again[i + 1] == raw[i];
+	if (!same) {
+		ssize_t w = write(2, msg, sizeof(msg) - 1);
+		(void)w;
+		abort();
+	}
 }
 static flush_fn unw_flush_p;
 static void **unw_local_as_p;
@@ -186,8 +213,11 @@ int unwind_refuses_pipe(const void *caller)
 void unwind_flush(void)
 {
 	replay_forget();
-	if (unw_flush_p && unw_local_as_p)
+	if (unw_flush_p && unw_local_as_p) {
+		forkwalk_begin();   /* libunwind takes its lock: forkwalk.h */
 		unw_flush_p(*unw_local_as_p, 0, 0);
+		forkwalk_end();
+	}
 }
 
 void unwind_self_range(uintptr_t *lo, uintptr_t *hi)

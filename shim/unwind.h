@@ -37,6 +37,11 @@ extern int (*unwind_backtrace_fn)(void **buffer, int size);
 extern int (*unwind_step_fn)(void **buffer, int size);
 extern __attribute__((tls_model("initial-exec"))) __thread unsigned unwind_step_walks;
 
+/* Test builds (TALLY_REPLAY_CHECK): takes the stack again with
+ * unw_backtrace, from the caller's caller, and aborts unless it gives
+ * raw[1..n) and n as the step walk did. */
+void unwind_check_step(void *const *raw, int n, int ask);
+
 /* The capture function for this thread's next walk: called from the
  * capturing code itself, as either one's first frame is its caller. */
 static inline int (*unwind_walker(void))(void **, int)

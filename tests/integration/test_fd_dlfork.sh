@@ -1,5 +1,5 @@
 #!/bin/bash
-# fork while another thread is inside dl_iterate_phdr (shim/hooks_loader.h),
+# fork while another thread is inside dl_iterate_phdr (shim/forkwalk.h),
 # in a nested walk from its callback: the forked child must make a socket
 # and exit.  It once hung for ever at its first stack capture: the inner
 # walk waited for the fork, the fork waited for the outer walk, gave up
