@@ -83,7 +83,8 @@ void forkwalk_prepare(void)
 	while (__atomic_load_n(&iterating, __ATOMIC_SEQ_CST) > my_iterating && mono_ns() < until)
 		sched_yield();
 	/* Timed out with a walk under way: the child may inherit the loader's
-	 * lock held, and must not walk the modules itself. */
+	 * or libunwind's lock held, and must neither walk the modules nor take
+	 * a stack itself. */
 	fork_waited_out = __atomic_load_n(&iterating, __ATOMIC_SEQ_CST) > my_iterating;
 	errno = saved;
 }
