@@ -11,6 +11,11 @@
 #   build/bench/bench_ref          times booked reference calls on it
 #   build/bench/rtpblast           paced RTP sender for the Janus section
 #   build/bench/bench_ref_threads  booked calls from several threads at once
+#   build/bound/*/libtally.so      the floor builds of section 7: the shim
+#                                  with the log pre-faulted at start (pf), or
+#                                  writing one word of a 64- or 16-byte slot
+#                                  per booked call instead of its event (b64,
+#                                  b16), or both (b64pf, b16pf)
 #
 # bench/run.sh does the measuring and prints the table; docs/BENCH.md holds
 # the figures of one run and says how they were taken.
@@ -20,10 +25,17 @@ BENCH_BINS := $(BUILD)/bench/bench_socket $(BUILD)/bench/libcountmalloc.so \
 	$(BUILD)/bench/rtpblast $(BUILD)/bench/bench_ref_threads
 BENCH_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
+BOUND_FLAGS_pf := -DTALLY_BENCH_PREFAULT
+BOUND_FLAGS_b64 := -DTALLY_BENCH_BOUND=64
+BOUND_FLAGS_b16 := -DTALLY_BENCH_BOUND=16
+BOUND_FLAGS_b64pf := -DTALLY_BENCH_BOUND=64 -DTALLY_BENCH_PREFAULT
+BOUND_FLAGS_b16pf := -DTALLY_BENCH_BOUND=16 -DTALLY_BENCH_PREFAULT
+BOUND_LIBS := $(foreach v,pf b64 b16 b64pf b16pf,$(BUILD)/bound/$(v)/libtally.so)
+
 bench_saved_goal := $(.DEFAULT_GOAL)
 
 .PHONY: bench
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(BOUND_LIBS)
 	@scripts/ensure-deps.sh bench
 	bench/run.sh
 
@@ -60,5 +72,10 @@ $(BUILD)/bench/bench_ref_threads: bench/bench_ref_threads.c $(BUILD)/bench/libbe
 $(BUILD)/bench/rtpblast: bench/rtpblast.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# Each floor build is the whole shim built again in a tree of its own.
+$(BUILD)/bound/%/libtally.so: $(SHIM_SRC) $(SHIM_ASM) $(wildcard shim/*.h) include/tally/format.h
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/bound/$* \
+		CFLAGS_COMMON='$(CFLAGS_COMMON) $(BOUND_FLAGS_$*)' $(BUILD)/bound/$*/libtally.so
 
 .DEFAULT_GOAL := $(bench_saved_goal)

@@ -157,6 +157,34 @@ relay_rounds() {
 relay_rounds free
 relay_rounds pinned taskset -c "$PIN_CPU"
 
+# The floor while the area fills, pinned: builds that book every call as
+# with the area full and, instead of its event, write one word of a 64- or
+# 16-byte slot of the event area (bench.mk, shim/hooks_ref.c), with the log
+# faulted in at its start (as after MAP_POPULATE) or not, and the real shim
+# with it faulted in.  No event of either size can cost less than its floor
+# (the sequence claim, the page faults, the cache lines).  Interleaved with
+# runs without tally and of the real shim; appended to
+# $DIR/relay.floor.VARIANT.{pct,cpu}.
+FLOOR_VARIANTS="pf b64 b16 b64pf b16pf"
+floor_rounds() {
+	local w wc v r rc
+	for ((round = 1; round <= RR; round++)); do
+		read -r w wc < <(relay_run taskset -c "$PIN_CPU" env) || true
+		for v in $FLOOR_VARIANTS; do
+			read -r r rc < <(relay_run taskset -c "$PIN_CPU" env \
+				LD_PRELOAD="$PWD/build/bound/$v/libtally.so" TALLY_LOG="$DIR/relay.%p" \
+				TALLY_RULES=gateway) || true
+			rm -f "$DIR"/relay.[0-9]*
+			[ -n "${w:-}" ] && [ -n "${r:-}" ] ||
+				{ echo "bench: the gateway printed no relay rate (floor $v)" >&2; exit 1; }
+			awk -v a="$r" -v b="$w" 'BEGIN { printf "%.2f\n", 100 * a / b }' \
+				>>"$DIR/relay.floor.$v.pct"
+			echo $((rc - wc)) >>"$DIR/relay.floor.$v.cpu"
+		done
+	done
+}
+floor_rounds
+
 # ---- 8: the real gateway (Janus): measured first as well, printed last ----
 # bench/janus_relay.sh: Janus's CPU per RTP packet its VideoRoom remote
 # publisher receives, without tally and under the shim with test_janus's
@@ -614,14 +642,30 @@ for tag in free pinned; do
 		"$(pct 50 "$DIR/relay.$tag.fullpct")" "$(pct 10 "$DIR/relay.$tag.fullpct")" \
 		"$(pct 50 "$DIR/relay.$tag.fullcpu" %+.0f)"
 done
+echo "-- pinned, the floor of an event per call while the area fills (builds of bench.mk)"
+floor_line() {
+	printf '%-50s %9s%% %9s%% %9s ns\n' "$1" "$(pct 50 "$DIR/relay.floor.$2.pct")" \
+		"$(pct 10 "$DIR/relay.floor.$2.pct")" "$(pct 50 "$DIR/relay.floor.$2.cpu" %+.0f)"
+}
+floor_line "under tally, the log faulted in at start" pf
+floor_line "no event, one word of a 64-byte slot per call" b64
+floor_line "same, the log faulted in at start" b64pf
+floor_line "no event, one word of a 16-byte slot per call" b16
+floor_line "same, the log faulted in at start" b16pf
 echo "(per round: packets/s with tally / without, in %; the p90 column is the"
 echo " 10th percentile of the ratio, i.e. the worse rounds; CPU/packet: the"
-echo " receive threads' CPU time per packet, without tally, then what tally adds)"
+echo " receive threads' CPU time per packet, without tally, then what tally adds;"
+echo " the floor builds book every call as with the area full and write one word"
+echo " of a slot instead of the event: the least an event of that size can cost)"
 awk -v v="$(pct 50 "$DIR/relay.free.pct")" -v f="$(pct 50 "$DIR/relay.free.fullpct")" \
-    -v pv="$(pct 50 "$DIR/relay.pinned.pct")" -v pf="$(pct 50 "$DIR/relay.pinned.fullpct")" 'BEGIN {
+    -v pv="$(pct 50 "$DIR/relay.pinned.pct")" -v pf="$(pct 50 "$DIR/relay.pinned.fullpct")" \
+    -v f64="$(pct 50 "$DIR/relay.floor.b64.pct")" -v f16="$(pct 50 "$DIR/relay.floor.b16.pct")" \
+    -v f64p="$(pct 50 "$DIR/relay.floor.b64pf.pct")" -v f16p="$(pct 50 "$DIR/relay.floor.b16pf.pct")" 'BEGIN {
 	printf "target >= 95 %% of the relay throughput, pinned: %s while the event area fills (%.1f %%),",
 		pv >= 95 ? "MET" : "MISSED", pv
 	printf " %s once it is full, a weeks-long run (%.1f %%)\n", pf >= 95 ? "MET" : "MISSED", pf
+	printf "(the floor of any event per call while the area fills, pinned: %.1f %% for 64 bytes,", f64
+	printf " %.1f %% for 16;\n with the log faulted in at start: %.1f %% and %.1f %%)\n", f16, f64p, f16p
 	printf "(as scheduled: %.1f %% and %.1f %%; that ratio varies by +-5 %% between runs and cannot\n", v, f
 	printf " tell two builds apart, docs/BENCH.md section 7: the pinned one measures what tally adds)\n" }'
 

@@ -186,8 +186,14 @@ static int create_mapped(struct tally_log *log, const char *pattern, pid_t pid,
 		return -err;
 	}
 	/* No MAP_POPULATE: mapping 64 MiB up front costs ~60 ms per process
-	 * start, against ~30 ns per event (one fault per 64 events) later. */
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	 * start, against ~30 ns per event (one fault per 64 events) later.
+	 * The bench's pre-faulted builds (TALLY_BENCH_PREFAULT, bench/run.sh
+	 * section 7) measure what that leaves of an event's cost. */
+	int populate = 0;
+#ifdef TALLY_BENCH_PREFAULT
+	populate = MAP_POPULATE;
+#endif
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | populate, fd, 0);
 	err = base == MAP_FAILED ? -errno : 0;
 	real_close(fd);
 	if (err) {
