@@ -1,10 +1,20 @@
 /*
  * forkwalk — the walks a fork must wait for.  See forkwalk.h for why.
+ *
+ * Each thread counts its walks under way in a slot of its own, which only
+ * it writes, with one atomic add: a fork made from a signal handler that
+ * interrupted this thread's own walk, even as it began or ended, sums the
+ * other threads' slots and leaves its own out, exactly.  A thread beyond
+ * the slots (or walking before the shim's start) counts in a shared count
+ * and its own thread-local one, two writes a handler can fall between:
+ * such a fork may then wait its two seconds for nothing, and that child
+ * takes no stacks.
  */
 #include "clockns.h"
 #include "forkwalk.h"
 #include "record.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 
@@ -13,12 +23,27 @@
  * too, nor a walk whose thread holds a lock a fork handler waits for. */
 #define FORK_WAIT_NS 2000000000ll
 
-static int iterating;                  /* threads inside a walk */
+static int64_t fork_wait_ns = FORK_WAIT_NS;
+
+/* Per thread: its walks under way.  A slot is taken at a thread's first
+ * walk (owner: the address of that thread's my_slot) and given back when
+ * the thread ends. */
+static int slot_walks[FORKWALK_SLOTS];
+static uintptr_t slot_owner[FORKWALK_SLOTS];
+static TLS int *my_slot;
+static TLS uint8_t my_slot_tried;      /* none was free: do not look again */
+
+/* Threads without a slot. */
+static int shared_walks;               /* their walks under way */
+static TLS int my_shared;              /* this thread's among them */
+static TLS int my_entering;            /* counting one in there: see count_in */
+
 static int fork_pending;               /* a fork is under way */
 static int fork_waited_out;            /* ... and began with a walk under way */
 static uint32_t fork_tid;              /* the thread forking */
-static TLS int my_iterating;           /* this thread's own walks (nested:
-                                        * from a callback or a handler) */
+
+static pthread_key_t exit_key;
+static int exit_key_made;
 
 static int64_t mono_ns(void)
 {
@@ -31,13 +56,88 @@ static int forking_thread(void)
 	       (likely(rec_tid) ? rec_tid : rec_tid_slow());
 }
 
+/* Thread exit: its slot goes back (no walk of a thread that ends is under
+ * way any more). */
+static void thread_exit(void *unused)
+{
+	(void)unused;
+	int *slot = my_slot;
+
+	if (!slot)
+		return;
+	my_slot = NULL;
+	__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&slot_owner[slot - slot_walks], 0, __ATOMIC_RELEASE);
+}
+
+/* This thread's slot, taken at its first walk when one is free.  Not while
+ * it has walks counted in the shared count: they must be counted out
+ * there. */
+static int *own_slot(void)
+{
+	if (likely(my_slot) || my_slot_tried || my_shared || my_entering ||
+	    !__atomic_load_n(&exit_key_made, __ATOMIC_ACQUIRE))
+		return my_slot;
+	my_slot_tried = 1;
+	for (unsigned i = 0; i < FORKWALK_SLOTS; i++) {
+		uintptr_t none = 0;
+		if (__atomic_compare_exchange_n(&slot_owner[i], &none, (uintptr_t)&my_slot, 0,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			/* pthread_setspecific takes no lock and, for the first 32
+			 * keys of a process, allocates nothing. */
+			(void)pthread_setspecific(exit_key, &my_slot);
+			my_slot = &slot_walks[i];
+			break;
+		}
+	}
+	return my_slot;
+}
+
+/* Counts a walk of this thread in; returns how many of its own were under
+ * way before it (nested walks: from a callback or a signal handler). */
+static int count_in(void)
+{
+	int *slot = own_slot();
+
+	if (likely(slot))
+		return __atomic_fetch_add(slot, 1, __ATOMIC_SEQ_CST);
+	/* A signal handler's walk in between must not take a slot: this
+	 * walk would then be counted out of it. */
+	my_entering++;
+	__atomic_add_fetch(&shared_walks, 1, __ATOMIC_SEQ_CST);
+	int before = my_shared++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	my_entering--;
+	return before;
+}
+
+static void count_out(void)
+{
+	if (likely(my_slot)) {
+		__atomic_sub_fetch(my_slot, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	my_shared--;
+	__atomic_sub_fetch(&shared_walks, 1, __ATOMIC_RELEASE);
+}
+
+/* Whether a thread other than this one is inside a walk. */
+static int others_walking(void)
+{
+	int n = __atomic_load_n(&shared_walks, __ATOMIC_SEQ_CST) - my_shared;
+
+	for (unsigned i = 0; i < FORKWALK_SLOTS && n <= 0; i++)
+		if (&slot_walks[i] != my_slot)
+			n += __atomic_load_n(&slot_walks[i], __ATOMIC_SEQ_CST);
+	return n > 0;
+}
+
 /* Counts a walk out, also when its thread is cancelled in a callback
  * (glibc's own cleanup releases the loader's lock then). */
 void forkwalk_cancelled(void *unused)
 {
 	(void)unused;
-	my_iterating--;
-	__atomic_sub_fetch(&iterating, 1, __ATOMIC_RELEASE);
+	count_out();
 }
 
 void forkwalk_begin(void)
@@ -45,32 +145,30 @@ void forkwalk_begin(void)
 	int64_t until = 0;
 
 	for (;;) {
-		__atomic_add_fetch(&iterating, 1, __ATOMIC_SEQ_CST);
+		int nested = count_in() > 0;
 		/* Nested in a walk of this thread's (a fork waits for that
 		 * one anyway), or on the forking thread: go on. */
-		if (!__atomic_load_n(&fork_pending, __ATOMIC_SEQ_CST) || my_iterating ||
-		    forking_thread())
-			break;
+		if (!__atomic_load_n(&fork_pending, __ATOMIC_SEQ_CST) || nested || forking_thread())
+			return;
 		/* A fork is under way: let it happen first (rare; a syscall),
 		 * for a bounded time. */
-		__atomic_sub_fetch(&iterating, 1, __ATOMIC_SEQ_CST);
+		count_out();
 		SAVE_ERRNO;
 		if (!until)
-			until = mono_ns() + FORK_WAIT_NS;
+			until = mono_ns() + fork_wait_ns;
 		while (__atomic_load_n(&fork_pending, __ATOMIC_ACQUIRE) && mono_ns() < until)
 			sched_yield();
 		RESTORE_ERRNO;
 		if (__atomic_load_n(&fork_pending, __ATOMIC_ACQUIRE)) {
-			__atomic_add_fetch(&iterating, 1, __ATOMIC_SEQ_CST);
-			break;   /* waited long enough: walk anyway */
+			count_in();
+			return;   /* waited long enough: walk anyway */
 		}
 	}
-	my_iterating++;
 }
 
 void forkwalk_end(void)
 {
-	forkwalk_cancelled(NULL);
+	count_out();
 }
 
 void forkwalk_prepare(void)
@@ -79,13 +177,13 @@ void forkwalk_prepare(void)
 
 	__atomic_store_n(&fork_tid, likely(rec_tid) ? rec_tid : rec_tid_slow(), __ATOMIC_RELAXED);
 	__atomic_store_n(&fork_pending, 1, __ATOMIC_SEQ_CST);
-	int64_t until = mono_ns() + FORK_WAIT_NS;
-	while (__atomic_load_n(&iterating, __ATOMIC_SEQ_CST) > my_iterating && mono_ns() < until)
+	int64_t until = mono_ns() + fork_wait_ns;
+	while (others_walking() && mono_ns() < until)
 		sched_yield();
 	/* Timed out with a walk under way: the child may inherit the loader's
 	 * or libunwind's lock held, and must neither walk the modules nor take
 	 * a stack itself. */
-	fork_waited_out = __atomic_load_n(&iterating, __ATOMIC_SEQ_CST) > my_iterating;
+	fork_waited_out = others_walking();
 	errno = saved;
 }
 
@@ -98,7 +196,46 @@ void forkwalk_parent(void)
 void forkwalk_child(void)
 {
 	/* Only this thread goes on, with its own walks. */
-	__atomic_store_n(&iterating, my_iterating, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < FORKWALK_SLOTS; i++)
+		if (&slot_walks[i] != my_slot) {
+			slot_walks[i] = 0;
+			slot_owner[i] = 0;
+		}
+	shared_walks = my_shared;
 	loader_child_unsafe = fork_waited_out;
 	forkwalk_parent();
+}
+
+int forkwalk_init(void)
+{
+	if (__atomic_load_n(&exit_key_made, __ATOMIC_ACQUIRE))
+		return 0;
+	int err = pthread_key_create(&exit_key, thread_exit);
+	if (err)
+		return -err;
+	__atomic_store_n(&exit_key_made, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+unsigned forkwalk_slots_taken(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < FORKWALK_SLOTS; i++)
+		n += __atomic_load_n(&slot_owner[i], __ATOMIC_ACQUIRE) != 0;
+	return n;
+}
+
+void forkwalk_reset(int64_t wait_ns)
+{
+	fork_wait_ns = wait_ns > 0 ? wait_ns : FORK_WAIT_NS;
+	thread_exit(NULL);
+	my_slot_tried = 0;
+	my_shared = 0;
+	my_entering = 0;
+	shared_walks = 0;
+	fork_pending = 0;
+	fork_waited_out = 0;
+	fork_tid = 0;
+	loader_child_unsafe = 0;
 }

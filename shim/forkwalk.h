@@ -17,9 +17,19 @@
  * inside one (a nested walk).  A walk ended by thread cancellation is
  * counted out too.  tests/progs/rev_forkscan hung without this one run in
  * four.
+ *
+ * Each thread counts its own walks where a fork from a signal handler on
+ * it can read them in one load: such a fork does not wait for the walk it
+ * interrupted (forkwalk.c).
  */
 #ifndef TALLY_FORKWALK_H
 #define TALLY_FORKWALK_H
+
+#include <stdint.h>
+
+/* Threads whose walks are counted each on their own; a thread beyond them
+ * counts in a shared count (forkwalk.c says what that loses). */
+#define FORKWALK_SLOTS 256
 
 /* Set in a forked child when the fork went ahead while another thread was
  * still walking (it waited two seconds): the child may hold a copy of the
@@ -39,5 +49,15 @@ void forkwalk_cancelled(void *unused);
 void forkwalk_prepare(void);
 void forkwalk_parent(void);
 void forkwalk_child(void);
+
+/* Arms the return of a thread's slot when it ends; once, at start (walks
+ * before it are counted in the shared count).  0 or -errno. */
+int forkwalk_init(void);
+
+/* For tests: the slots threads hold, and a reset of everything to the
+ * start (the calling thread's own counts too) with fork's wait set to
+ * wait_ns (0: the two seconds). */
+unsigned forkwalk_slots_taken(void);
+void forkwalk_reset(int64_t wait_ns);
 
 #endif

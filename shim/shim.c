@@ -95,6 +95,9 @@ static void start_recording(void)
 		warn_line(line);
 		return;
 	}
+	/* Before the first walks: each thread's are counted on their own. */
+	if (forkwalk_init() != 0)
+		warn_line("tally: no thread-exit hook; walks are counted in one shared count");
 	modules_rescan(&g_shim.log);
 	rec_depth++;          /* the warm-up capture must record nothing */
 	if (unwind_init() != 0)
