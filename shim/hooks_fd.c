@@ -63,15 +63,18 @@ EXPORT int close(int fd)
 	/* Mark the socket before the fd is gone: once the kernel has freed the
 	 * number, another thread may get it back from socket() and must not
 	 * take the old entry for a socket closed unseen. */
-	uint64_t serial = rec_on() ? fdstate_mark_closing(&g_shim.log, fd) : 0;
+	int on = rec_on();
+	uint64_t serial = on ? fdstate_mark_closing(&g_shim.log, fd) : 0;
 	int ret = REAL(close)(fd);
 	SAVE_ERRNO;
 	struct rec r;
 
-	/* Linux frees the fd whatever close returns (EBADF: it was not open). */
+	/* Linux frees the fd whatever close returns (EBADF: it was not open).
+	 * Only with a log to mark (not before the shim starts, without a
+	 * log, in a vfork child). */
 	if (serial && fdstate_close(&g_shim.log, fd, serial))
 		fdstate_set_closed(&g_shim.log, fd, serial & ~TALLY_SERIAL_CLOSING);
-	else if (ret == 0 && !serial)
+	else if (ret == 0 && !serial && on)
 		fdstate_set_closed(&g_shim.log, fd, 0);   /* the number held something else */
 	/* A socket, or closing what is not open: worth a stack.  Other closes
 	 * are recorded cheaply, to follow fd reuse. */

@@ -19,8 +19,18 @@ env LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/preload.log" \
 t_rc $? 0 "fd_transparency with LD_PRELOAD"
 "$TALLY" run --log "$T_TMP/run.log" -- "$PROG" "$T_TMP/run.txt" </dev/null >"$T_TMP/run.out" 2>"$T_TMP/run.err"
 t_rc $? 0 "tally run fd_transparency"
+# Preloaded without a log: switched off, and with one that cannot be
+# created.  The shim then only forwards (a close once read the missing
+# log's header and crashed).
+env LD_PRELOAD="$TALLY_LIB" TALLY_DISABLE=1 \
+	"$PROG" "$T_TMP/disabled.txt" </dev/null >"$T_TMP/disabled.out" 2>&1
+t_rc $? 0 "fd_transparency with TALLY_DISABLE=1"
+env LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/no-such-dir/x.log" \
+	"$PROG" "$T_TMP/nolog.txt" </dev/null >"$T_TMP/nolog.out" 2>&1
+t_rc $? 0 "fd_transparency with a log that cannot be created"
+t_same "$(grep -c '^tally: ' "$T_TMP/nolog.out")" 1 "warning lines without a log"
 
-for t in bare preload run; do
+for t in bare preload run disabled nolog; do
 	if [ ! -s "$T_TMP/$t.txt" ]; then
 		t_fail "$t: no transcript"
 		continue
@@ -32,7 +42,7 @@ for t in bare preload run; do
 		t_pass
 	fi
 done
-for t in preload run; do
+for t in preload run disabled nolog; do
 	if [ -s "$T_TMP/$t.txt" ] && diff -u "$T_TMP/bare.txt" "$T_TMP/$t.txt" >"$T_TMP/$t.diff"; then
 		t_pass
 	else
