@@ -143,21 +143,38 @@ int log_expand_path(const char *pattern, pid_t pid, const char *exe, char *out, 
 	return 0;
 }
 
-/* Opens a new file at `path`, or `path.1` … `path.99` when taken. */
-static int open_exclusive(char *path, size_t pathsz)
+/* Opens `path` as a new file; 1 when done, 0 when it exists, or -errno. */
+static int try_exclusive(const char *path)
+{
+	int fd = real_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		return fd;
+	return errno == EEXIST ? -EEXIST : -errno;
+}
+
+/* Opens a new file at `path`, or `path.1` … `path.99` when taken, then
+ * `path.PID`, `path.PID.1` … `path.PID.99`: a program that forks hundreds
+ * of children under one fixed log name gets a log for each of them, and a
+ * child does not try every number another one took. */
+static int open_exclusive(char *path, size_t pathsz, pid_t pid)
 {
 	size_t len = strlen(path);
 
-	for (int n = 0; n < 100; n++) {
-		if (n) {
-			if (snprintf(path + len, pathsz - len, ".%d", n) >= (int)(pathsz - len))
+	for (int pass = 0; pass < 2; pass++) {
+		for (int n = 0; n < 100; n++) {
+			int w = 0;
+			if (pass == 0 && n)
+				w = snprintf(path + len, pathsz - len, ".%d", n);
+			else if (pass == 1)
+				w = n ? snprintf(path + len, pathsz - len, ".%d.%d", (int)pid, n)
+				      : snprintf(path + len, pathsz - len, ".%d", (int)pid);
+			if (w < 0 || (size_t)w >= pathsz - len)
 				return -ENAMETOOLONG;
+			int fd = try_exclusive(path);
+			if (fd != -EEXIST)
+				return fd;
 		}
-		int fd = real_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST)
-			return -errno;
 	}
 	return -EEXIST;
 }
@@ -172,7 +189,7 @@ static int create_mapped(struct tally_log *log, const char *pattern, pid_t pid,
 	err = log_expand_path(pattern, pid, exe, log->path, sizeof(log->path) - 4);
 	if (err)
 		return err;
-	fd = open_exclusive(log->path, sizeof(log->path));
+	fd = open_exclusive(log->path, sizeof(log->path), pid);
 	if (fd < 0)
 		return fd;
 	/* Allocate every block now: writing into a hole of a full tmpfs would

@@ -467,24 +467,44 @@ static void the_longest_path_that_fits(void **state)
 	assert_null(a.base);
 }
 
-/* t, t.1 ... t.99 all taken: log_create gives up rather than overwrite. */
-static void a_hundred_clashes_give_up_with_eexist(void **state)
+/* t, t.1 ... t.99 all taken (a program that forked a hundred children
+ * under one fixed name): the log goes to t.PID, then t.PID.1 ...; with
+ * those taken too, log_create gives up rather than overwrite. */
+static void a_hundred_clashes_go_on_by_pid_then_give_up(void **state)
 {
 	struct tally_settings s = small();
 	struct tally_log log;
-	char path[160];
+	char path[160], want[300];
+	int pid = (int)getpid();
 
 	for (int n = 0; n < 100; n++) {
 		if (n)
 			snprintf(path, sizeof(path), "%s/t.%d", dir, n);
 		else
 			snprintf(path, sizeof(path), "%s/t", dir);
+		if (n != pid)
+			write_file(path, "x");
+	}
+	path_for(path, sizeof(path), "t");
+	assert_int_equal(log_create(&log, &s, path), 0);
+	snprintf(want, sizeof(want), "%s/t.%d", dir, pid);
+	assert_string_equal(log.path, want);
+	log_unmap(&log);
+	assert_int_equal(log_create(&log, &s, path), 0);
+	snprintf(want, sizeof(want), "%s/t.%d.1", dir, pid);
+	assert_string_equal(log.path, want);
+	log_unmap(&log);
+
+	for (int n = 2; n < 100; n++) {
+		snprintf(path, sizeof(path), "%s/t.%d.%d", dir, pid, n);
 		write_file(path, "x");
 	}
 	path_for(path, sizeof(path), "t");
 	assert_int_equal(log_create(&log, &s, path), -EEXIST);
 	assert_null(log.base);
 	snprintf(path, sizeof(path), "%s/t.100", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/t.%d.100", dir, pid);
 	assert_int_equal(access(path, F_OK), -1);
 	struct stat st;
 	path_for(path, sizeof(path), "t.5");
@@ -726,7 +746,7 @@ int main(void)
 		                                setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(a_failed_child_copy_leaves_the_child_without_a_log,
 		                                setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(a_hundred_clashes_give_up_with_eexist,
+		cmocka_unit_test_setup_teardown(a_hundred_clashes_go_on_by_pid_then_give_up,
 		                                setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
