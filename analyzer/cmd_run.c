@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,14 +48,37 @@ int cmd_run_find_shim(const char *exe_path, char *out, size_t size)
 	return found;
 }
 
-/* Forwards a signal sent to tally itself.  A signal the terminal sent to
- * the whole foreground group (SI_KERNEL) already reached the child:
- * sending it again would make e.g. a second Ctrl-C out of one. */
+/* Whether COMMAND runs in a process group of its own (see run_in_own_group). */
+static volatile int child_own_group;
+
+/* Forwards a signal sent to tally to COMMAND, once, whoever sent it to
+ * whom.  COMMAND in a group of its own: every signal, as none sent to
+ * tally's group reaches it.  COMMAND in tally's group (a terminal's
+ * foreground job): not one the terminal sent to the group (SI_KERNEL),
+ * which reached it already.  Never one COMMAND sent itself (to its parent,
+ * say): sending it back would make two of one. */
 static void forward(int sig, siginfo_t *info, void *uc)
 {
 	(void)uc;
-	if (child_pid > 0 && info->si_code != SI_KERNEL)
+	if (child_pid <= 0 || (info->si_code <= 0 && info->si_pid == child_pid))
+		return;
+	if (child_own_group || info->si_code != SI_KERNEL)
 		kill(child_pid, sig);
+}
+
+/* COMMAND gets a process group of its own unless tally is a terminal's
+ * foreground job.  Then a signal sent to tally's group, by timeout(1),
+ * `kill -TERM -PGID`, a CI runner, reaches COMMAND once, forwarded, not
+ * twice (directly and forwarded).  At a terminal it stays in tally's
+ * group: Ctrl-C and Ctrl-Z reach both, and COMMAND may read the terminal. */
+static int run_in_own_group(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		pid_t fg = tcgetpgrp(fd);
+		if (fg > 0)
+			return fg != getpgrp();
+	}
+	return 1;
 }
 
 static void install_forwarding(void)
@@ -288,6 +312,8 @@ int cmd_run(const struct cli *c)
 	pattern = absolute;
 	snprintf(run_id, sizeof(run_id), "run-%d-%08x", (int)getpid(), g_random_int());
 
+	child_own_group = run_in_own_group();
+	pid_t parent = getpid();
 	install_forwarding();
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -295,11 +321,21 @@ int cmd_run(const struct cli *c)
 		return 2;
 	}
 	if (pid == 0) {
+		if (child_own_group) {
+			/* Out of tally's group, it must not outlive a tally
+			 * killed with the group (SIGKILL cannot be forwarded). */
+			(void)setpgid(0, 0);
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(128 + SIGKILL);
+		}
 		set_env(c, shim, run_id, pattern);
 		execvp(c->argv[0], c->argv);
 		fprintf(stderr, "tally: cannot run %s: %s\n", c->argv[0], strerror(errno));
 		_exit(127);
 	}
+	if (child_own_group)
+		(void)setpgid(pid, pid);   /* also here: no signal before the child's own */
 	child_pid = pid;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
