@@ -20,7 +20,8 @@ const char cli_usage[] =
 	"\n"
 	"run     runs COMMAND with libtally.so preloaded, forwards signals to it, then\n"
 	"        prints where its log is and the report; exits with COMMAND's status,\n"
-	"        or with --check 1 when it left sockets open (and exited 0).\n"
+	"        or with --check 1 when it (or a child process) left sockets open,\n"
+	"        leaked objects or made a certain violation (and exited 0).\n"
 	"report  reads a log (also of a running process) and reports open sockets\n"
 	"        grouped by creation stack, failed calls and anomalies.\n"
 	"--rules RULES  reference functions to keep books on: presets (gobject, gst,\n"
@@ -33,7 +34,8 @@ const char cli_usage[] =
 	"        runs out.\n"
 	"exit status: report: 0, or 2 for bad usage or a log it cannot read.\n"
 	"        run: COMMAND's status (128+N if killed by signal N, 127 if it could not\n"
-	"        start), 1 with --check when sockets were left open, 2 for bad usage.\n";
+	"        start), 1 with --check when sockets were left open, objects leaked\n"
+	"        or a certain violation was made, 2 for bad usage.\n";
 
 static int bad(char *err, unsigned errsz, const char *fmt, const char *what)
 {

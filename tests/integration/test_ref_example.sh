@@ -72,7 +72,10 @@ done
 # --check fails on the leak (sockets and objects).
 t_run "$T_TMP/check.log" --check --rules gateway -- "$GW" --bug --cycles 2 --packets 5
 t_rc "$T_RC" 1 "tally run --check on gateway --bug"
-grep -q "^tally: check failed" "$T_ERR" && t_pass || t_fail "--check: no 'check failed' line"
+# One line with every reason: the 2 cycles' publishers, each holding its
+# RTP and RTCP ports.
+grep -qx "tally: check failed: 4 sockets left open, 2 objects leaked" "$T_ERR" && t_pass ||
+	t_fail "--check: no 'check failed' line naming sockets and objects: $(grep tally: "$T_ERR")"
 
 # A rule that cannot be parsed gives one warning line (the shim's, as
 # for TALLY_RULES); the other rules and the program carry on.

@@ -29,6 +29,29 @@ grep -q "^tally: log: $T_TMP/sub/rel.log.1\$" "$T_ERR" || t_fail "log line: $(ca
 "$TALLY" run --check --log "$T_TMP/n.%e.%p" -- sh -c 'exit 0' >"$T_OUT" 2>"$T_ERR"
 t_rc $? 0 "--check without leaks"
 
+# Socket fds above TALLY_MAX_FDS are not tracked: --check cannot vouch
+# for them and says so, even when every socket was closed.
+cat >"$T_TMP/many.c" <<'EOF'
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void)
+{
+	int fd[80];
+	for (int i = 0; i < 80; i++)
+		fd[i] = socket(AF_INET, SOCK_DGRAM, 0);
+	for (int i = 0; i < 80; i++)
+		close(fd[i]);
+	return 0;
+}
+EOF
+gcc -O2 -o "$T_TMP/many" "$T_TMP/many.c" || t_fatal "cannot build many.c"
+TALLY_MAX_FDS=64 "$TALLY" run --check --log "$T_TMP/m.log" -- "$T_TMP/many" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 1 "--check with sockets above TALLY_MAX_FDS"
+grep -Eq "^tally: check failed: [0-9]+ socket fds above TALLY_MAX_FDS=64 not tracked \\(raise it\\)$" "$T_ERR" ||
+	t_fail "check line for untracked sockets: $(cat "$T_ERR")"
+TALLY_MAX_FDS=128 "$TALLY" run --check --log "$T_TMP/m2.log" -- "$T_TMP/many" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 0 "--check with every socket within TALLY_MAX_FDS"
+
 # A command that does not exist: 127 and one line.
 "$TALLY" run -- "$T_TMP/nonexistent" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 127 "missing command"
