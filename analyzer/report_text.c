@@ -192,28 +192,38 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 }
 
 /* fds as ranges: "fds 3-255" (a close-everything loop reads as one). */
+static gint by_int(gconstpointer pa, gconstpointer pb)
+{
+	int a = *(const int *)pa, b = *(const int *)pb;
+
+	return (a > b) - (a < b);
+}
+
 static void text_fds(FILE *out, const GArray *fds, unsigned total)
 {
-	uint16_t *copy = g_new(uint16_t, fds->len + 1);
-	struct port_range *ranges = g_new(struct port_range, fds->len + 1);
-	size_t n = 0, shown;
-	char buf[16];
+	/* Any int: fd 0, and -1 or 999 for a close of an fd never open. */
+	int *sorted = g_new(int, fds->len + 1);
+	unsigned n = fds->len, shown = 0;
 
-	for (guint i = 0; i < fds->len; i++) {
-		int fd = g_array_index(fds, int, i);
-		if (fd > 0 && fd <= 65535)
-			copy[n++] = (uint16_t)fd;
-	}
-	shown = ports_to_ranges(copy, n, ranges);
+	memcpy(sorted, fds->data, n * sizeof(int));
+	qsort(sorted, n, sizeof(int), by_int);
 	fputs(n == 1 ? "fd " : "fds ", out);
-	for (size_t i = 0; i < shown && i < 12; i++) {
-		ports_format_range(&ranges[i], buf, sizeof(buf));
-		fprintf(out, "%s%s", i ? ", " : "", buf);
+	for (unsigned i = 0; i < n && shown < 12;) {
+		unsigned last = i;
+		while (last + 1 < n && (int64_t)sorted[last + 1] - sorted[last] <= 1)
+			last++;
+		if (sorted[last] == sorted[i])
+			fprintf(out, "%s%d", shown ? ", " : "", sorted[i]);
+		else
+			fprintf(out, "%s%d-%d", shown ? ", " : "", sorted[i], sorted[last]);
+		shown++;
+		i = last + 1;
+		if (shown == 12 && i < n)
+			total = n + 1;   /* more ranges than shown */
 	}
-	if (shown > 12 || total > fds->len)
+	if (total > n)
 		fputs(", ...", out);
-	g_free(copy);
-	g_free(ranges);
+	g_free(sorted);
 }
 
 /* One frame, short: "f (file.c:12)", "libx.so!fn@0x1230 (+0x1234)". */

@@ -71,6 +71,12 @@ t_eq "$J" '[.anomalies[] | select(.kind == "double-close") | .fds[]] | sort' \
 	"$(echo "[-1,999,${never:-0},${twice:-0}]" | jq -c sort)" \
 	"double-close anomalies (close(-1), close(999), close($never), a second close of fd ${twice:-?})"
 t_eq "$J" '[.anomalies[] | select(.kind != "double-close")]' '[]' "other anomalies"
+# The text report shows the same fds, -1 too (it once showed only 1-65535).
+"$TALLY" report "$T_TMP/run.log" >"$T_TMP/run.report" 2>&1
+for fd in -1 999; do
+	grep -q "double-close.*, fd $fd\$" "$T_TMP/run.report" && t_pass ||
+		t_fail "text report: no double-close line for fd $fd: $(grep double-close "$T_TMP/run.report")"
+done
 t_clean_events "$J"
 
 t_done
