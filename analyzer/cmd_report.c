@@ -25,6 +25,10 @@ int cmd_report_counts(const char *path, const struct report_request *rq, FILE *o
 		fprintf(stderr, "tally: %s\n", err);
 		return 2;
 	}
+	if (lr.hdr.file_size > lr.size)
+		fprintf(stderr, "tally: %s: truncated tally log (%llu of %llu bytes): %llu events "
+		        "cut off; the report is of what is left\n", path, (unsigned long long)lr.size,
+		        (unsigned long long)lr.hdr.file_size, (unsigned long long)lr.events_cut);
 	uint32_t nmod = lr.hdr.modules_used < lr.hdr.max_modules ? lr.hdr.modules_used
 	                                                         : lr.hdr.max_modules;
 	struct symbolizer *sym = symbolizer_new(lr.modules, nmod);

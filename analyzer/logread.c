@@ -42,8 +42,17 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 	}
 	if (h->header_size != sizeof(*h))
 		return fail(err, errsz, path, "corrupt tally log (header size)");
-	if (h->file_size > lr->size)
-		return fail(err, errsz, path, "truncated tally log (shorter than its header says)");
+	/* Cut short (a copy that did not finish, a full disk): the tables come
+	 * before the events, so the events still in the file can be read. */
+	lr->events_in_file = h->max_events;
+	if (h->file_size > lr->size) {
+		if (h->events_off > lr->size || h->events_off % TALLY_PAGE)
+			return fail(err, errsz, path,
+			            "truncated tally log (cut short before its events)");
+		uint64_t fit = (lr->size - h->events_off) / sizeof(struct tally_event);
+		if (fit < lr->events_in_file)
+			lr->events_in_file = fit;
+	}
 	if (h->max_stacks == 0 || h->stack_buckets == 0 ||
 	    (h->stack_buckets & (h->stack_buckets - 1)) || h->depth == 0 ||
 	    h->depth > TALLY_DEPTH_MAX || h->max_objects == 0 ||
@@ -63,7 +72,7 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 	    !section_ok(lr, h->objects_off, h->max_objects, sizeof(struct tally_object)) ||
 	    !section_ok(lr, h->spill_off, h->max_spill, sizeof(struct tally_spill)) ||
 	    !section_ok(lr, h->tallies_off, h->max_tallies, sizeof(struct tally_tally)) ||
-	    !section_ok(lr, h->events_off, h->max_events, sizeof(struct tally_event)))
+	    !section_ok(lr, h->events_off, lr->events_in_file, sizeof(struct tally_event)))
 		return fail(err, errsz, path, "corrupt tally log (a section lies outside the file)");
 	return 0;
 }
@@ -128,7 +137,9 @@ int logread_open(struct logread *lr, const char *path, char *err, size_t errsz)
 	lr->spill = (const void *)(lr->base + h->spill_off);
 	lr->tallies = (const void *)(lr->base + h->tallies_off);
 	lr->events = (const void *)(lr->base + h->events_off);
-	lr->events_readable = h->events_claimed < h->max_events ? h->events_claimed : h->max_events;
+	uint64_t written = h->events_claimed < h->max_events ? h->events_claimed : h->max_events;
+	lr->events_readable = written < lr->events_in_file ? written : lr->events_in_file;
+	lr->events_cut = written - lr->events_readable;
 	return 0;
 }
 

@@ -32,7 +32,11 @@ struct logread {
 	const struct tally_spill *spill;     /* [hdr.max_spill] (may be 0 long) */
 	const struct tally_tally *tallies;   /* [hdr.max_tallies] */
 	const struct tally_event *events;
-	uint64_t events_readable;      /* min(events_claimed, max_events) */
+	uint64_t events_readable;      /* min(events_claimed, max_events,
+	                                * events_in_file) */
+	uint64_t events_in_file;       /* event slots the file holds: fewer than
+	                                * max_events when it was cut short */
+	uint64_t events_cut;           /* events written but cut off the file */
 	char path[4096];
 };
 

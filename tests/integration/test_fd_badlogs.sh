@@ -76,6 +76,17 @@ expect_bad "log truncated to 10000 bytes" "$T_TMP/trunc.log" "truncated"
 head -c 4096 "$GOOD" >"$T_TMP/header-only.log"
 expect_bad "header page only" "$T_TMP/header-only.log" "truncated"
 
+# Cut inside its events (a copy that did not finish): the report of what
+# is left, exit 0, one warning line; 10 events cut off, the 12 before read.
+EVOFF=$(get_u64 "$GOOD" "$OFF_events_off")
+cp "$GOOD" "$T_TMP/cut.log" && truncate -s $((EVOFF + 12 * 64 + 5)) "$T_TMP/cut.log"
+timeout 5 "$TALLY" report --json "$T_TMP/cut.log" >"$T_TMP/cut.json" 2>"$T_TMP/cut.err"
+t_rc $? 0 "tally report of a log cut inside its events"
+t_same "$(cat "$T_TMP/cut.err")" \
+	"tally: $T_TMP/cut.log: truncated tally log ($((EVOFF + 12 * 64 + 5)) of $(stat -c %s "$GOOD") bytes): 10 events cut off; the report is of what is left" \
+	"warning for a log cut inside its events"
+t_eq "$T_TMP/cut.json" '[.events.claimed, .events.recorded]' '[22,12]' "cut log: events claimed, read"
+
 cp "$GOOD" "$T_TMP/version.log" && put_u32 "$T_TMP/version.log" "$OFF_version" $((OFF_format_version + 1))
 expect_bad "version field + 1" "$T_TMP/version.log" "version $((OFF_format_version + 1))"
 cp "$GOOD" "$T_TMP/version0.log" && put_u32 "$T_TMP/version0.log" "$OFF_version" 0

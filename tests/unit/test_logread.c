@@ -520,13 +520,41 @@ static void another_header_size_is_refused(void **state)
 	assert_refused(log_path, "header size");
 }
 
-static void a_log_cut_in_half_is_refused_as_truncated(void **state)
+/* Cut before its events (in the tables): refused. */
+static void a_log_cut_in_its_tables_is_refused_as_truncated(void **state)
 {
 	g_shim.active = 0;   /* no writes into the part that is gone */
-	assert_int_equal(truncate(log_path, (off_t)(g_shim.log.hdr->file_size / 2)), 0);
-	assert_refused(log_path, "truncated");
+	assert_int_equal(truncate(log_path, (off_t)(g_shim.log.hdr->events_off - 4096)), 0);
+	assert_refused(log_path, "truncated tally log (cut short before its events)");
 	/* the writer's mapping is now partly beyond the file: drop it here */
 	log_unmap(&g_shim.log);
+}
+
+/* Cut inside its events (a copy that did not finish): the tables and the
+ * events before the cut are read, the rest is counted cut off. */
+static void a_log_cut_in_its_events_gives_the_events_before_the_cut(void **state)
+{
+	struct logread lr;
+	struct tally_event ev;
+
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(record(TALLY_EV_SOCKET, 3 + i, 3 + i, 0, AF_INET), (uint64_t)i);
+	g_shim.active = 0;
+	uint64_t cut = g_shim.log.hdr->events_off + 6 * sizeof(struct tally_event) + 10;
+	assert_int_equal(truncate(log_path, (off_t)cut), 0);
+	log_unmap(&g_shim.log);
+
+	open_ok(&lr, log_path);
+	assert_int_equal(lr.hdr.events_claimed, 10);
+	assert_int_equal(lr.events_in_file, 6);
+	assert_int_equal(lr.events_readable, 6);
+	assert_int_equal(lr.events_cut, 4);
+	for (uint64_t i = 0; i < 6; i++) {
+		assert_true(logread_event(&lr, i, &ev));
+		assert_int_equal(ev.fd, 3 + (int)i);
+	}
+	assert_false(logread_event(&lr, 6, &ev));
+	logread_close(&lr);
 }
 
 static void events_outside_the_file_are_refused(void **state)
@@ -627,7 +655,8 @@ int main(void)
 		T(wrong_magic_is_refused),
 		T(another_version_is_refused_by_number),
 		T(another_header_size_is_refused),
-		T(a_log_cut_in_half_is_refused_as_truncated),
+		T(a_log_cut_in_its_tables_is_refused_as_truncated),
+		T(a_log_cut_in_its_events_gives_the_events_before_the_cut),
 		T(events_outside_the_file_are_refused),
 		T(too_many_events_for_the_file_are_refused),
 		T(other_sections_outside_the_file_are_refused),
