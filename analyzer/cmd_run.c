@@ -57,13 +57,33 @@ static volatile int child_own_group;
  * foreground job): not one the terminal sent to the group (SI_KERNEL),
  * which reached it already.  Never one COMMAND sent itself (to its parent,
  * say): sending it back would make two of one. */
+#define FORWARD_SIGS 65
+#define SAME_SIGNAL_NS 50000000ll   /* 50 ms */
+
 static void forward(int sig, siginfo_t *info, void *uc)
 {
+	/* Per signal: who sent the last one forwarded, and when. */
+	static pid_t last_from[FORWARD_SIGS];
+	static int64_t last_ns[FORWARD_SIGS];
+
 	(void)uc;
 	if (child_pid <= 0 || (info->si_code <= 0 && info->si_pid == child_pid))
 		return;
-	if (child_own_group || info->si_code != SI_KERNEL)
-		kill(child_pid, sig);
+	if (!child_own_group && info->si_code == SI_KERNEL)
+		return;
+	/* The same signal from the same sender again at once is one signal
+	 * sent twice (timeout(1) signals tally's pid, then its group), as
+	 * the kernel would merge them for a program run without tally. */
+	if (info->si_code <= 0 && sig < FORWARD_SIGS) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t now = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+		if (last_from[sig] == info->si_pid && now - last_ns[sig] < SAME_SIGNAL_NS)
+			return;
+		last_from[sig] = info->si_pid;
+		last_ns[sig] = now;
+	}
+	kill(child_pid, sig);
 }
 
 /* COMMAND gets a process group of its own unless tally is a terminal's
