@@ -339,6 +339,15 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 
 	collect_sites(a, by_stack, by_key);
 	collect_open(a, by_stack, by_key);
+	/* The header counts the sockets open at start (inherited at fork or
+	 * across exec) as created then: the process's own are the others,
+	 * and its own closes are those not of inherited sockets. */
+	a->inherited = lr->hdr.sockets_inherited;
+	if (a->inherited <= a->created && a->inherited >= a->inherited_open &&
+	    a->inherited - a->inherited_open <= a->closed) {
+		a->created -= a->inherited;
+		a->closed -= a->inherited - a->inherited_open;
+	}
 	GHashTable *anomalies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	walk_tallies(a, anomalies);
 	walk_events(a, anomalies);

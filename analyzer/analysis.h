@@ -58,7 +58,10 @@ struct anomaly {
 struct analysis {
 	const struct logread *lr;
 	bool running;
-	uint64_t created, closed, open;
+	uint64_t created, closed;      /* sockets this process made, and its
+	                                * closes of them (inherited ones apart) */
+	uint64_t open;                 /* open at the end, inherited ones too */
+	uint64_t inherited;            /* open at start (fork, exec) */
 	uint64_t inherited_open;       /* of open: inherited (at start or fork),
 	                                * not made by this process: no leak of it */
 	GPtrArray *groups;             /* struct site *, open > 0, most first */

@@ -472,8 +472,9 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	fputs("}", out);
 
 	fprintf(out, ",\"sockets\":{\"created\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"open\":%" PRIu64
-	        ",\"inherited_open\":%" PRIu64 ",\"leaked\":%" PRIu64 ",\"untracked\":%" PRIu64
-	        ",\"groups\":[", a->created, a->closed, a->open, a->inherited_open,
+	        ",\"inherited\":%" PRIu64 ",\"inherited_open\":%" PRIu64 ",\"leaked\":%" PRIu64
+	        ",\"untracked\":%" PRIu64 ",\"groups\":[", a->created, a->closed, a->open,
+	        a->inherited, a->inherited_open,
 	        a->open - a->inherited_open, h->dropped[TALLY_DROP_STATE_FULL]);
 	for (guint i = 0; i < a->groups->len; i++) {
 		fputs(i ? "," : "", out);

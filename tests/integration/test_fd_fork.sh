@@ -45,8 +45,10 @@ for k in 1 2 3; do
 	CJ=$T_JSON
 	t_eq "$CJ" '[.process.pid, .process.ppid, .process.state]' "[$CPID,$PARENT,\"exited\"]" \
 		"child $k log: [pid, ppid, state]"
-	# The inherited socket counts as created (it came in open) and closed.
-	t_totals "$CJ" $((1 + k)) 1 "$k"
+	# Its own k sockets; the inherited one (it came in open, and was
+	# closed) is counted apart.
+	t_totals "$CJ" "$k" 0 "$k"
+	t_eq "$CJ" '[.sockets.inherited, .sockets.inherited_open]' '[1,0]' "child $k log: inherited"
 	t_site "$CJ" child_sock "{\"open\":$k,\"created\":$k,\"closed\":0}"
 	t_group "$CJ" child_sock '[.family, .type, (.fds | length), .stack[0].function, .stack[1].function]' \
 		"[\"inet\",\"dgram\",$k,\"child_sock\",\"child_main\"]"
@@ -68,7 +70,9 @@ CLOG=$(child_log "$CPID")
 if [ -f "$CLOG" ]; then
 	t_report "$CLOG" keep-child
 	CJ=$T_JSON
-	t_totals "$CJ" 2 0 2
+	t_totals "$CJ" 1 0 2
+	t_eq "$CJ" '[.sockets.inherited, .sockets.inherited_open, .sockets.leaked]' '[1,1,1]' \
+		"keep child: inherited"
 	t_group "$CJ" parent_sock '[.open, .fds, .family, .type]' "[1,[$SOCK],\"inet\",\"stream\"]"
 	t_group "$CJ" child_sock '[.open, .family]' '[1,"inet"]'
 else

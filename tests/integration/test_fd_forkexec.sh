@@ -10,11 +10,12 @@ t_run "$T_TMP/logs/fe.log" -- "$T_BIN"
 t_rc "$T_RC" 0 "tally run"
 grep -q "^helpers ok" "$T_OUT" || t_fail "program: $(cat "$T_OUT")"
 states=$(for f in "$T_TMP"/logs/*; do
-	"$TALLY" report --json "$f" | jq -r '"\(.process.exe | split("/") | last) \(.process.state) \(.sockets.created)"'
+	"$TALLY" report --json "$f" |
+		jq -r '"\(.process.exe | split("/") | last) \(.process.state) \(.sockets.created)/\(.sockets.inherited)"'
 done | sort | paste -sd, -)
 t_same_text() { if [ "$1" = "$2" ]; then t_pass; else t_fail "$3: expected $2, got $1"; fi; }
 # The first /bin/true touched no socket: its log is gone (tally run removes
 # those); the second inherited the socket its parent opened before exec.
-t_same_text "$states" "fd_forkexec exec'd 1,fd_forkexec exited 0,true exited 1" \
-	"logs left (exe, state, sockets created)"
+t_same_text "$states" "fd_forkexec exec'd 1/0,fd_forkexec exited 0/0,true exited 0/1" \
+	"logs left (exe, state, sockets created/inherited)"
 t_done

@@ -46,7 +46,8 @@ if [ -f "$main_log" ]; then
 	t_eq "$T_JSON" '[.process.pid, .process.running, .process.state]' "[$pid1,false,\"exited\"]" \
 		"post-exec log: [pid, running, state]"
 	# its own two, and fd 3, which the first image left open across exec
-	t_totals "$T_JSON" 3 0 3
+	t_totals "$T_JSON" 2 0 3
+	t_eq "$T_JSON" '.sockets.inherited' 1 "post-exec log: inherited across exec"
 	t_eq "$T_JSON" "$T_JQ_DEFS"'[group("second_image_socket")[] | .fds[]] | sort' '[4,5]' \
 		"post-exec log: fds of the groups under second_image_socket"
 	t_eq "$T_JSON" '[.sockets.groups[] | select(.stack_missing != null) | .fds[]]' '[3]' \
