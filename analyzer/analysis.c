@@ -150,6 +150,14 @@ static void note_kind(struct site *s, const struct tally_fd_slot *slot)
 		g_free(peer);
 }
 
+uint16_t analysis_slot_port(const struct tally_fd_slot *slot)
+{
+	if (!(slot->flags & TALLY_FD_BOUND) || slot->type == SOCK_RAW ||
+	    (slot->local.family != AF_INET && slot->local.family != AF_INET6))
+		return 0;
+	return slot->local.port;
+}
+
 static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *by_key)
 {
 	const struct logread *lr = a->lr;
@@ -169,8 +177,9 @@ static void collect_open(struct analysis *a, GHashTable *by_stack, GHashTable *b
 		a->inherited_open += !!(slot.flags & TALLY_FD_INHERITED);
 		int ifd = (int)fd;
 		g_array_append_val(s->fds, ifd);
-		if (slot.flags & TALLY_FD_BOUND && slot.local.port)
-			g_array_append_val(s->ports, slot.local.port);
+		uint16_t port = analysis_slot_port(&slot);
+		if (port)
+			g_array_append_val(s->ports, port);
 		note_kind(s, &slot);
 		if (slot.time_ns < s->first_ns)
 			s->first_ns = slot.time_ns;
@@ -386,9 +395,8 @@ void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi, in
 	b->hours_left = -1;
 	for (uint32_t fd = 0; fd < lr->hdr.max_fds; fd++) {
 		struct tally_fd_slot slot;
-		if (!logread_slot(lr, fd, &slot) || !(slot.flags & TALLY_FD_BOUND) ||
-		    slot.type != type || slot.local.port < lo || slot.local.port > hi ||
-		    (slot.local.family != AF_INET && slot.local.family != AF_INET6))
+		if (!logread_slot(lr, fd, &slot) || slot.type != type || !analysis_slot_port(&slot) ||
+		    slot.local.port < lo || slot.local.port > hi)
 			continue;
 		if (slot.time_ns < b->first_ns)
 			b->first_ns = slot.time_ns;

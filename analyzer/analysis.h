@@ -108,6 +108,11 @@ void analysis_port_budget(const struct analysis *a, uint16_t lo, uint16_t hi, in
 
 /* Builds the analysis of an open log. */
 void analysis_build(struct analysis *a, const struct logread *lr);
+
+/* The port the socket in `slot` holds, or 0: only an inet or inet6 socket
+ * bound to one has a port (a raw socket's getsockname gives its protocol
+ * there, SCTP's 132 for Janus). */
+uint16_t analysis_slot_port(const struct tally_fd_slot *slot);
 void analysis_free(struct analysis *a);
 
 /* What stack `id`'s frames resolve to (module path + offset of each), as

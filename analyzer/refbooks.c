@@ -815,8 +815,9 @@ static struct book_link *link_sockets(const struct books *b, const struct book_g
 		if (nearest < 0)
 			continue;
 		g_array_append_val(l->fds, fd);
-		if (slot.flags & TALLY_FD_BOUND && slot.local.port)
-			g_array_append_val(l->ports, slot.local.port);
+		uint16_t port = analysis_slot_port(&slot);
+		if (port)
+			g_array_append_val(l->ports, port);
 		if (nearest > widest)
 			widest = nearest;
 	}
