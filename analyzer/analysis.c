@@ -377,7 +377,8 @@ void analysis_build(struct analysis *a, const struct logread *lr)
 
 double analysis_per_hour(uint64_t count, int64_t first_ns, int64_t end_ns)
 {
-	if (!count || end_ns - first_ns < 100000000)
+	/* One socket is not a rate: "1 per 3 s" would read as 1200 an hour. */
+	if (count < 2 || end_ns - first_ns < 100000000)
 		return 0;
 	return (double)count * 3600e9 / (double)(end_ns - first_ns);
 }

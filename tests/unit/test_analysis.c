@@ -322,6 +322,17 @@ static void call_names(void **state)
 	assert_string_equal(analysis_call_name(0xffff), "unknown");
 }
 
+/* A rate needs two things and a tenth of a second: one socket is none. */
+static void rates_need_two_and_a_tenth_of_a_second(void **state)
+{
+	const int64_t hour = 3600000000000ll;
+
+	assert_true(analysis_per_hour(1, 0, hour) == 0);
+	assert_true(analysis_per_hour(2, 0, hour) == 2);
+	assert_true(analysis_per_hour(90, hour, 2 * hour) == 90);
+	assert_true(analysis_per_hour(5, 0, 99999999) == 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -333,6 +344,7 @@ int main(void)
 		T(torn_and_dropped_records_are_counted),
 		T(failures_stay_exact_when_the_event_area_is_full),
 		cmocka_unit_test(call_names),
+		cmocka_unit_test(rates_need_two_and_a_tenth_of_a_second),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
