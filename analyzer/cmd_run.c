@@ -268,35 +268,18 @@ static uint64_t left_open(GPtrArray *logs, guint i)
 	return open_in_log(f->path) + (before ? carried_over(before->path, f->path) : 0);
 }
 
-/* Whether a log recorded nothing about sockets: none made, no socket call
- * (failed or not), no close of an fd that was not open, nothing lost.
- * Sockets found open at start (inherited) do not count. */
+/* Whether a log recorded nothing of its own (tally_log_records_nothing). */
 static bool log_is_empty(const char *path)
 {
 	struct logread lr;
 	char err[512];
-	bool empty;
 
 	if (logread_open(&lr, path, err, sizeof(err)) != 0)
 		return false;
-	const struct tally_header *h = &lr.hdr;
-	empty = h->sockets_created == h->sockets_inherited && !h->closes_not_open &&
-	        h->events_claimed <= h->max_events && !h->objects_live && !h->violations;
-	/* Object books opened here (some may be closed now): not empty. */
-	for (uint32_t i = 0; empty && i < h->types_used; i++)
-		if (lr.types[i].created || lr.types[i].first_seen_inc || lr.types[i].dec_unknown)
-			empty = false;
-	for (uint64_t seq = 0; empty && seq < lr.events_readable; seq++) {
-		struct tally_event ev;
-		if (!logread_event(&lr, seq, &ev))
-			continue;
-		if (ev.kind == TALLY_EV_SOCKET && ev.flags & TALLY_EVF_IMPLICIT)
-			continue;   /* found open at start */
-		if (ev.flags & TALLY_EVF_SOCKET_FD || ev.kind == TALLY_EV_REUSE ||
-		    ev.kind == TALLY_EV_OBJ || ev.kind == TALLY_EV_VIOLATION ||
-		    (ev.kind >= TALLY_EV_SOCKET && ev.kind <= TALLY_EV_ACCEPT))
-			empty = false;
-	}
+	uint32_t types = lr.hdr.types_used < lr.hdr.max_types ? lr.hdr.types_used : lr.hdr.max_types;
+	struct tally_header h = lr.hdr;
+	h.types_used = types;
+	bool empty = tally_log_records_nothing(&h, lr.types, lr.events, lr.events_readable);
 	logread_close(&lr);
 	return empty;
 }
@@ -377,8 +360,9 @@ int cmd_run(const struct cli *c)
 	if (!main_log) {
 		/* 127: the command did not start, and the child said why. */
 		if (code != 127)
-			fprintf(stderr, "tally: %s wrote no log in %s (a static binary, or "
-			        "TALLY_DISABLE set?)\n", c->argv[0], dir);
+			fprintf(stderr, "tally: %s wrote no log in %s (a static or setuid binary, "
+			        "TALLY_DISABLE set, or a log it could not create: see above)\n",
+			        c->argv[0], dir);
 		g_ptr_array_free(logs, TRUE);
 		g_free(dir);
 		g_free(absolute);

@@ -189,6 +189,9 @@ static void mark_exit(void)
 	batch_flush(&g_shim.log);
 	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
+	SAVE_ERRNO;
+	log_drop_if_idle_child(&g_shim.log);
+	RESTORE_ERRNO;
 }
 
 EXPORT void _exit(int status)

@@ -409,6 +409,18 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	return 0;
 }
 
+int log_drop_if_idle_child(struct tally_log *log)
+{
+	const struct tally_header *h = log->hdr;
+
+	if (!h || !h->parent_log[0] || h->types_used > h->max_types)
+		return 0;
+	uint64_t written = h->events_claimed < h->max_events ? h->events_claimed : h->max_events;
+	if (!tally_log_records_nothing(h, log->types, log->events, written))
+		return 0;
+	return unlink(log->path) == 0;
+}
+
 void log_unmap(struct tally_log *log)
 {
 	if (log->base)

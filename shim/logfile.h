@@ -68,6 +68,13 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
  * Returns 0 or -errno; on failure `log` is left unmapped (inactive). */
 int log_fork_child(struct tally_log *log, const struct tally_settings *s);
 
+/* At the exit of a forked child whose log records nothing of its own
+ * (tally_log_records_nothing): removes the file, which stays mapped (a
+ * later destructor's event goes nowhere).  A process forking helpers for
+ * weeks would otherwise leave a log of ~26 MiB per helper in /dev/shm.
+ * Returns 1 when removed. */
+int log_drop_if_idle_child(struct tally_log *log);
+
 /* Unmaps.  Used by tests and when creation fails half way. */
 void log_unmap(struct tally_log *log);
 

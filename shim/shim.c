@@ -161,5 +161,8 @@ __attribute__((destructor(101))) static void tally_stop(void)
 	lifetime_mark_global(&g_shim.log);
 	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
+	int saved = errno;
+	log_drop_if_idle_child(&g_shim.log);
+	errno = saved;
 }
 

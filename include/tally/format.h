@@ -578,4 +578,37 @@ static inline uint32_t tally_stack_hash(uint32_t generation, const uint64_t *fra
 	return c ? c : 1;
 }
 
+/* Whether a log records nothing about sockets or references of its
+ * process's own: no socket made, no socket call (failed or not), no close
+ * of an fd that was not open, no event lost, no object books opened, no
+ * violation.  Sockets found open at start (inherited) do not count.
+ * `types` holds hdr->types_used entries; events[0, nevents) are read, a
+ * record whose check word is not valid is skipped.  Such a log of a forked
+ * child may go (the shim at its exit, `tally run` at the end): thousands
+ * of helpers must not fill /dev/shm. */
+static inline int tally_log_records_nothing(const struct tally_header *h,
+                                            const struct tally_type *types,
+                                            const struct tally_event *events, uint64_t nevents)
+{
+	if (h->sockets_created != h->sockets_inherited || h->closes_not_open ||
+	    h->events_claimed > h->max_events || h->objects_live || h->violations)
+		return 0;
+	for (uint32_t i = 0; i < h->types_used; i++)
+		if (types[i].created || types[i].first_seen_inc || types[i].dec_unknown)
+			return 0;
+	for (uint64_t seq = 0; seq < nevents; seq++) {
+		struct tally_event ev;
+		__builtin_memcpy(&ev, &events[seq], sizeof(ev));
+		if (!ev.check || ev.check != tally_event_check(&ev, seq))
+			continue;
+		if (ev.kind == TALLY_EV_SOCKET && ev.flags & TALLY_EVF_IMPLICIT)
+			continue;   /* found open at start */
+		if (ev.flags & TALLY_EVF_SOCKET_FD || ev.kind == TALLY_EV_REUSE ||
+		    ev.kind == TALLY_EV_OBJ || ev.kind == TALLY_EV_VIOLATION ||
+		    (ev.kind >= TALLY_EV_SOCKET && ev.kind <= TALLY_EV_ACCEPT))
+			return 0;
+	}
+	return 1;
+}
+
 #endif /* TALLY_FORMAT_H */

@@ -106,4 +106,40 @@ t_report "$T_TMP/z.log" z-first
 t_eq "$T_JSON" '.process.pid' "$FIRST_PID" "first run's log after a second run"
 t_same "$(ls "$T_TMP" | grep -c '^z\.log')" 5 "logs named z.log*: 1 + 1 child, then 1 + 2 children"
 
+# ---- plain LD_PRELOAD: a child that did nothing leaves no log ----------
+# A process forking helpers for weeks must not fill /dev/shm with a log
+# per helper: a child whose log records nothing of its own removes it at
+# exit (_exit, or exit through the destructors); one that made a socket
+# keeps its log.
+cat >"$T_TMP/helpers.c" <<'EOF'
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void helper(int how)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (how == 2)
+			socket(AF_INET, SOCK_DGRAM, 0);
+		if (how == 0)
+			_exit(0);
+		exit(0);
+	}
+	waitpid(pid, NULL, 0);
+}
+int main(void)
+{
+	helper(0);
+	helper(1);
+	helper(2);
+	return 0;
+}
+EOF
+gcc -O2 -o "$T_TMP/helpers" "$T_TMP/helpers.c" || t_fatal "cannot build helpers.c"
+mkdir -p "$T_TMP/plain"
+env LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/plain/h.%p" "$T_TMP/helpers"
+t_rc $? 0 "helpers under LD_PRELOAD"
+t_same "$(ls "$T_TMP/plain" | wc -l)" 2 "logs left by a parent and 3 helpers, one of which made a socket"
+
 t_done
