@@ -726,10 +726,13 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
                          const struct report_opts *o)
 {
 	unsigned alive = b->live + b->kept;
-	fprintf(out, "\nreference counts: %u object%s alive at the end", alive, alive == 1 ? "" : "s");
+	bool running = b->a->running;
+	fprintf(out, "\nreference counts: %u object%s alive %s", alive, alive == 1 ? "" : "s",
+	        running ? "now" : "at the end");
 	if (b->kept)
 		fprintf(out, " (%u kept on purpose for the life of the process)", b->kept);
-	fprintf(out, ", %u leaked (%s)\n", b->leaked,
+	fprintf(out, ", %u %s (%s)\n", b->leaked,
+	        running ? "holding more than their owner's reference" : "leaked",
 	        !b->discount_owner
 	        ? "the process exited normally: every reference still held is a leak, the "
 	          "creation reference included"
@@ -739,7 +742,9 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
 	        : "the process did not exit normally: each live object's creation reference is "
 	          "presumed held by its owner and discounted");
 	if (b->verdicts->len)
-		fputs("\nleaks, largest first:\n", out);
+		fputs(running ? "\nreferences held now beyond their owners', largest first (the "
+		                "process runs: not a leak until they outlive their use):\n"
+		              : "\nleaks, largest first:\n", out);
 	for (guint i = 0; i < b->verdicts->len; i++) {
 		if (o->max_groups && i == o->max_groups) {
 			fprintf(out, "  ... %u more (--all shows them)\n", b->verdicts->len - i);
@@ -777,7 +782,9 @@ static void text_in_short(FILE *out, const struct books *b)
 	}
 	if (!top)
 		return;
-	fputs("\nin short, the leak:\n", out);
+	fputs(b->a->running ? "\nin short, the leak if these are never given back (the process "
+	                      "is still running):\n"
+	                    : "\nin short, the leak:\n", out);
 	text_verdict(out, b, top);
 	unsigned sockets = 0;
 	GArray *ports = g_array_new(FALSE, FALSE, sizeof(uint16_t));
