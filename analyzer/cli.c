@@ -7,6 +7,7 @@
 #include "tally/format.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@ const char cli_usage[] =
 	"--port-range LO-HI[/udp|/tcp]  the port range (UDP by default) the program takes\n"
 	"        ports from: the report says how much of it open sockets hold and when it\n"
 	"        runs out.\n"
+	"Options take a value as --name VALUE or --name=VALUE; -h or --help prints this.\n"
 	"exit status: report: 0, or 2 for bad usage or a log it cannot read.\n"
 	"        run: COMMAND's status (128+N if killed by signal N, 127 if it could not\n"
 	"        start), 1 with --check when sockets were left open, objects leaked\n"
@@ -102,6 +104,55 @@ static int check_rules_file(const char *path, char *err, unsigned errsz)
 	return 0;
 }
 
+static bool is_help(const char *a)
+{
+	return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* Whether option `a` (without "=") takes the next argument as its value. */
+static bool takes_value(const char *a)
+{
+	static const char *const with_value[] = {
+		"--log", "--depth", "--log-size", "--port-range", "--rules", "--rules-file",
+		"--enforce", "--hook",
+	};
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(a, with_value[i]))
+			return true;
+	return false;
+}
+
+/* argv with "--name=value" options split in two ("--depth=8" is "--depth"
+ * "8"); for run, up to "--" or the first argument that is not an option:
+ * what follows is the command's, copied too; *tail_at: where that copy
+ * begins.  Kept for the life of the process. */
+static char **split_options(int argc, char **argv, bool has_command, int *out_argc,
+                            int *tail_at, char ***tail)
+{
+	char **out = g_new0(char *, 2 * (size_t)argc + 1);
+	int n = 0, i;
+
+	for (i = 0; i < argc; i++) {
+		char *a = argv[i], *eq = strchr(a, '=');
+		if (i >= 2 && has_command && (a[0] != '-' || !strcmp(a, "--")))
+			break;
+		if (i >= 2 && a[1] == '-' && eq) {
+			out[n++] = g_strndup(a, (gsize)(eq - a));
+			out[n++] = eq + 1;
+		} else {
+			out[n++] = a;
+			if (i >= 2 && takes_value(a) && i + 1 < argc)
+				out[n++] = argv[++i];   /* its value, whatever it looks like */
+		}
+	}
+	*tail_at = n;
+	*tail = &argv[i];
+	for (; i < argc; i++)
+		out[n++] = argv[i];
+	*out_argc = n;
+	return out;
+}
+
 static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
 {
 	int i;
@@ -111,6 +162,10 @@ static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned e
 		if (strcmp(a, "--") == 0) {
 			i++;
 			break;
+		}
+		if (is_help(a)) {
+			c->command = CLI_HELP;
+			return 0;
 		}
 		if (strcmp(a, "--check") == 0) {
 			c->check = true;
@@ -177,6 +232,10 @@ static int parse_report(int argc, char **argv, struct cli *c, char *err, unsigne
 {
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
+		if (is_help(a)) {
+			c->command = CLI_HELP;
+			return 0;
+		}
 		if (strcmp(a, "--json") == 0)
 			c->json = true;
 		else if (strcmp(a, "--all") == 0)
@@ -214,10 +273,19 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, unsigned errsz)
 	}
 	if (!strcmp(cmd, "run")) {
 		c->command = CLI_RUN;
-		return parse_run(argc, argv, c, err, errsz);
+		int tail_at;
+		char **tail, **split = split_options(argc, argv, true, &argc, &tail_at, &tail);
+		int rc = parse_run(argc, split, c, err, errsz);
+		/* The command's arguments are the caller's own, not the copy's. */
+		if (rc == 0 && c->argv && c->argv - split >= tail_at)
+			c->argv = tail + (c->argv - split - tail_at);
+		return rc;
 	}
 	if (!strcmp(cmd, "report")) {
 		c->command = CLI_REPORT;
+		int tail_at;
+		char **tail;
+		argv = split_options(argc, argv, false, &argc, &tail_at, &tail);
 		return parse_report(argc, argv, c, err, errsz);
 	}
 	return bad(err, errsz, "unknown command: %s", cmd);

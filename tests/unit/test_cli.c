@@ -102,6 +102,40 @@ static void run_every_option_and_no_separator(void **state)
 	assert_string_equal(c.argv[1], "-x");   /* the command's, not ours */
 }
 
+/* --name=value is --name value; a value is never taken for the command,
+ * and what follows the command is left alone. */
+static void options_with_equals_are_split(void **state)
+{
+	char **argv = ARGV("run", "--depth=8", "--log", "/a=b", "--rules=x: f = inc", "prog",
+	                   "--depth=9");
+	struct cli c = parse_ok(-1, argv);
+
+	assert_int_equal(c.command, CLI_RUN);
+	assert_string_equal(c.depth, "8");
+	assert_string_equal(c.log, "/a=b");
+	assert_string_equal(c.rules, "x: f = inc");
+	assert_ptr_equal(c.argv, &argv[6]);
+	assert_string_equal(c.argv[1], "--depth=9");   /* the command's */
+
+	char **rep = ARGV("report", "LOG", "--port-range=1000-1999/tcp");
+	c = parse_ok(-1, rep);
+	assert_int_equal(c.command, CLI_REPORT);
+	assert_string_equal(c.log, "LOG");
+	assert_int_equal(c.range_lo, 1000);
+	assert_int_equal(c.range_hi, 1999);
+}
+
+/* --help after run or report is the help. */
+static void help_after_a_command(void **state)
+{
+	assert_int_equal(parse_ok(-1, ARGV("run", "--help")).command, CLI_HELP);
+	assert_int_equal(parse_ok(-1, ARGV("run", "--check", "-h", "--", "x")).command, CLI_HELP);
+	assert_int_equal(parse_ok(-1, ARGV("report", "--help")).command, CLI_HELP);
+	/* a command's own --help is the command's */
+	struct cli c = parse_ok(-1, ARGV("run", "--", "prog", "--help"));
+	assert_int_equal(c.command, CLI_RUN);
+}
+
 static void options_after_the_separator_belong_to_the_command(void **state)
 {
 	char **argv = ARGV("run", "--", "prog", "--check");
@@ -208,6 +242,8 @@ int main(void)
 		cmocka_unit_test(run_takes_the_command_after_the_separator),
 		cmocka_unit_test(run_options_before_the_separator),
 		cmocka_unit_test(run_every_option_and_no_separator),
+		cmocka_unit_test(options_with_equals_are_split),
+		cmocka_unit_test(help_after_a_command),
 		cmocka_unit_test(options_after_the_separator_belong_to_the_command),
 		cmocka_unit_test(run_unknown_option_is_named),
 		cmocka_unit_test(run_without_a_command_fails),
