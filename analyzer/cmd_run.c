@@ -5,6 +5,7 @@
 #include "cmd_run.h"
 #include "cmd_report.h"
 #include "logread.h"
+#include "rules.h"
 #include "tally/format.h"
 
 #include <dirent.h>
@@ -138,6 +139,40 @@ static void set_env(const struct cli *c, const char *shim, const char *run_id,
 	/* The shim says at start how many entries and GOT sites each rule got. */
 	setenv("TALLY_REPORT_HOOKS", "1", 1);
 	g_free(preload);
+}
+
+static void warn_stderr(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+/* The rules' parse errors, said once for the whole run before it starts
+ * (the shims under tally run keep quiet about them): one line per rule
+ * that cannot be parsed, as the shim would say it; the others apply. */
+static void check_rules(const struct cli *c)
+{
+	struct rule_tables t = {
+		.rules = g_new0(struct tally_rule, 4096), .max_rules = 4096,
+		.types = g_new0(struct tally_type, 4096), .max_types = 4096,
+	};
+	const char *text = c->rules[0] ? c->rules : getenv("TALLY_RULES");
+	const char *file = c->rules_file ? c->rules_file : getenv("TALLY_RULES_FILE");
+
+	if (text && *text)
+		rules_parse(&t, text, c->rules[0] ? "--rules" : "TALLY_RULES", warn_stderr);
+	if (file && *file) {
+		gchar *body = NULL;
+		GError *error = NULL;
+		if (g_file_get_contents(file, &body, NULL, &error))
+			rules_parse(&t, body, file, warn_stderr);
+		else
+			fprintf(stderr, "tally: cannot read TALLY_RULES_FILE %s: %s\n", file,
+			        error->message);
+		g_clear_error(&error);
+		g_free(body);
+	}
+	g_free(t.rules);
+	g_free(t.types);
 }
 
 struct found_log {
@@ -284,6 +319,54 @@ static bool log_is_empty(const char *path)
 	return empty;
 }
 
+/* At the end of the run, once for all its processes (their shims keep
+ * quiet when a rule named nothing in them): each rule of its own that
+ * named no function in any process, and presets none of whose functions
+ * exist in any. */
+static void say_unmatched_rules(GPtrArray *logs)
+{
+	GHashTable *found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GPtrArray *order = g_ptr_array_new_with_free_func(g_free);   /* "role\tname", first seen */
+	bool presets = false, preset_found = false;
+
+	for (guint i = 0; i < logs->len; i++) {
+		struct logread lr;
+		char err[512];
+		if (logread_open(&lr, ((struct found_log *)logs->pdata[i])->path, err, sizeof(err)))
+			continue;
+		uint32_t n = lr.hdr.rules_used < lr.hdr.max_rules ? lr.hdr.rules_used : lr.hdr.max_rules;
+		for (uint32_t r = 0; r < n; r++) {
+			const struct tally_rule *rule = &lr.rules[r];
+			bool hit = rule->flags & TALLY_RULEF_FOUND;
+			if (rule->flags & TALLY_RULEF_PRESET) {
+				presets = true;
+				preset_found |= hit;
+				continue;
+			}
+			char *key = g_strdup_printf("%s\t%.*s", rules_role_name(rule->role),
+			                            (int)sizeof(rule->function), rule->function);
+			gpointer was;
+			if (!g_hash_table_lookup_extended(found, key, NULL, &was)) {
+				g_ptr_array_add(order, g_strdup(key));
+				was = GINT_TO_POINTER(0);
+			}
+			g_hash_table_replace(found, key, GINT_TO_POINTER(GPOINTER_TO_INT(was) | hit));
+		}
+		logread_close(&lr);
+	}
+	for (guint i = 0; i < order->len; i++) {
+		const char *key = order->pdata[i], *tab = strchr(key, '\t');
+		if (!GPOINTER_TO_INT(g_hash_table_lookup(found, key)))
+			fprintf(stderr, "tally: rule %s (%.*s): no such function in any process of the "
+			        "run\n", tab + 1, (int)(tab - key), key);
+	}
+	if (presets && !preset_found)
+		fputs("tally: no function named by the presets exists in any process of the run\n",
+		      stderr);
+	g_ptr_array_free(order, TRUE);
+	g_hash_table_destroy(found);
+}
+
 static char *log_dir(const char *pattern)
 {
 	char *copy = g_strdup(pattern);
@@ -315,6 +398,7 @@ int cmd_run(const struct cli *c)
 	pattern = absolute;
 	snprintf(run_id, sizeof(run_id), "run-%d-%08x", (int)getpid(), g_random_int());
 
+	check_rules(c);
 	child_own_group = run_in_own_group();
 	pid_t parent = getpid();
 	install_forwarding();
@@ -389,6 +473,7 @@ int cmd_run(const struct cli *c)
 	if (nremovable)
 		fprintf(stderr, "tally: %u more log%s of processes that touched no socket removed\n",
 		        nremovable, nremovable == 1 ? "" : "s");
+	say_unmatched_rules(logs);
 	struct report_counts counts = { 0, 0, 0 };
 	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
 	int rc = cmd_report_counts(main_log->path, &rq, stdout, &counts);

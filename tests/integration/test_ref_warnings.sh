@@ -104,4 +104,17 @@ ref_run none ref_got TALLY_RULES="# nothing;;"
 expect_lines "$R.err" "no rules: stderr"
 t_same "$(grep -c -E '^(rule|object|cell) ' "$R.view")" 0 "no rules: books"
 
+# Under tally run, for a shell that runs three processes: each problem is
+# said once for the whole run, by tally run (a bad rule before it starts, a
+# rule or preset that named nothing in any process at its end), not once
+# per process.
+"$TALLY" run --log "$T_TMP/sh.log" --rules 'gateway; t: gl_extra = bump; t: no_such_fn = inc' \
+	-- sh -c 'true; /bin/true; /bin/true' >"$T_TMP/sh.out" 2>"$T_TMP/sh.err"
+t_rc $? 0 "tally run of a shell with bad rules"
+grep '^tally: ' "$T_TMP/sh.err" | grep -v -e '^tally: log: ' -e 'logs\? of processes' >"$T_TMP/sh.warn"
+expect_lines "$T_TMP/sh.warn" "tally run, a shell: warnings" \
+	'tally: --rules line 1: ignoring rule "t: gl_extra = bump": unknown role (new, inc, dec, free, sink, take)' \
+	'tally: rule no_such_fn (inc): no such function in any process of the run' \
+	'tally: no function named by the presets exists in any process of the run'
+
 t_done
