@@ -861,10 +861,13 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		fputs("\nanomalies:\n", out);
 	for (guint i = 0; i < a->anomalies->len; i++) {
 		const struct anomaly *an = a->anomalies->pdata[i];
-		const char *what = strcmp(an->kind, "double-close") == 0
-		                   ? "close of an fd that was not open"
-		                   : "socket fd reused without a close the shim could see";
-		fprintf(out, "  %" PRIu64 " x %s (%s)", an->count, an->kind, what);
+		/* "double-close" (the JSON's kind) also covers an fd never open. */
+		if (strcmp(an->kind, "double-close") == 0)
+			fprintf(out, "  %" PRIu64 " x close of an fd that was not open (double-close: "
+			        "closed before, or never opened)", an->count);
+		else
+			fprintf(out, "  %" PRIu64 " x %s (socket fd reused without a close the shim "
+			        "could see)", an->count, an->kind);
 		if (an->fds->len) {
 			fputs(", ", out);
 			text_fds(out, an->fds, an->count > UINT_MAX ? UINT_MAX : (unsigned)an->count);
