@@ -15,7 +15,8 @@
 const char cli_usage[] =
 	"usage: tally run [--log PATH] [--check] [--json] [--depth N] [--log-size SIZE]\n"
 	"                 [--port-range LO-HI[/udp|/tcp]] [--rules RULES] [--rules-file FILE]\n"
-	"                 [--enforce log|abort] [--hook entry|got] -- COMMAND [ARGS...]\n"
+	"                 [--enforce log|abort] [--hook entry|got] [--output FILE]\n"
+	"                 -- COMMAND [ARGS...]\n"
 	"       tally report [--json] [--all] [--port-range LO-HI[/udp|/tcp]] LOG\n"
 	"       tally help | --version\n"
 	"\n"
@@ -30,6 +31,8 @@ const char cli_usage[] =
 	"        may be given more than once.  --rules-file FILE reads them from FILE.\n"
 	"--enforce abort  abort the program at a certain reference violation (staging).\n"
 	"--hook got  redirect GOT entries only, instead of patching function entries.\n"
+	"--output FILE  write the report (text or --json) to FILE, not to stdout,\n"
+	"        which COMMAND shares.\n"
 	"--port-range LO-HI[/udp|/tcp]  the port range (UDP by default) the program takes\n"
 	"        ports from: the report says how much of it open sockets hold and when it\n"
 	"        runs out.\n"
@@ -114,7 +117,7 @@ static bool takes_value(const char *a)
 {
 	static const char *const with_value[] = {
 		"--log", "--depth", "--log-size", "--port-range", "--rules", "--rules-file",
-		"--enforce", "--hook",
+		"--enforce", "--hook", "--output",
 	};
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(a, with_value[i]))
@@ -211,6 +214,11 @@ static int parse_run(int argc, char **argv, struct cli *c, char *err, unsigned e
 				return -1;
 			if (strcmp(c->enforce, "log") && strcmp(c->enforce, "abort"))
 				return bad(err, errsz, "--enforce wants log or abort, got %s", c->enforce);
+		} else if (strcmp(a, "--output") == 0) {
+			if (value(argc, argv, &i, &c->output, err, errsz))
+				return -1;
+			if (!*c->output)
+				return bad(err, errsz, "%s", "--output wants a file, got \"\"");
 		} else if (strcmp(a, "--hook") == 0) {
 			if (value(argc, argv, &i, &c->hook, err, errsz))
 				return -1;

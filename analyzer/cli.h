@@ -22,6 +22,7 @@ struct cli {
 	const char *rules_file;   /* run --rules-file (TALLY_RULES_FILE) */
 	const char *enforce;      /* run --enforce log|abort (TALLY_ENFORCE) */
 	const char *hook;         /* run --hook entry|got (TALLY_HOOK) */
+	const char *output;       /* run --output FILE: the report there, not on stdout */
 	char **argv;              /* run: the command and its arguments */
 	uint16_t range_lo, range_hi; /* --port-range LO-HI[/udp|/tcp] (0 = none) */
 	int range_type;           /* SOCK_DGRAM (udp, the default) or SOCK_STREAM */

@@ -398,6 +398,15 @@ int cmd_run(const struct cli *c)
 	pattern = absolute;
 	snprintf(run_id, sizeof(run_id), "run-%d-%08x", (int)getpid(), g_random_int());
 
+	/* --output: the report apart from COMMAND's own stdout (a --json
+	 * report can then go to jq); opened first, so that a bad path stops
+	 * the run before COMMAND starts.  Close-on-exec: COMMAND never sees it. */
+	FILE *out = stdout;
+	if (c->output && !(out = fopen(c->output, "we"))) {
+		fprintf(stderr, "tally: --output %s: %s\n", c->output, strerror(errno));
+		g_free(absolute);
+		return 2;
+	}
 	check_rules(c);
 	child_own_group = run_in_own_group();
 	pid_t parent = getpid();
@@ -476,7 +485,11 @@ int cmd_run(const struct cli *c)
 	say_unmatched_rules(logs);
 	struct report_counts counts = { 0, 0, 0 };
 	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
-	int rc = cmd_report_counts(main_log->path, &rq, stdout, &counts);
+	int rc = cmd_report_counts(main_log->path, &rq, out, &counts);
+	if (out != stdout && fclose(out) != 0) {
+		fprintf(stderr, "tally: --output %s: %s\n", c->output, strerror(errno));
+		rc = rc ? rc : 2;
+	}
 	uint64_t open_sockets = counts.open_sockets;
 	guint main_index = 0;
 	for (guint i = 0; i < logs->len; i++)

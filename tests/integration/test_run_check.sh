@@ -52,6 +52,18 @@ grep -Eq "^tally: check failed: [0-9]+ socket fds above TALLY_MAX_FDS=64 not tra
 TALLY_MAX_FDS=128 "$TALLY" run --check --log "$T_TMP/m2.log" -- "$T_TMP/many" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 0 "--check with every socket within TALLY_MAX_FDS"
 
+# --output: the report in a file, COMMAND's stdout alone on stdout.
+"$TALLY" run --json --output "$T_TMP/rep.json" --log "$T_TMP/o.log" -- sh -c 'echo from-command' \
+	>"$T_OUT" 2>"$T_ERR"
+t_rc $? 0 "--output"
+t_same "$(cat "$T_OUT")" "from-command" "stdout with --output: COMMAND's only"
+t_eq "$T_TMP/rep.json" '.sockets.created' 0 "--output: the JSON report"
+# A file that cannot be written: one line and 2, before COMMAND runs.
+"$TALLY" run --output "$T_TMP/no/such/dir/r" -- touch "$T_TMP/ran-output" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 2 "--output into a missing directory"
+t_same "$(wc -l <"$T_ERR")" 1 "--output into a missing directory: lines on stderr"
+[ ! -e "$T_TMP/ran-output" ] && t_pass || t_fail "--output into a missing directory: COMMAND ran"
+
 # A command that does not exist: 127 and one line.
 "$TALLY" run -- "$T_TMP/nonexistent" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 127 "missing command"
