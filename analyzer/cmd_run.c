@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,70 +48,57 @@ int cmd_run_find_shim(const char *exe_path, char *out, size_t size)
 	return found;
 }
 
-/* Whether COMMAND runs in a process group of its own (see run_in_own_group). */
-static volatile int child_own_group;
+static const int forwarded_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
-/* Forwards a signal sent to tally to COMMAND, once, whoever sent it to
- * whom.  COMMAND in a group of its own: every signal, as none sent to
- * tally's group reaches it.  COMMAND in tally's group (a terminal's
- * foreground job): not one the terminal sent to the group (SI_KERNEL),
- * which reached it already.  Never one COMMAND sent itself (to its parent,
- * say): sending it back would make two of one. */
-#define FORWARD_SIGS 65
-#define SAME_SIGNAL_NS 50000000ll   /* 50 ms */
-
+/* Forwards a signal sent to tally to COMMAND.  COMMAND runs in tally's
+ * process group, as it would without tally: its own children, setsid(),
+ * the terminal and job control work unchanged.  So a signal the terminal
+ * sent to the foreground group (SI_KERNEL) reached it already and is not
+ * sent again, nor one COMMAND sent itself (to its parent, say).  One that
+ * a process sends to the whole group reaches COMMAND twice, directly and
+ * forwarded: tally cannot tell it from one sent to its pid alone (README,
+ * Usage: kill tally's pid, or timeout --foreground). */
 static void forward(int sig, siginfo_t *info, void *uc)
 {
-	/* Per signal: who sent the last one forwarded, and when. */
-	static pid_t last_from[FORWARD_SIGS];
-	static int64_t last_ns[FORWARD_SIGS];
+	pid_t child = child_pid;
 
 	(void)uc;
-	if (child_pid <= 0 || (info->si_code <= 0 && info->si_pid == child_pid))
+	if (child <= 0 || info->si_code == SI_KERNEL ||
+	    (info->si_code <= 0 && info->si_pid == child))
 		return;
-	if (!child_own_group && info->si_code == SI_KERNEL)
-		return;
-	/* The same signal from the same sender again at once is one signal
-	 * sent twice (timeout(1) signals tally's pid, then its group), as
-	 * the kernel would merge them for a program run without tally. */
-	if (info->si_code <= 0 && sig < FORWARD_SIGS) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t now = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-		if (last_from[sig] == info->si_pid && now - last_ns[sig] < SAME_SIGNAL_NS)
-			return;
-		last_from[sig] = info->si_pid;
-		last_ns[sig] = now;
-	}
-	kill(child_pid, sig);
+	kill(child, sig);
 }
 
-/* COMMAND gets a process group of its own unless tally is a terminal's
- * foreground job.  Then a signal sent to tally's group, by timeout(1),
- * `kill -TERM -PGID`, a CI runner, reaches COMMAND once, forwarded, not
- * twice (directly and forwarded).  At a terminal it stays in tally's
- * group: Ctrl-C and Ctrl-Z reach both, and COMMAND may read the terminal. */
-static int run_in_own_group(void)
+/* Installs forward() for the forwarded signals that tally does not
+ * ignore: one its caller made it ignore (nohup: SIGHUP; a script's
+ * background job: SIGINT, SIGQUIT) stays ignored, and COMMAND inherits it
+ * so, as without tally.  *set: the signals forward() handles. */
+static void install_forwarding(sigset_t *set)
 {
-	for (int fd = 0; fd <= 2; fd++) {
-		pid_t fg = tcgetpgrp(fd);
-		if (fg > 0)
-			return fg != getpgrp();
-	}
-	return 1;
-}
-
-static void install_forwarding(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction sa;
+	struct sigaction sa, old;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = forward;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
+	sigemptyset(set);
+	for (size_t i = 0; i < G_N_ELEMENTS(forwarded_sigs); i++) {
+		int sig = forwarded_sigs[i];
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		if (sigaction(sig, &sa, NULL) == 0)
+			sigaddset(set, sig);
+	}
+}
+
+/* In COMMAND before exec: the default action for the signals tally
+ * forwards (exec would reset them anyway), so one that came since fork
+ * acts as it would on the program. */
+static void default_forwarded(const sigset_t *set)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(forwarded_sigs); i++)
+		if (sigismember(set, forwarded_sigs[i]))
+			signal(forwarded_sigs[i], SIG_DFL);
 }
 
 static void set_env(const struct cli *c, const char *shim, const char *run_id,
@@ -408,37 +394,34 @@ int cmd_run(const struct cli *c)
 		return 2;
 	}
 	check_rules(c);
-	child_own_group = run_in_own_group();
-	pid_t parent = getpid();
-	install_forwarding();
+	/* The forwarded signals are blocked until child_pid is set: one that
+	 * comes meanwhile is forwarded then, not lost. */
+	sigset_t forwarded, before;
+	install_forwarding(&forwarded);
+	sigprocmask(SIG_BLOCK, &forwarded, &before);
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "tally: fork: %s\n", strerror(errno));
+		sigprocmask(SIG_SETMASK, &before, NULL);
 		return 2;
 	}
 	if (pid == 0) {
-		if (child_own_group) {
-			/* Out of tally's group, it must not outlive a tally
-			 * killed with the group (SIGKILL cannot be forwarded). */
-			(void)setpgid(0, 0);
-			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != parent)
-				_exit(128 + SIGKILL);
-		}
+		default_forwarded(&forwarded);
+		sigprocmask(SIG_SETMASK, &before, NULL);
 		set_env(c, shim, run_id, pattern);
 		execvp(c->argv[0], c->argv);
 		fprintf(stderr, "tally: cannot run %s: %s\n", c->argv[0], strerror(errno));
 		_exit(127);
 	}
-	if (child_own_group)
-		(void)setpgid(pid, pid);   /* also here: no signal before the child's own */
 	child_pid = pid;
+	sigprocmask(SIG_SETMASK, &before, NULL);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			fprintf(stderr, "tally: waitpid: %s\n", strerror(errno));
 			return 2;
 		}
 	}
+	child_pid = 0;   /* reaped: its pid may be another process's soon */
 	int code = WIFEXITED(status) ? WEXITSTATUS(status)
 	                             : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 

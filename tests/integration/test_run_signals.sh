@@ -1,26 +1,21 @@
 #!/bin/bash
-# `tally run` forwards a signal to COMMAND once, however it was sent
-# (tests/progs/run_sigcount.c counts them).  Not at a terminal, COMMAND
-# runs in a process group of its own, so a signal sent to tally's group
-# (timeout(1), `kill -TERM 0` in a script, a CI runner) reaches it only
-# forwarded; one sent to tally's pid is forwarded too; one COMMAND sends
-# to its parent is not sent back to it.  Before, timeout(1) and a group
-# kill delivered two SIGTERMs (directly and forwarded).
+# `tally run` forwards a signal sent to its pid to COMMAND once
+# (tests/progs/run_sigcount.c counts them), and otherwise changes nothing
+# of COMMAND's signals and process group: COMMAND and its own children
+# stay in tally's group (a group kill ends them all, setsid() works), a
+# signal COMMAND sends to tally is not sent back, and one its caller made
+# tally ignore (nohup) stays ignored for COMMAND.
 . "$(dirname "$0")/lib.sh"
 
 t_prog run_sigcount
 PROG=$T_BIN
 
-# timeout(1) signals its child's pid, then its own group.
-timeout -s TERM 0.3 "$TALLY" run --log "$T_TMP/t.log" -- "$PROG" >"$T_TMP/timeout.out" 2>"$T_TMP/timeout.err"
-t_same "$(grep '^term' "$T_TMP/timeout.out")" "term 1 usr1 0" "timeout(1): SIGTERMs COMMAND received"
+# timeout --foreground signals tally's pid only.
+timeout --foreground -s TERM 0.3 "$TALLY" run --log "$T_TMP/t.log" -- "$PROG" \
+	>"$T_TMP/timeout.out" 2>"$T_TMP/timeout.err"
+t_same "$(grep '^term' "$T_TMP/timeout.out")" "term 1 usr1 0" "timeout --foreground: SIGTERMs COMMAND received"
 
-# A script that signals its whole group (tally's), itself immune.
-setsid bash -c 'trap "" TERM; "$1" run --log "$2" -- "$3" >"$4" 2>&1 & sleep 0.3; kill -TERM 0; wait' \
-	_ "$TALLY" "$T_TMP/g.log" "$PROG" "$T_TMP/group.out"
-t_same "$(grep '^term' "$T_TMP/group.out")" "term 1 usr1 0" "kill -TERM 0: SIGTERMs COMMAND received"
-
-# A script that signals tally's pid only.
+# A script that signals tally's pid.
 "$TALLY" run --log "$T_TMP/p.log" -- "$PROG" >"$T_TMP/pid.out" 2>&1 &
 sleep 0.3
 kill -TERM $!
@@ -34,11 +29,32 @@ kill -TERM $!
 wait $!
 t_same "$(grep '^term' "$T_TMP/notify.out")" "term 1 usr1 0" "COMMAND's own SIGUSR1 to tally: not returned"
 
-# COMMAND does not outlive a tally killed with SIGKILL (it is out of
-# tally's group, where the SIGKILL went).
-(setsid bash -c '"$1" run --log "$2" -- sleep 31.7 >/dev/null 2>&1 & sleep 0.3; kill -KILL 0' \
+# nohup: SIGHUP stays ignored for COMMAND.
+nohup "$TALLY" run --log "$T_TMP/h.log" -- sh -c 'kill -HUP $$; echo survived' \
+	>"$T_TMP/nohup.out" 2>/dev/null </dev/null
+t_same "$(grep -c '^survived$' "$T_TMP/nohup.out")" 1 "nohup: COMMAND survives its SIGHUP"
+
+# setsid() works in COMMAND: it is not made a group leader.
+cat >"$T_TMP/setsid.c" <<'EOC'
+#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+	if (setsid() < 0) {
+		perror("setsid");
+		return 1;
+	}
+	return 0;
+}
+EOC
+gcc -O2 -o "$T_TMP/setsid" "$T_TMP/setsid.c" || t_fatal "cannot build setsid.c"
+"$TALLY" run --log "$T_TMP/s.log" -- "$T_TMP/setsid" >"$T_TMP/setsid.out" 2>&1 </dev/null
+t_rc $? 0 "setsid() in COMMAND: $(grep -v '^tally' "$T_TMP/setsid.out" | head -n 3)"
+
+# A SIGKILL to the group ends tally, COMMAND and COMMAND's own children.
+(setsid bash -c '"$1" run --log "$2" -- sh -c "sleep 4242.7; :" >/dev/null 2>&1 & sleep 0.3; kill -KILL 0' \
 	_ "$TALLY" "$T_TMP/k.log") 2>/dev/null
 sleep 0.2
-t_same "$(pgrep -f -x 'sleep 31.7' | wc -l)" 0 "COMMAND left running after its group was killed"
+t_same "$(pgrep -f -x 'sleep 4242.7' | wc -l)" 0 "COMMAND's child left running after its group was killed"
 
 t_done
