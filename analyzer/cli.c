@@ -125,8 +125,8 @@ static bool takes_value(const char *a)
 	return false;
 }
 
-/* argv with "--name=value" options split in two ("--depth=8" is "--depth"
- * "8"); for run, up to "--" or the first argument that is not an option:
+/* argv with "--name=value" options that take a value split in two
+ * ("--depth=8" is "--depth" "8"); for run, up to "--" or the first argument that is not an option:
  * what follows is the command's, copied too; *tail_at: where that copy
  * begins.  Kept for the life of the process. */
 static char **split_options(int argc, char **argv, bool has_command, int *out_argc,
@@ -139,10 +139,13 @@ static char **split_options(int argc, char **argv, bool has_command, int *out_ar
 		char *a = argv[i], *eq = strchr(a, '=');
 		if (i >= 2 && has_command && (a[0] != '-' || !strcmp(a, "--")))
 			break;
-		if (i >= 2 && a[1] == '-' && eq) {
-			out[n++] = g_strndup(a, (gsize)(eq - a));
+		char *name = i >= 2 && a[0] == '-' && a[1] == '-' && eq ? g_strndup(a, (gsize)(eq - a))
+		                                                      : NULL;
+		if (name && takes_value(name)) {
+			out[n++] = name;
 			out[n++] = eq + 1;
 		} else {
+			g_free(name);   /* "--check=x": left whole, an unknown option */
 			out[n++] = a;
 			if (i >= 2 && takes_value(a) && i + 1 < argc)
 				out[n++] = argv[++i];   /* its value, whatever it looks like */

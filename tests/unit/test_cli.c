@@ -125,6 +125,20 @@ static void options_with_equals_are_split(void **state)
 	assert_int_equal(c.range_hi, 1999);
 }
 
+/* "=" on an option that takes no value, or on none at all, is refused;
+ * a log whose name has "=" in it is a log. */
+static void equals_only_for_options_with_a_value(void **state)
+{
+	struct cli c;
+
+	assert_int_equal(cli_parse(5, ARGV("run", "--check=false", "--", "echo"), &c, err,
+	                           sizeof(err)), -1);
+	assert_non_null(strstr(err, "--check=false"));
+	assert_int_equal(cli_parse(3, ARGV("run", "--=true"), &c, err, sizeof(err)), -1);
+	c = parse_ok(-1, ARGV("report", "a-b=c.log"));
+	assert_string_equal(c.log, "a-b=c.log");
+}
+
 /* --help after run or report is the help. */
 static void help_after_a_command(void **state)
 {
@@ -244,6 +258,7 @@ int main(void)
 		cmocka_unit_test(run_every_option_and_no_separator),
 		cmocka_unit_test(options_with_equals_are_split),
 		cmocka_unit_test(help_after_a_command),
+		cmocka_unit_test(equals_only_for_options_with_a_value),
 		cmocka_unit_test(options_after_the_separator_belong_to_the_command),
 		cmocka_unit_test(run_unknown_option_is_named),
 		cmocka_unit_test(run_without_a_command_fails),
