@@ -70,17 +70,11 @@ static void atfork_child(void)
 	rec_tid = 0;
 	if (g_shim.active) {
 		g_shim.active = 0;
-		int err = log_fork_child(&g_shim.log, &g_shim.settings);
-		if (err == 0) {
+		/* On failure the child runs unobserved, silently: its fd 2 may
+		 * be a socket of the program's by now (a daemon), where a
+		 * warning line would be data.  The parent's log has the fork. */
+		if (log_fork_child(&g_shim.log, &g_shim.settings) == 0)
 			g_shim.active = 1;
-		} else {
-			char line[TALLY_PATH_MAX + 128];
-			snprintf(line, sizeof(line),
-			         "tally: forked child %d: cannot create its log from %s: %s; "
-			         "not recording", (int)getpid(), g_shim.settings.log_pattern,
-			         strerrordesc_np(-err) ? strerrordesc_np(-err) : "error");
-			warn_line(line);   /* strerrordesc_np: no locale, no lock */
-		}
 	}
 	errno = saved;
 }
