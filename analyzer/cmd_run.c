@@ -6,6 +6,7 @@
 #include "cmd_report.h"
 #include "logread.h"
 #include "rules.h"
+#include "settings.h"
 #include "tally/format.h"
 
 #include <dirent.h>
@@ -137,9 +138,10 @@ static void warn_stderr(const char *line)
  * that cannot be parsed, as the shim would say it; the others apply. */
 static void check_rules(const struct cli *c)
 {
+	/* The log's own table sizes: "too many rules" is said here too. */
 	struct rule_tables t = {
-		.rules = g_new0(struct tally_rule, 4096), .max_rules = 4096,
-		.types = g_new0(struct tally_type, 4096), .max_types = 4096,
+		.rules = g_new0(struct tally_rule, TALLY_MAX_RULES), .max_rules = TALLY_MAX_RULES,
+		.types = g_new0(struct tally_type, TALLY_MAX_TYPES), .max_types = TALLY_MAX_TYPES,
 	};
 	const char *text = c->rules[0] ? c->rules : getenv("TALLY_RULES");
 	const char *file = c->rules_file ? c->rules_file : getenv("TALLY_RULES_FILE");
@@ -392,6 +394,16 @@ int cmd_run(const struct cli *c)
 		fprintf(stderr, "tally: --output %s: %s\n", c->output, strerror(errno));
 		g_free(absolute);
 		return 2;
+	}
+	/* A relative rules file is found from any directory COMMAND moves to. */
+	struct cli with_paths = *c;
+	char *absolute_rules = NULL;
+	if (c->rules_file && !g_path_is_absolute(c->rules_file)) {
+		char *here = g_get_current_dir();
+		absolute_rules = g_build_filename(here, c->rules_file, NULL);
+		g_free(here);
+		with_paths.rules_file = absolute_rules;
+		c = &with_paths;
 	}
 	check_rules(c);
 	/* The forwarded signals are blocked until child_pid is set: one that

@@ -136,7 +136,7 @@ unsigned refhooks_load_rules(struct tally_log *log)
 		if (n < 0) {
 			snprintf(line, sizeof(line), "tally: cannot read TALLY_RULES_FILE %.300s: %s",
 			         file, strerror(err));
-			warn(line);
+			warn_line(line);   /* also under tally run: this process lost them */
 		} else {
 			buf[n] = 0;
 			rules_parse(&t, buf, file, warn);
@@ -482,9 +482,12 @@ void refhooks_warn_missing(const struct tally_log *log)
 
 	for (uint32_t r = 0; r < log->hdr->rules_used; r++)
 		found += !!(log->rules[r].flags & TALLY_RULEF_FOUND);
-	/* Under tally run, a process where no rule named anything (a shell,
-	 * /bin/true) says nothing: tally run sums up the run at its end. */
-	if (!found && run_says_it())
+	/* Under tally run, what named nothing is said once, by tally run at
+	 * the end; a process where some rule matched still gives its
+	 * coverage (TALLY_REPORT_HOOKS), one where none did (a shell,
+	 * /bin/true) says nothing. */
+	int quiet = run_says_it();
+	if (!found && quiet)
 		return;
 
 	for (uint32_t r = 0; r < log->hdr->rules_used; r++) {
@@ -496,6 +499,8 @@ void refhooks_warn_missing(const struct tally_log *log)
 			preset_found += !!(rule->flags & TALLY_RULEF_FOUND);
 		}
 		if (!(rule->flags & TALLY_RULEF_FOUND) && !(rule->flags & TALLY_RULEF_PRESET)) {
+			if (quiet)
+				continue;
 			snprintf(line, sizeof(line),
 			         "tally: rule %s (%s): no such function in the process (yet)",
 			         rule->function, rules_role_name(rule->role));
@@ -509,6 +514,6 @@ void refhooks_warn_missing(const struct tally_log *log)
 			warn_line(line);
 		}
 	}
-	if (preset_rules && !preset_found)
+	if (preset_rules && !preset_found && !quiet)
 		warn_line("tally: no function named by the presets exists in the process (yet)");
 }

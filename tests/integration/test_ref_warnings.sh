@@ -117,4 +117,18 @@ expect_lines "$T_TMP/sh.warn" "tally run, a shell: warnings" \
 	'tally: rule no_such_fn (inc): no such function in any process of the run' \
 	'tally: no function named by the presets exists in any process of the run'
 
+# Two processes where the rules match (the gateway, twice): the rule that
+# names nothing is still said once; a relative --rules-file is found after
+# COMMAND changes directory.
+GW=$TOP/build/examples/gateway
+printf 'gateway\nt: no_such_fn = inc\n' >"$T_TMP/rel.rules"
+(cd "$T_TMP" && "$TALLY" run --log "$T_TMP/gw.log" --rules-file rel.rules \
+	-- sh -c "cd / && '$GW' --cycles 1 --packets 2 && '$GW' --cycles 1 --packets 2") \
+	>"$T_TMP/gw.out" 2>"$T_TMP/gw.err"
+t_rc $? 0 "tally run of two gateways"
+t_same "$(grep -c 'no_such_fn' "$T_TMP/gw.err")" 1 "two gateways: lines about no_such_fn"
+t_same "$(grep -c '^tally: rule gw_publisher_ref (inc, gw_publisher): 1 entry' "$T_TMP/gw.err")" 2 \
+	"two gateways: coverage lines of gw_publisher_ref (one per gateway)"
+grep -q "cannot read" "$T_TMP/gw.err" && t_fail "rules file lost: $(grep 'cannot read' "$T_TMP/gw.err")" || t_pass
+
 t_done
