@@ -302,7 +302,8 @@ static bool log_is_empty(const char *path)
 	uint32_t types = lr.hdr.types_used < lr.hdr.max_types ? lr.hdr.types_used : lr.hdr.max_types;
 	struct tally_header h = lr.hdr;
 	h.types_used = types;
-	bool empty = tally_log_records_nothing(&h, lr.types, lr.events, lr.events_readable);
+	bool empty = tally_log_records_nothing(&h, lr.types, lr.tallies, lr.events,
+	                                       lr.events_readable);
 	logread_close(&lr);
 	return empty;
 }

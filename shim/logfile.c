@@ -210,6 +210,11 @@ static int create_mapped(struct tally_log *log, const char *pattern, pid_t pid,
 #ifdef TALLY_BENCH_PREFAULT
 	populate = MAP_POPULATE;
 #endif
+	struct stat st;
+	if (fstat(fd, &st) == 0) {
+		log->dev = st.st_dev;
+		log->ino = st.st_ino;
+	}
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | populate, fd, 0);
 	err = base == MAP_FAILED ? -errno : 0;
 	real_close(fd);
@@ -412,11 +417,18 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 int log_drop_if_idle_child(struct tally_log *log)
 {
 	const struct tally_header *h = log->hdr;
+	struct stat st;
 
 	if (!h || !h->parent_log[0] || h->types_used > h->max_types)
 		return 0;
+	/* Another thread could still record something after the look. */
+	if (stat("/proc/self/task", &st) != 0 || st.st_nlink != 3)
+		return 0;
 	uint64_t written = h->events_claimed < h->max_events ? h->events_claimed : h->max_events;
-	if (!tally_log_records_nothing(h, log->types, log->events, written))
+	if (!tally_log_records_nothing(h, log->types, log->tallies, log->events, written))
+		return 0;
+	/* The same file: a relative path may name another one after a chdir. */
+	if (stat(log->path, &st) != 0 || st.st_dev != log->dev || st.st_ino != log->ino)
 		return 0;
 	return unlink(log->path) == 0;
 }

@@ -41,6 +41,8 @@ struct tally_log {
 	struct tally_spill *spill;
 	struct tally_event *events;
 	char path[TALLY_PATH_MAX];
+	dev_t dev;                     /* the file's, to remove it by path safely */
+	ino_t ino;
 	int closing_ranges;            /* close_range calls under way */
 	int64_t last_close_ns;         /* books: the latest close time given (claim lock) */
 };
@@ -69,8 +71,9 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
 int log_fork_child(struct tally_log *log, const struct tally_settings *s);
 
 /* At the exit of a forked child whose log records nothing of its own
- * (tally_log_records_nothing): removes the file, which stays mapped (a
- * later destructor's event goes nowhere).  A process forking helpers for
+ * (tally_log_records_nothing), when it runs one thread and the path is
+ * still that file: removes the file, which stays mapped (a later
+ * destructor's event goes nowhere).  A process forking helpers for
  * weeks would otherwise leave a log of ~26 MiB per helper in /dev/shm.
  * Returns 1 when removed. */
 int log_drop_if_idle_child(struct tally_log *log);

@@ -581,20 +581,25 @@ static inline uint32_t tally_stack_hash(uint32_t generation, const uint64_t *fra
 /* Whether a log records nothing about sockets or references of its
  * process's own: no socket made, no socket call (failed or not), no close
  * of an fd that was not open, no event lost, no object books opened, no
- * violation.  Sockets found open at start (inherited) do not count.
- * `types` holds hdr->types_used entries; events[0, nevents) are read, a
+ * violation, no failed call tallied.  Sockets found open at start
+ * (inherited) do not count.  `types` holds hdr->types_used entries,
+ * `tallies` hdr->max_tallies; events[0, nevents) are read, a
  * record whose check word is not valid is skipped.  Such a log of a forked
  * child may go (the shim at its exit, `tally run` at the end): thousands
  * of helpers must not fill /dev/shm. */
 static inline int tally_log_records_nothing(const struct tally_header *h,
                                             const struct tally_type *types,
+                                            const struct tally_tally *tallies,
                                             const struct tally_event *events, uint64_t nevents)
 {
-	if (h->sockets_created != h->sockets_inherited || h->closes_not_open ||
+	if (h->sockets_created != h->sockets_inherited || h->closes_not_open || h->tallies_lost ||
 	    h->events_claimed > h->max_events || h->objects_live || h->violations)
 		return 0;
 	for (uint32_t i = 0; i < h->types_used; i++)
 		if (types[i].created || types[i].first_seen_inc || types[i].dec_unknown)
+			return 0;
+	for (uint32_t i = 0; i < h->max_tallies; i++)
+		if (__atomic_load_n(&tallies[i].key, __ATOMIC_RELAXED))
 			return 0;
 	for (uint64_t seq = 0; seq < nevents; seq++) {
 		struct tally_event ev;

@@ -109,8 +109,8 @@ t_same "$(ls "$T_TMP" | grep -c '^z\.log')" 5 "logs named z.log*: 1 + 1 child, t
 # ---- plain LD_PRELOAD: a child that did nothing leaves no log ----------
 # A process forking helpers for weeks must not fill /dev/shm with a log
 # per helper: a child whose log records nothing of its own removes it at
-# exit (_exit, or exit through the destructors); one that made a socket
-# keeps its log.
+# exit (_exit, or exit through the destructors); one that made a socket,
+# or a call that failed, keeps its log.
 cat >"$T_TMP/helpers.c" <<'EOF'
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -122,6 +122,8 @@ static void helper(int how)
 	if (pid == 0) {
 		if (how == 2)
 			socket(AF_INET, SOCK_DGRAM, 0);
+		if (how == 3)
+			listen(-1, 1);   /* fails: EBADF, tallied */
 		if (how == 0)
 			_exit(0);
 		exit(0);
@@ -133,6 +135,7 @@ int main(void)
 	helper(0);
 	helper(1);
 	helper(2);
+	helper(3);
 	return 0;
 }
 EOF
@@ -140,6 +143,7 @@ gcc -O2 -o "$T_TMP/helpers" "$T_TMP/helpers.c" || t_fatal "cannot build helpers.
 mkdir -p "$T_TMP/plain"
 env LD_PRELOAD="$TALLY_LIB" TALLY_LOG="$T_TMP/plain/h.%p" "$T_TMP/helpers"
 t_rc $? 0 "helpers under LD_PRELOAD"
-t_same "$(ls "$T_TMP/plain" | wc -l)" 2 "logs left by a parent and 3 helpers, one of which made a socket"
+t_same "$(ls "$T_TMP/plain" | wc -l)" 3 \
+	"logs left by a parent and 4 helpers, one of which made a socket and one a failed call"
 
 t_done
