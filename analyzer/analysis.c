@@ -153,6 +153,7 @@ static void note_kind(struct site *s, const struct tally_fd_slot *slot)
 uint16_t analysis_slot_port(const struct tally_fd_slot *slot)
 {
 	if (!(slot->flags & TALLY_FD_BOUND) || slot->type == SOCK_RAW ||
+	    slot->protocol == IPPROTO_ICMP || slot->protocol == IPPROTO_ICMPV6 ||
 	    (slot->local.family != AF_INET && slot->local.family != AF_INET6))
 		return 0;
 	return slot->local.port;

@@ -111,7 +111,7 @@ void analysis_build(struct analysis *a, const struct logread *lr);
 
 /* The port the socket in `slot` holds, or 0: only an inet or inet6 socket
  * bound to one has a port (a raw socket's getsockname gives its protocol
- * there, SCTP's 132 for Janus). */
+ * there, SCTP's 132 for Janus; a ping socket's, its echo id). */
 uint16_t analysis_slot_port(const struct tally_fd_slot *slot);
 void analysis_free(struct analysis *a);
 

@@ -143,7 +143,7 @@ int log_expand_path(const char *pattern, pid_t pid, const char *exe, char *out, 
 	return 0;
 }
 
-/* Opens `path` as a new file; 1 when done, 0 when it exists, or -errno. */
+/* Opens `path` as a new file: its fd, or -EEXIST when it exists, or -errno. */
 static int try_exclusive(const char *path)
 {
 	int fd = real_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -85,7 +85,8 @@ t_rc $? 0 "tally report of a log cut inside its events"
 t_same "$(cat "$T_TMP/cut.err")" \
 	"tally: $T_TMP/cut.log: truncated tally log ($((EVOFF + 12 * 64 + 5)) of $(stat -c %s "$GOOD") bytes): 10 events cut off; the report is of what is left" \
 	"warning for a log cut inside its events"
-t_eq "$T_TMP/cut.json" '[.events.claimed, .events.recorded]' '[22,12]' "cut log: events claimed, read"
+t_eq "$T_TMP/cut.json" '[.events.claimed, .events.recorded, .events.cut]' '[22,12,10]' \
+	"cut log: events claimed, read, cut off"
 
 cp "$GOOD" "$T_TMP/version.log" && put_u32 "$T_TMP/version.log" "$OFF_version" $((OFF_format_version + 1))
 expect_bad "version field + 1" "$T_TMP/version.log" "version $((OFF_format_version + 1))"
