@@ -40,13 +40,14 @@ int cmd_report_counts(const char *path, const struct report_request *rq, FILE *o
 		analysis_port_budget(&a, rq->range_lo, rq->range_hi, rq->range_type, &budget);
 		b = &budget;
 	}
-	if (rq->json) {
+	if (out && rq->json) {
 		report_json(out, &a, sym, b);
-	} else {
+	} else if (out) {
 		struct report_opts o = { rq->full ? 0 : 20, rq->full ? 0 : 16 };
 		report_text(out, &a, sym, &o, b);
 	}
-	fflush(out);
+	if (out)
+		fflush(out);
 	if (counts) {
 		counts->open_sockets = a.open - a.inherited_open;   /* its own, for --check */
 		books_check(&books, &counts->leaked_objects, &counts->violations);

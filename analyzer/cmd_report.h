@@ -26,9 +26,9 @@ struct report_counts {
 	unsigned violations;       /* books_check(): certain violations */
 };
 
-/* Writes the report of the log at path to out.  Returns 0, or 2 after
- * printing one error line to stderr.  *counts receives what it found (may
- * be NULL; left zero on error). */
+/* Writes the report of the log at path to out (NULL: only the counts).
+ * Returns 0, or 2 after printing one error line to stderr.  *counts
+ * receives what it found (may be NULL; left zero on error). */
 int cmd_report_counts(const char *path, const struct report_request *rq, FILE *out,
                       struct report_counts *counts);
 

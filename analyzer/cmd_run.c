@@ -504,6 +504,7 @@ int cmd_run(const struct cli *c)
 	/* Every other process of the run, by the last image it ran: its
 	 * sockets left open count for --check too. */
 	uint64_t elsewhere = 0;
+	unsigned objects_elsewhere = 0, violations_elsewhere = 0;
 	for (guint i = 0; i < logs->len; i++) {
 		struct found_log *f = logs->pdata[i];
 		if (f == main_log || f->hdr.pid == pid || !is_last_image(logs, i))
@@ -514,6 +515,20 @@ int cmd_run(const struct cli *c)
 			        f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
 			        (unsigned long long)open, open == 1 ? "" : "s", f->path);
 		elsewhere += open;
+		/* Its books too: a wrapper script's child that leaks objects
+		 * fails --check as the main process would. */
+		struct report_counts cc = { 0, 0, 0 };
+		struct report_request quiet = { false, false, 0, 0, 0 };
+		if (removable[i] || !f->hdr.rules_used ||
+		    cmd_report_counts(f->path, &quiet, NULL, &cc) != 0)
+			continue;
+		if (cc.leaked_objects || cc.violations)
+			fprintf(stderr, "tally: pid %d (%.*s) leaked %u object%s, %u certain violation%s: "
+			        "tally report %s\n", f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
+			        cc.leaked_objects, cc.leaked_objects == 1 ? "" : "s", cc.violations,
+			        cc.violations == 1 ? "" : "s", f->path);
+		objects_elsewhere += cc.leaked_objects;
+		violations_elsewhere += cc.violations;
 	}
 	for (guint i = 0; i < logs->len; i++)
 		if (removable[i])
@@ -531,7 +546,9 @@ int cmd_run(const struct cli *c)
 	if (!c->check || code != 0)
 		return code;
 	uint64_t total = open_sockets + elsewhere;
-	if (!total && !counts.leaked_objects && !counts.violations && !untracked)
+	unsigned objects = counts.leaked_objects + objects_elsewhere;
+	unsigned violations = counts.violations + violations_elsewhere;
+	if (!total && !objects && !violations && !untracked)
 		return 0;
 	GString *why = g_string_new(NULL);
 	if (total) {
@@ -541,12 +558,16 @@ int cmd_run(const struct cli *c)
 			g_string_append_printf(why, " (%llu by child processes)",
 			                       (unsigned long long)elsewhere);
 	}
-	if (counts.leaked_objects)
-		g_string_append_printf(why, "%s%u object%s leaked", why->len ? ", " : "",
-		                       counts.leaked_objects, counts.leaked_objects == 1 ? "" : "s");
-	if (counts.violations)
+	if (objects)
+		g_string_append_printf(why, "%s%u object%s leaked", why->len ? ", " : "", objects,
+		                       objects == 1 ? "" : "s");
+	if (objects_elsewhere)
+		g_string_append_printf(why, " (%u by child processes)", objects_elsewhere);
+	if (violations)
 		g_string_append_printf(why, "%s%u certain violation%s", why->len ? ", " : "",
-		                       counts.violations, counts.violations == 1 ? "" : "s");
+		                       violations, violations == 1 ? "" : "s");
+	if (violations_elsewhere)
+		g_string_append_printf(why, " (%u by child processes)", violations_elsewhere);
 	if (untracked)
 		g_string_append_printf(why, "%s%llu socket fd%s above TALLY_MAX_FDS=%u not tracked "
 		                       "(raise it)", why->len ? ", " : "", (unsigned long long)untracked,

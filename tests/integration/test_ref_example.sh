@@ -77,6 +77,15 @@ t_rc "$T_RC" 1 "tally run --check on gateway --bug"
 grep -qx "tally: check failed: 4 sockets left open, 2 objects leaked" "$T_ERR" && t_pass ||
 	t_fail "--check: no 'check failed' line naming sockets and objects: $(grep tally: "$T_ERR")"
 
+# The same gateway as a child of a wrapper script that exits 0: its leaked
+# objects fail --check as the main process's would.
+t_run "$T_TMP/wrap.log" --check --rules gateway -- sh -c "'$GW' --bug --cycles 2 --packets 5; exit 0"
+t_rc "$T_RC" 1 "tally run --check on a script running gateway --bug"
+grep -qx "tally: check failed: 4 sockets left open (4 by child processes), 2 objects leaked (2 by child processes)" \
+	"$T_ERR" && t_pass || t_fail "--check of a script: $(grep 'tally:' "$T_ERR")"
+grep -q "^tally: pid [0-9]* (.*gateway) leaked 2 objects, 0 certain violations: tally report " "$T_ERR" &&
+	t_pass || t_fail "--check of a script: no line for the gateway's objects: $(grep 'tally:' "$T_ERR")"
+
 # The log of a gateway still running (--hold waits on stdin): the same
 # verdict, worded as references held now, not yet a leak.
 mkfifo "$T_TMP/hold.in"
