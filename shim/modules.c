@@ -88,10 +88,15 @@ void modules_describe(struct dl_phdr_info *info, struct tally_module *m)
 	}
 	m->lo = lo == UINTPTR_MAX ? 0 : lo;
 	m->hi = hi;
-	if (info->dlpi_name && info->dlpi_name[0])
-		strncpy(m->path, info->dlpi_name, sizeof(m->path) - 1);
-	else
+	/* A module opened by a relative name ("./libplug.so") is named
+	 * after its file, as mapped: the analyzer reads it from any
+	 * directory, and the program may have changed its own since. */
+	const char *name = info->dlpi_name;
+	if (!name || !name[0])
 		procinfo_exe(m->path, sizeof(m->path));   /* the main program */
+	else if (name[0] == '/' || !strchr(name, '/') ||   /* linux-vdso.so.1 */
+	         procinfo_mapped_path(m->lo, m->path, sizeof(m->path)) != 0)
+		strncpy(m->path, name, sizeof(m->path) - 1);
 }
 
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)

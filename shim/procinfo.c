@@ -36,6 +36,61 @@ void procinfo_exe(char *out, size_t size)
 	out[n > 0 ? n : 0] = 0;
 }
 
+/* One line of /proc/self/maps: whether it maps `addr`, and its path. */
+static int maps_line_has(const char *line, uintptr_t addr, char *out, size_t size)
+{
+	char *end;
+	unsigned long lo = strtoul(line, &end, 16);
+
+	if (*end != '-')
+		return 0;
+	unsigned long hi = strtoul(end + 1, &end, 16);
+	if (addr < lo || addr >= hi)
+		return 0;
+	const char *path = strchr(end, '/');
+	if (!path)
+		return 0;
+	size_t n = strcspn(path, "\n");
+	if (n >= size)
+		return 0;
+	memcpy(out, path, n);
+	out[n] = 0;
+	return 1;
+}
+
+int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
+{
+	/* Read in pieces (a program's maps run to hundreds of KiB), each
+	 * piece's last, partial line carried over to the next. */
+	char buf[4096 + 1];
+	size_t have = 0;
+	int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0), found = 0;
+
+	out[0] = 0;
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = 0;
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n')) && !found) {
+			found = maps_line_has(line, addr, out, size);
+			line = nl + 1;
+		}
+		if (found)
+			break;
+		have = strlen(line);
+		if (have == sizeof(buf) - 1)
+			have = 0;   /* a line longer than the buffer: not a module's */
+		memmove(buf, line, have);
+	}
+	real_close(fd);
+	return found ? 0 : -1;
+}
+
 uint32_t procinfo_cmdline(char *out, size_t size)
 {
 	ssize_t n = read_small_file("/proc/self/cmdline", out, size);

@@ -12,6 +12,10 @@
 /* /proc/self/exe into out (NUL-terminated, "" when unreadable). */
 void procinfo_exe(char *out, size_t size);
 
+/* The absolute path of the file mapped at `addr` (from /proc/self/maps)
+ * into out; 0, or -1 when none is (out then ""). */
+int procinfo_mapped_path(uintptr_t addr, char *out, size_t size);
+
 /* /proc/self/cmdline into out (NUL-separated); returns bytes stored. */
 uint32_t procinfo_cmdline(char *out, size_t size);
 
