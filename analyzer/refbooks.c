@@ -312,6 +312,15 @@ static void collect_objects(struct books *b, GHashTable *copies)
 		if (!live_object(lr, i, &o, &addr) || o.type >= b->types->len)
 			continue;
 		struct book_type *t = b->types->pdata[o.type];
+		/* A forked child's copy of its parent's object: the parent's
+		 * books say whether it leaked, as for an inherited socket. */
+		if (o.flags & TALLY_OBJF_INHERITED) {
+			t->inherited++;
+			b->inherited++;
+			struct book_owned k = { .type = o.type, .stack_id = o.create_stack };
+			g_array_append_val(b->kept_stacks, k);   /* it may own references */
+			continue;
+		}
 		if (o.flags & TALLY_OBJF_KEPT) {   /* the program keeps it for good */
 			t->kept++;
 			b->kept++;

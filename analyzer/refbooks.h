@@ -111,6 +111,8 @@ struct book_type {
 	unsigned live, leaked;         /* over its groups */
 	unsigned kept;                 /* alive at exit, kept on purpose (its
 	                                * kept_if flag): in no group, no leak */
+	unsigned inherited;            /* alive, copied from the parent at fork:
+	                                * the parent's, in no group, no leak */
 	GPtrArray *groups;             /* struct book_group *, leaked first, then
 	                                * most alive first */
 };
@@ -167,6 +169,7 @@ struct books {
 	unsigned live;                 /* live objects in the books, kept ones
 	                                * not included */
 	unsigned kept;                 /* alive at exit, kept on purpose */
+	unsigned inherited;            /* alive, inherited from the parent at fork */
 	unsigned leaked;               /* of those, leaked (struct book_object) */
 	uint64_t certain_violations;   /* of those, certain */
 	unsigned trees_skipped;        /* groups without a tree (node budget) */

@@ -284,8 +284,9 @@ static void json_types(FILE *out, const struct books *b, struct symbolizer *sym)
 {
 	fprintf(out, ",\"objects\":{\"owner_policy\":");
 	json_string(out, books_policy(b));
-	fprintf(out, ",\"live\":%u,\"kept\":%u,\"leaked\":%u,\"trees_skipped\":%u,\"cells_dropped\":%" PRIu64
-	        ",\"types\":[", b->live, b->kept, b->leaked, b->trees_skipped, b->cells_dropped);
+	fprintf(out, ",\"live\":%u,\"kept\":%u,\"inherited\":%u,\"leaked\":%u,\"trees_skipped\":%u,"
+	        "\"cells_dropped\":%" PRIu64 ",\"types\":[", b->live, b->kept, b->inherited, b->leaked,
+	        b->trees_skipped, b->cells_dropped);
 	for (guint i = 0; i < b->types->len; i++) {
 		const struct book_type *t = b->types->pdata[i];
 		const struct tally_type *ty = &t->t;
@@ -293,8 +294,9 @@ static void json_types(FILE *out, const struct books *b, struct symbolizer *sym)
 		fputs(i ? ",{\"type\":" : "{\"type\":", out);
 		json_string_n(out, ty->name, sizeof(ty->name));
 		fprintf(out, ",\"created\":%" PRIu64 ",\"freed\":%" PRIu64 ",\"live\":%u,\"kept\":%u,"
-		        "\"leaked\":%u,\"complete\":%s,\"trust\":", ty->created, ty->freed, t->live,
-		        t->kept, t->leaked, t->complete ? "true" : "false");
+		        "\"inherited\":%u,\"leaked\":%u,\"complete\":%s,\"trust\":", ty->created,
+		        ty->freed, t->live, t->kept, t->inherited, t->leaked,
+		        t->complete ? "true" : "false");
 		json_string(out, trust);
 		g_free(trust);
 		fprintf(out, ",\"first_seen_inc\":%" PRIu64 ",\"balanced\":%" PRIu64

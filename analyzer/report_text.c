@@ -637,7 +637,10 @@ static void text_types(FILE *out, const struct books *b, struct symbolizer *sym,
 		fputc('\n', out);
 		text_string_n(out, t->t.name, sizeof(t->t.name));
 		fprintf(out, ": %" PRIu64 " created, %" PRIu64 " freed, %u alive at the end, ",
-		        t->t.created, t->t.freed, t->live + t->kept);
+		        t->t.created, t->t.freed, t->live + t->kept + t->inherited);
+		if (t->inherited)
+			fprintf(out, "%u of them inherited from its parent at fork (the parent's: "
+			        "not its leaks), ", t->inherited);
 		if (t->kept)
 			fprintf(out, "%u of them kept on purpose for the life of the process (flagged "
 			        "so: its kept_if rule), ", t->kept);
@@ -725,12 +728,14 @@ static void text_rules(FILE *out, const struct books *b)
 static void text_objects(FILE *out, const struct books *b, struct symbolizer *sym,
                          const struct report_opts *o)
 {
-	unsigned alive = b->live + b->kept;
+	unsigned alive = b->live + b->kept + b->inherited;
 	bool running = b->a->running;
 	fprintf(out, "\nreference counts: %u object%s alive %s", alive, alive == 1 ? "" : "s",
 	        running ? "now" : "at the end");
 	if (b->kept)
 		fprintf(out, " (%u kept on purpose for the life of the process)", b->kept);
+	if (b->inherited)
+		fprintf(out, " (%u inherited from its parent at fork: not its leaks)", b->inherited);
 	fprintf(out, ", %u %s (%s)\n", b->leaked,
 	        running ? "holding more than their owner's reference" : "leaked",
 	        !b->discount_owner
