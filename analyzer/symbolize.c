@@ -494,11 +494,21 @@ static void inline_call_site(struct sym_module *sm, uint64_t pc, const char **fi
 	if (cu == NULL)
 		return;
 	int n = dwarf_getscopes(cu, pc - bias, &scopes);
+	/* dwarf_getscopes goes on from the innermost inlined instance into
+	 * its abstract origin, not into the code it was inlined into: the
+	 * concrete nesting (inlined into inlined into the named function) is
+	 * that instance's own chain of scopes, as eu-addr2line -i walks it. */
+	int innermost = -1;
+	for (int i = 0; i < n && innermost < 0; i++)
+		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine)
+			innermost = i;
+	Dwarf_Die *chain = NULL;
+	int m = innermost >= 0 ? dwarf_getscopes_die(&scopes[innermost], &chain) : 0;
 	const Dwarf_Die *outer = NULL;
-	for (int i = 0; i < n; i++) {
-		int tag = dwarf_tag(&scopes[i]);
+	for (int i = 0; i < m; i++) {
+		int tag = dwarf_tag(&chain[i]);
 		if (tag == DW_TAG_inlined_subroutine)
-			outer = &scopes[i];
+			outer = &chain[i];
 		else if (tag == DW_TAG_subprogram)
 			break;
 	}
@@ -515,6 +525,7 @@ static void inline_call_site(struct sym_module *sm, uint64_t pc, const char **fi
 			*line = (int)lineno;
 		}
 	}
+	free(chain);
 	free(scopes);
 }
 
