@@ -316,6 +316,13 @@ static void verdict_add(struct descent *d, const struct bal_node *stop, bool cel
 	g_ptr_array_sort(v->candidates, by_taken_desc);
 	for (guint i = 0; i < v->candidates->len; i++)
 		v->taken += ((const struct bal_node *)v->candidates->pdata[i])->self;
+	/* Decrements inside a positive branch (a callee that drops some of
+	 * the references it was given) are not among the negative branches
+	 * above; with them the references dropped are what was taken less
+	 * what is left.  "Takes 6 for each 1 dropped" read 12 taken, 2
+	 * dropped, net 1. */
+	if (v->taken - v->net > v->dropped)
+		v->dropped = v->taken - v->net;
 	g_ptr_array_add(d->out, v);
 }
 

@@ -84,8 +84,10 @@ struct bal_verdict {
 	                                  * naming its function) */
 	int64_t net;                     /* held at stop: the imbalance */
 	int64_t taken;                   /* sum of the candidates' cells */
-	int64_t dropped;                 /* given back at stop's negative
-	                                  * branches (a positive number) */
+	int64_t dropped;                 /* given back under stop (a positive
+	                                  * number): its negative branches, and
+	                                  * at least taken - net (drops inside
+	                                  * positive branches) */
 	unsigned objects;                /* objects positive under stop */
 	GPtrArray *aside;                /* const struct bal_node *: negative
 	                                  * branches passed on the way down to
