@@ -57,6 +57,9 @@ char *books_trust(const struct book_type *t)
 
 	if (t->complete)
 		return g_strdup("books complete: every reference since creation is in them");
+	if (!t->ruled)
+		return g_strdup("nothing booked: no rule names it any more (a later rule for the "
+		                "same function gave that function another type)");
 	if (!t->found)
 		return g_strdup("nothing booked: none of its functions was found in the process");
 	if (ty->first_seen_inc)
@@ -990,6 +993,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 			const struct tally_rule *ru = &a->lr->rules[k];
 			if (ru->type == i && (ru->flags & TALLY_RULEF_FOUND))
 				t->found = true;
+			t->ruled |= ru->type == i;
 			/* a new rule keeps its starting references in arg */
 			unsigned refs = ru->arg ? ru->arg : 1;
 			if (ru->type == i && ru->role == TALLY_ROLE_NEW &&

@@ -105,6 +105,9 @@ struct book_type {
 	                                * rules was found */
 	bool found;                    /* a function of its rules was found in
 	                                * the process: something could be booked */
+	bool ruled;                    /* some rule still names it (a later rule
+	                                * for the same function may have moved
+	                                * its only one to another type) */
 	unsigned start_refs;           /* references an object starts with: the
 	                                * fewest of its new rules' (GThread: 2,
 	                                * the caller's and the thread's own) */

@@ -55,7 +55,7 @@ static void enforce_double_close(struct rec *cause, uint64_t closed_serial)
 	            v.ev.time_ns);
 	__atomic_fetch_add(&g_shim.log.hdr->violations, 1, __ATOMIC_RELAXED);
 	if (g_shim.log.hdr->enforce == TALLY_ENFORCE_ABORT)
-		abort();   /* recorded first: the log says why */
+		rec_enforce_abort(TALLY_VIOL_DOUBLE_CLOSE, NULL);   /* recorded first */
 }
 
 EXPORT int close(int fd)

@@ -120,7 +120,8 @@ static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int fl
 		            TALLY_VIOL_DETAIL(res.violation, res.certain, res.type),
 		            v.ev.stack_id, v.ev.time_ns);
 		if (res.certain && log->hdr->enforce == TALLY_ENFORCE_ABORT)
-			abort();   /* recorded first: the log says why */
+			rec_enforce_abort(res.violation, res.type < log->hdr->types_used
+			                                 ? log->types[res.type].name : NULL);
 	}
 	rec_end(&r);
 	return res.released;

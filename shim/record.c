@@ -7,6 +7,8 @@
 #include "modules.h"
 #include "unwind.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 struct shim g_shim;
@@ -63,6 +65,24 @@ uint32_t rec_tid_slow(void)
 }
 
 uint8_t rec_skip_hint[TALLY_EV_KIND_MAX] = { [0 ... TALLY_EV_KIND_MAX - 1] = 1 };
+
+void rec_enforce_abort(int violation, const char *type)
+{
+	static const char *const names[TALLY_VIOL_MAX] = {
+		[TALLY_VIOL_UNDERFLOW] = "an unref with no reference left",
+		[TALLY_VIOL_AFTER_RELEASE] = "a reference after release",
+		[TALLY_VIOL_DOUBLE_CLOSE] = "a second close of a socket",
+	};
+	const char *what = violation > 0 && violation < TALLY_VIOL_MAX && names[violation]
+	                   ? names[violation] : "a violation";
+	char line[TALLY_PATH_MAX + 200];
+	int n = snprintf(line, sizeof(line), "tally: TALLY_ENFORCE=abort: %s%s%.64s; aborting "
+	                 "(the stack is in %s)\n", what, type ? " of " : "", type ? type : "",
+	                 g_shim.log.path);
+	if (n > 0)
+		(void)!write(2, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+	abort();
+}
 
 void rec_stack_nested(struct rec *r)
 {

@@ -122,6 +122,11 @@ static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, in
 	return 1;
 }
 
+/* TALLY_ENFORCE=abort, after the violation was recorded: one line on
+ * stderr saying what (enum tally_violation; `type`: the object's type
+ * name, or NULL) and where the log is, then abort(). */
+__attribute__((noreturn)) void rec_enforce_abort(int violation, const char *type);
+
 /* The out-of-line parts of rec_stack. */
 void rec_stack_nested(struct rec *r);
 void rec_stack_done(struct rec *r, uint32_t gen, void **raw, unsigned n, unsigned ask,

@@ -315,15 +315,22 @@ static int parse_role(const char *word, unsigned *role)
 }
 
 /* Like read_uint, for numbers up to UINT32_MAX. */
+/* A decimal number, or a hexadecimal one after "0x" (a flag mask). */
 static const char *read_u32(const char *p, const char *end, uint32_t *out)
 {
 	uint64_t v = 0;
-	unsigned digits = 0;
+	unsigned digits = 0, base = 10;
 
 	p = skip_blank(p, end);
-	while (p < end && *p >= '0' && *p <= '9' && digits < 11) {
-		v = v * 10 + (unsigned)(*p++ - '0');
-		digits++;
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16, p += 2;
+	for (; p < end && digits < 11; p++, digits++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0'
+		      : base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+		      : base == 16 && *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v * base + (unsigned)d;
 	}
 	*out = (uint32_t)v;
 	return digits && v <= UINT32_MAX ? p : NULL;

@@ -16,6 +16,8 @@ line_of() { grep -n "$1" "$SRC" | head -n 1 | cut -d: -f1; }
 # ---- a reference after release, abort ------------------------------------
 t_run "$T_TMP/after.log" --enforce abort --rules "$RULES" -- "$PROG" after-release
 t_rc "$T_RC" 134 "after-release under --enforce abort (SIGABRT)"
+grep -q "^tally: TALLY_ENFORCE=abort: a reference after release of .*; aborting (the stack is in $T_TMP/after.log)\$" \
+	"$T_ERR" && t_pass || t_fail "after-release abort: no line saying why: $(cat "$T_ERR")"
 grep -qx released "$T_OUT" && t_pass || t_fail "the program did not get as far as the release"
 grep -q "not reached" "$T_OUT" && t_fail "the program went on past the violation" || t_pass
 t_report "$T_TMP/after.log" after
@@ -31,6 +33,8 @@ t_eq "$J" '.verdicts' '[]' "after-release: no leak verdict"
 # ---- double close, abort and log ------------------------------------------
 t_run "$T_TMP/dc-abort.log" --enforce abort -- "$PROG" double-close
 t_rc "$T_RC" 134 "double close under --enforce abort"
+grep -q "^tally: TALLY_ENFORCE=abort: a second close of a socket; aborting" "$T_ERR" && t_pass ||
+	t_fail "double-close abort: no line saying why: $(cat "$T_ERR")"
 t_report "$T_TMP/dc-abort.log" dc-abort
 t_eq "$T_JSON" '[.violations[] | [.kind, .count, .certain, .stack[0].function, .stack[0].line]]' \
 	"[[\"double-close\",1,true,\"close_twice\",$(line_of 'the double close')]]" \

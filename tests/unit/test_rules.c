@@ -251,6 +251,11 @@ static void kept_if_names_the_flag_of_kept_objects(void **state)
 	/* the largest mask */
 	assert_int_equal(parse("W: kept_if(4096, 4294967295)"), 0);
 	assert_int_equal(type_named("W")->kept_mask, 4294967295u);
+	/* a mask, and an offset, in hexadecimal */
+	assert_int_equal(parse("X: kept_if(0x10, 0x100)\nY: kept_if(0, 0xFFFFFFFF)"), 0);
+	assert_int_equal(type_named("X")->kept_offset, 16);
+	assert_int_equal(type_named("X")->kept_mask, 256);
+	assert_int_equal(type_named("Y")->kept_mask, 4294967295u);
 }
 
 static void separators_comments_and_blank_items(void **state)
