@@ -633,6 +633,22 @@ static void collect_owners(struct books *b, struct resolver *r)
 	}
 }
 
+/* How many of c's cells have a stack that reached the capture depth: its
+ * outermost frames may be missing, and merged from the outermost frame
+ * inwards it may join paths that differ only there. */
+static unsigned cut_cells(const struct logread *lr, const struct cells *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->n; i++) {
+		const uint64_t *frames;
+		const struct tally_stack *st = c->stack[i] ? logread_stack(lr, c->stack[i], &frames)
+		                                           : NULL;
+		n += st && st->depth >= lr->hdr.depth;
+	}
+	return n;
+}
+
 /* Each object's references that count, g's tree while the node budget
  * lasts, its verdicts; the leaked counts of g, its type and b. */
 static void group_balance(struct books *b, struct book_group *g, GArray *copies,
@@ -652,6 +668,7 @@ static void group_balance(struct books *b, struct book_group *g, GArray *copies,
 			tree_add_object(g->tree, r, &c);
 			bal_object_end(g->tree);
 		}
+		b->cut_cells += cut_cells(r->lr, &c);
 		bool unstacked = false;
 		for (unsigned k = 0; k < c.n; k++) {
 			bo->net += c.net[k];

@@ -177,6 +177,8 @@ struct books {
 	uint64_t certain_violations;   /* of those, certain */
 	unsigned trees_skipped;        /* groups without a tree (node budget) */
 	uint64_t cells_dropped;        /* cells not merged into a tree (budget) */
+	uint64_t cut_cells;            /* cells whose stack reached the capture
+	                                * depth (its outer frames may be cut) */
 };
 
 /* Builds the books of the analysed log.  sym names verdicts and finds the

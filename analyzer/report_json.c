@@ -285,8 +285,8 @@ static void json_types(FILE *out, const struct books *b, struct symbolizer *sym)
 	fprintf(out, ",\"objects\":{\"owner_policy\":");
 	json_string(out, books_policy(b));
 	fprintf(out, ",\"live\":%u,\"kept\":%u,\"inherited\":%u,\"leaked\":%u,\"trees_skipped\":%u,"
-	        "\"cells_dropped\":%" PRIu64 ",\"types\":[", b->live, b->kept, b->inherited, b->leaked,
-	        b->trees_skipped, b->cells_dropped);
+	        "\"cells_dropped\":%" PRIu64 ",\"cut_cells\":%" PRIu64 ",\"types\":[", b->live, b->kept,
+	        b->inherited, b->leaked, b->trees_skipped, b->cells_dropped, b->cut_cells);
 	for (guint i = 0; i < b->types->len; i++) {
 		const struct book_type *t = b->types->pdata[i];
 		const struct tally_type *ty = &t->t;
