@@ -6,9 +6,14 @@
  * interrupted this thread's own walk, even as it began or ended, sums the
  * other threads' slots and leaves its own out, exactly.  A thread beyond
  * the slots (or walking before the shim's start) counts in a shared count
- * and its own thread-local one, two writes a handler can fall between:
- * such a fork may then wait its two seconds for nothing, and that child
- * takes no stacks.
+ * and its own thread-local one, written with signals blocked so that no
+ * handler falls between the two.  A handler's walk during a thread's
+ * first one may take the slot: each step checks again whether it did.
+ *
+ * fork_pending, fork_tid and fork_waited_out are one per process: forks
+ * from different threads, whose prepare handlers glibc runs at once, are
+ * kept one at a time by the module rescan lock the shim's prepare handler
+ * takes first (shim.c).
  */
 #include "clockns.h"
 #include "forkwalk.h"
@@ -16,6 +21,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <time.h>
 
 /* How long fork waits for walks under way, and a walk for a fork: a
@@ -79,6 +85,9 @@ static int *own_slot(void)
 	    !__atomic_load_n(&exit_key_made, __ATOMIC_ACQUIRE))
 		return my_slot;
 	my_slot_tried = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (my_slot)   /* a handler's walk took one before the line above */
+		return my_slot;
 	for (unsigned i = 0; i < FORKWALK_SLOTS; i++) {
 		uintptr_t none = 0;
 		if (__atomic_compare_exchange_n(&slot_owner[i], &none, (uintptr_t)&my_slot, 0,
@@ -101,11 +110,24 @@ static int count_in(void)
 
 	if (likely(slot))
 		return __atomic_fetch_add(slot, 1, __ATOMIC_SEQ_CST);
-	/* A signal handler's walk in between must not take a slot: this
-	 * walk would then be counted out of it. */
+	/* A signal handler's walk from here on must not take a slot: this
+	 * walk would then be counted out of it.  One may have taken it just
+	 * before (after own_slot looked): then that slot counts this walk. */
 	my_entering++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(my_slot)) {
+		my_entering--;
+		return __atomic_fetch_add(my_slot, 1, __ATOMIC_SEQ_CST);
+	}
+	/* The two counts change with signals blocked (two syscalls, on this
+	 * rare path only): a fork from a handler in between would see one
+	 * without the other, and leave its child's shared count wrong. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	__atomic_add_fetch(&shared_walks, 1, __ATOMIC_SEQ_CST);
 	int before = my_shared++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	my_entering--;
 	return before;
@@ -117,8 +139,12 @@ static void count_out(void)
 		__atomic_sub_fetch(my_slot, 1, __ATOMIC_RELEASE);
 		return;
 	}
+	sigset_t all, old;   /* as in count_in */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	my_shared--;
 	__atomic_sub_fetch(&shared_walks, 1, __ATOMIC_RELEASE);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Whether a thread other than this one is inside a walk. */
@@ -195,9 +221,10 @@ void forkwalk_parent(void)
 
 void forkwalk_child(void)
 {
-	/* Only this thread goes on, with its own walks. */
+	/* Only this thread goes on, with its own walks: its slot is the one it
+	 * owns (a handler may have forked between the claim and my_slot). */
 	for (unsigned i = 0; i < FORKWALK_SLOTS; i++)
-		if (&slot_walks[i] != my_slot) {
+		if (slot_owner[i] != (uintptr_t)&my_slot) {
 			slot_walks[i] = 0;
 			slot_owner[i] = 0;
 		}

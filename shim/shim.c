@@ -40,21 +40,41 @@ static void warn_line(const char *line)
 
 /* Whether atfork_prepare took the rescan lock: not when this thread holds
  * it already (a fork from a signal handler that interrupted its rescan
- * would wait for ever); the child resets the lock anyway. */
-static int fork_locked;
+ * would wait for ever); the child resets the lock anyway.  Per thread:
+ * glibc runs the prepare handlers of forks from two threads at once (each
+ * waits for the lock in turn), and one global flag let the first fork's
+ * parent handler clear the second's, which then never unlocked: the next
+ * fork hung.  A bit per nested fork (one from a handler on this thread
+ * between prepare and parent), innermost at fork_depth - 1. */
+static TLS unsigned fork_locked, fork_depth;
 
 static void atfork_prepare(void)
 {
-	fork_locked = modules_lock_unless_held();   /* no fork mid-rescan */
+	unsigned took = modules_lock_unless_held() ? 1u : 0u;   /* no fork mid-rescan */
+	if (fork_depth < 32)
+		fork_locked |= took << fork_depth;
+	fork_depth++;
 	forkwalk_prepare();   /* last: no thread inside a walk */
+}
+
+/* The parent's or the child's side: whether this fork's prepare took the
+ * lock (forgotten here). */
+static int fork_took_lock(void)
+{
+	if (fork_depth == 0)
+		return 0;
+	fork_depth--;
+	unsigned bit = fork_depth < 32 ? 1u << fork_depth : 0;
+	int took = (fork_locked & bit) != 0;
+	fork_locked &= ~bit;
+	return took;
 }
 
 static void atfork_parent(void)
 {
 	forkwalk_parent();
-	if (fork_locked)
+	if (fork_took_lock())
 		modules_unlock();
-	fork_locked = 0;
 }
 
 /* Runs inside fork() in the child: the child must see fork's errno. */
@@ -62,6 +82,7 @@ static void atfork_child(void)
 {
 	int saved = errno;
 
+	(void)fork_took_lock();   /* the lock is reset below anyway */
 	forkwalk_child();
 	modules_reset_lock_in_child();
 	books_fork_child();
