@@ -20,6 +20,7 @@ const char *books_role_name(uint8_t role)
 	static const char *const names[TALLY_ROLE_MAX] = {
 		[TALLY_ROLE_NEW] = "new", [TALLY_ROLE_INC] = "inc", [TALLY_ROLE_DEC] = "dec",
 		[TALLY_ROLE_FREE] = "free", [TALLY_ROLE_SINK] = "sink", [TALLY_ROLE_TAKE] = "take",
+		[TALLY_ROLE_LIFETIME] = "lifetime",
 	};
 	return role < TALLY_ROLE_MAX && names[role] ? names[role] : "?";
 }
@@ -301,13 +302,50 @@ static bool live_object(const struct logread *lr, uint32_t i, struct tally_objec
 	return out->state == TALLY_OBJ_LIVE;
 }
 
+/* Whether object o was created under a function a `lifetime` rule names
+ * for its type (a library's table kept for the life of the process, found
+ * from a global only through other heap memory).  `cache`: creation stack
+ * and type -> answer. */
+static bool created_for_life(const struct books *b, struct symbolizer *sym,
+                             const struct tally_object *o, GHashTable *cache)
+{
+	const struct logread *lr = b->a->lr;
+	bool any = false;
+
+	for (guint k = 0; k < b->rules->len && !any; k++) {
+		const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
+		any = ru->role == TALLY_ROLE_LIFETIME && ru->type == o->type;
+	}
+	if (!any || !o->create_stack)
+		return false;
+	gpointer key = GSIZE_TO_POINTER(((gsize)o->type << 32) | o->create_stack), hit;
+	if (g_hash_table_lookup_extended(cache, key, NULL, &hit))
+		return GPOINTER_TO_INT(hit);
+	const uint64_t *frames;
+	const struct tally_stack *st = logread_stack(lr, o->create_stack, &frames);
+	bool found = false;
+	for (unsigned i = 0; st && i < st->depth && !found; i++) {
+		struct tally_frame_info fi;
+		symbolizer_lookup(sym, st->generation, frames[i], true, &fi);
+		for (guint k = 0; fi.function && k < b->rules->len && !found; k++) {
+			const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
+			found = ru->role == TALLY_ROLE_LIFETIME && ru->type == o->type &&
+			        strncmp(fi.function, ru->function, sizeof(ru->function)) == 0;
+		}
+		symbolizer_frame_clear(&fi);
+	}
+	g_hash_table_insert(cache, key, GINT_TO_POINTER(found));
+	return found;
+}
+
 /* Groups every live object; `copies` receives, per group, the object
  * copies (GArray of struct tally_object) the trees are built from. */
-static void collect_objects(struct books *b, GHashTable *copies)
+static void collect_objects(struct books *b, struct symbolizer *sym, GHashTable *copies)
 {
 	const struct logread *lr = b->a->lr;
 	GHashTable *by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GHashTable *counts = site_counts(lr);
+	GHashTable *for_life = g_hash_table_new(g_direct_hash, g_direct_equal);
 
 	for (uint32_t i = 0; i < lr->hdr.max_objects; i++) {
 		struct tally_object o;
@@ -324,7 +362,9 @@ static void collect_objects(struct books *b, GHashTable *copies)
 			g_array_append_val(b->kept_stacks, k);   /* it may own references */
 			continue;
 		}
-		if (o.flags & TALLY_OBJF_KEPT) {   /* the program keeps it for good */
+		/* the program keeps it for good: flagged so, or made where a
+		 * lifetime rule says */
+		if ((o.flags & TALLY_OBJF_KEPT) || created_for_life(b, sym, &o, for_life)) {
 			t->kept++;
 			b->kept++;
 			struct book_owned k = { .type = o.type, .stack_id = o.create_stack };
@@ -364,6 +404,7 @@ static void collect_objects(struct books *b, GHashTable *copies)
 		if (o.time_ns > g->last_ns)
 			g->last_ns = o.time_ns;
 	}
+	g_hash_table_destroy(for_life);
 	g_hash_table_destroy(counts);
 	g_hash_table_destroy(by_key);
 }
@@ -1024,7 +1065,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 	}
 	b->kept_stacks = g_array_new(FALSE, FALSE, sizeof(struct book_owned));
 	b->spilled = spill_index(a->lr);
-	collect_objects(b, copies);
+	collect_objects(b, sym, copies);
 	collect_owners(b, &r);
 	for (guint i = 0; i < b->types->len; i++) {
 		struct book_type *t = b->types->pdata[i];

@@ -642,8 +642,8 @@ static void text_types(FILE *out, const struct books *b, struct symbolizer *sym,
 			fprintf(out, "%u of them inherited from its parent at fork (the parent's: "
 			        "not its leaks), ", t->inherited);
 		if (t->kept)
-			fprintf(out, "%u of them kept on purpose for the life of the process (flagged "
-			        "so: its kept_if rule), ", t->kept);
+			fprintf(out, "%u of them kept on purpose for the life of the process (its "
+			        "kept_if or lifetime rule), ", t->kept);
 		fprintf(out, "%u leaked; ", t->leaked);
 		text_string(out, trust);
 		fputc('\n', out);

@@ -358,7 +358,7 @@ static void patch_got(void **slot, const char *name, void *arg)
 	struct got_ctx *c = arg;
 	int r = rule_index(c->log, name);
 
-	if (r < 0)
+	if (r < 0 || c->log->rules[r].role == TALLY_ROLE_LIFETIME)   /* never hooked */
 		return;
 	void *v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	if (is_stub(v))
@@ -422,7 +422,8 @@ static int scan_entries(struct tally_log *log, int prepare)
 				continue;
 			log->rules[r].flags |= TALLY_RULEF_FOUND;
 			if (g_shim.settings.hook_mode == TALLY_HOOK_ENTRY &&
-			    !(log->rules[r].flags & TALLY_RULEF_GOT))
+			    !(log->rules[r].flags & TALLY_RULEF_GOT) &&
+			    log->rules[r].role != TALLY_ROLE_LIFETIME)
 				hook_entry(log, r, fn, size, prepare);
 		}
 	}

@@ -75,6 +75,20 @@ static const char preset_gst[] =
 	"GstMemory: gst_allocator_alloc = new\n"
 	"GstMemory: gst_memory_new_wrapped = new\n"
 	"GObject: kept_if(48, 1, gst_object_get_type)\n"
+	/* The registry, its plugins and features: kept by GStreamer for the
+	 * life of the process (freed only by gst_deinit), found from a global
+	 * only through its lists. */
+	"GObject: gst_init_check = lifetime\n"
+	"GObject: gst_update_registry = lifetime\n"
+	"GObject: gst_registry_get = lifetime\n"
+	"GObject: gst_plugin_register_static = lifetime\n"
+	"GObject: gst_plugin_register_static_full = lifetime\n"
+	"GObject: gst_plugin_load_file = lifetime\n"
+	"GObject: gst_plugin_load_by_name = lifetime\n"
+	"GObject: gst_element_register = lifetime\n"
+	"GObject: gst_device_provider_register = lifetime\n"
+	"GObject: gst_type_find_register = lifetime\n"
+	"GObject: gst_dynamic_type_register = lifetime\n"
 	"GstMiniObject: kept_if(16, 4)\n"
 	"GstBuffer: kept_if(16, 4)\n"
 	"GstBufferList: kept_if(16, 4)\n"
@@ -95,6 +109,9 @@ static const char preset_glib[] =
 	"GHashTable: g_hash_table_new_full = new\n"
 	"GHashTable: g_hash_table_ref = inc\n"
 	"GHashTable: g_hash_table_unref = dec\n"
+	/* GObject's param-spec pools: kept for the life of the process, found
+	 * from a global only through the pool. */
+	"GHashTable: g_param_spec_pool_new = lifetime\n"
 	"GHashTable: g_hash_table_destroy = dec\n"
 	"GMainContext: g_main_context_new = new\n"
 	"GMainContext: g_main_context_new_with_flags = new\n"
@@ -199,6 +216,7 @@ static const struct {
 static const char *const role_names[TALLY_ROLE_MAX] = {
 	[TALLY_ROLE_NEW] = "new",   [TALLY_ROLE_INC] = "inc",   [TALLY_ROLE_DEC] = "dec",
 	[TALLY_ROLE_FREE] = "free", [TALLY_ROLE_SINK] = "sink", [TALLY_ROLE_TAKE] = "take",
+	[TALLY_ROLE_LIFETIME] = "lifetime",
 };
 
 const char *rules_role_name(unsigned role)
@@ -428,10 +446,10 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		default_type(function, type, sizeof(type));
 	}
 	if (q == end || *q != '=')
-		return "expected '=' and a role (new, inc, dec, free, sink, take)";
+		return "expected '=' and a role (new, inc, dec, free, sink, take, lifetime)";
 	q = read_ident(q + 1, end, word, sizeof(word));
 	if (!q || parse_role(word, &role) != 0)
-		return "unknown role (new, inc, dec, free, sink, take)";
+		return "unknown role (new, inc, dec, free, sink, take, lifetime)";
 	q = skip_blank(q, end);
 	if (role == TALLY_ROLE_SINK)
 		strcpy(floating, "g_object_is_floating");

@@ -252,6 +252,10 @@ enum tally_role {
 	                      * reference if there is one, else adds one */
 	TALLY_ROLE_TAKE,     /* g_object_take_ref: takes over a reference,
 	                      * no change to the count */
+	TALLY_ROLE_LIFETIME, /* not hooked: objects of the rule's type whose
+	                      * creation stack passes through the function
+	                      * live as long as the process (the analyzer
+	                      * counts them kept at a normal exit) */
 	TALLY_ROLE_MAX
 };
 

@@ -127,4 +127,25 @@ done
 # runs to its end (it used to abort on GMainLoop's inline reference).
 TALLY_RULES=glib TALLY_ENFORCE=abort t_run_ok "$T_TMP/glib-abort.log" -- "$PROG" --no-leak
 
+# Any GObject program under the glib preset: GObject's param-spec pool
+# keeps its GHashTable for the life of the process, found from a global
+# only through the pool; the preset's lifetime rule counts it kept, and
+# --check passes (it failed on a false leak before).
+cat >"$T_TMP/min.c" <<'EOC'
+#include <glib-object.h>
+int main(void)
+{
+	GObject *o = g_object_new(G_TYPE_OBJECT, NULL);
+	g_object_unref(o);
+	return 0;
+}
+EOC
+gcc -O2 -g -o "$T_TMP/min" "$T_TMP/min.c" $(pkg-config --cflags --libs gobject-2.0) ||
+	t_fatal "cannot build min.c"
+t_run "$T_TMP/min.log" --check --rules "gobject; glib" -- "$T_TMP/min"
+t_rc "$T_RC" 0 "tally run --check --rules 'gobject; glib' of a correct GObject program"
+t_report "$T_TMP/min.log" min
+t_eq "$T_JSON" '[.objects.leaked, ([.objects.types[] | select(.type == "GHashTable") | .kept] | add)]' \
+	'[0,1]' "min: [leaked, GHashTables kept]"
+
 t_done

@@ -26,7 +26,7 @@ books_intact() {
 	expect_view header "$1: header" "header objects_live 2 objects_untracked 0 violations 0"
 }
 
-BAD_ROLE='tally: TALLY_RULES line 1: ignoring rule "t: gl_extra = bump": unknown role (new, inc, dec, free, sink, take)'
+BAD_ROLE='tally: TALLY_RULES line 1: ignoring rule "t: gl_extra = bump": unknown role (new, inc, dec, free, sink, take, lifetime)'
 MISSING='tally: rule no_such_fn (inc): no such function in the process (yet)'
 
 for hook in entry got; do
@@ -113,7 +113,7 @@ t_same "$(grep -c -E '^(rule|object|cell) ' "$R.view")" 0 "no rules: books"
 t_rc $? 0 "tally run of a shell with bad rules"
 grep '^tally: ' "$T_TMP/sh.err" | grep -v -e '^tally: log: ' -e 'logs\? of processes' >"$T_TMP/sh.warn"
 expect_lines "$T_TMP/sh.warn" "tally run, a shell: warnings" \
-	'tally: --rules line 1: ignoring rule "t: gl_extra = bump": unknown role (new, inc, dec, free, sink, take)' \
+	'tally: --rules line 1: ignoring rule "t: gl_extra = bump": unknown role (new, inc, dec, free, sink, take, lifetime)' \
 	'tally: rule no_such_fn (inc): no such function in any process of the run' \
 	'tally: no function named by the presets exists in any process of the run'
 

@@ -119,6 +119,9 @@ static void every_role_is_understood(void **state)
 	assert_int_equal(rule("x_free")->role, TALLY_ROLE_FREE);
 	assert_int_equal(rule("x_ref_sink")->role, TALLY_ROLE_SINK);
 	assert_int_equal(rule("x_take_ref")->role, TALLY_ROLE_TAKE);
+	assert_int_equal(parse("X: x_pool_new = lifetime"), 0);
+	assert_int_equal(rule("x_pool_new")->role, TALLY_ROLE_LIFETIME);
+	assert_string_equal(type_name(rule("x_pool_new")), "X");
 	/* new starts with one reference (carried in arg); the others act on
 	 * the first argument */
 	assert_int_equal(rule("x_new")->arg, 1);
