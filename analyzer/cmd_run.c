@@ -515,6 +515,7 @@ int cmd_run(const struct cli *c)
 			        f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
 			        (unsigned long long)open, open == 1 ? "" : "s", f->path);
 		elsewhere += open;
+		untracked += f->hdr.dropped[TALLY_DROP_STATE_FULL];   /* its untracked sockets */
 		/* Its books too: a wrapper script's child that leaks objects
 		 * fails --check as the main process would. */
 		struct report_counts cc = { 0, 0, 0 };

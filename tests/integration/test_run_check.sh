@@ -49,6 +49,10 @@ TALLY_MAX_FDS=64 "$TALLY" run --check --log "$T_TMP/m.log" -- "$T_TMP/many" >"$T
 t_rc $? 1 "--check with sockets above TALLY_MAX_FDS"
 grep -Eq "^tally: check failed: [0-9]+ socket fds above TALLY_MAX_FDS=64 not tracked \\(raise it\\)$" "$T_ERR" ||
 	t_fail "check line for untracked sockets: $(cat "$T_ERR")"
+# The same in a child process of a script.
+TALLY_MAX_FDS=64 "$TALLY" run --check --log "$T_TMP/mc.log" -- sh -c "'$T_TMP/many'; exit 0" \
+	>"$T_OUT" 2>"$T_ERR"
+t_rc $? 1 "--check with a child's sockets above TALLY_MAX_FDS"
 TALLY_MAX_FDS=128 "$TALLY" run --check --log "$T_TMP/m2.log" -- "$T_TMP/many" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 0 "--check with every socket within TALLY_MAX_FDS"
 
