@@ -128,6 +128,15 @@ static void set_env(const struct cli *c, const char *shim, const char *run_id,
 	g_free(preload);
 }
 
+/* --output when no report is made: the file goes (it was created empty). */
+static void drop_output(FILE *out, const char *path)
+{
+	if (out != stdout) {
+		fclose(out);
+		unlink(path);
+	}
+}
+
 static void warn_stderr(const char *line)
 {
 	fprintf(stderr, "%s\n", line);
@@ -416,6 +425,7 @@ int cmd_run(const struct cli *c)
 	if (pid < 0) {
 		fprintf(stderr, "tally: fork: %s\n", strerror(errno));
 		sigprocmask(SIG_SETMASK, &before, NULL);
+		drop_output(out, c->output);
 		return 2;
 	}
 	if (pid == 0) {
@@ -431,6 +441,7 @@ int cmd_run(const struct cli *c)
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			fprintf(stderr, "tally: waitpid: %s\n", strerror(errno));
+			drop_output(out, c->output);
 			return 2;
 		}
 	}
@@ -455,6 +466,7 @@ int cmd_run(const struct cli *c)
 		g_ptr_array_free(logs, TRUE);
 		g_free(dir);
 		g_free(absolute);
+		drop_output(out, c->output);
 		return code ? code : 2;
 	}
 	/* A script's processes that never touched a socket each left a log

@@ -62,6 +62,10 @@ t_rc $? 0 "--check with every socket within TALLY_MAX_FDS"
 t_rc $? 0 "--output"
 t_same "$(cat "$T_OUT")" "from-command" "stdout with --output: COMMAND's only"
 t_eq "$T_TMP/rep.json" '.sockets.created' 0 "--output: the JSON report"
+# No report (COMMAND did not start): no --output file either.
+"$TALLY" run --output "$T_TMP/none.json" -- "$T_TMP/nonexistent" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 127 "--output, command missing"
+[ ! -e "$T_TMP/none.json" ] && t_pass || t_fail "--output left a file without a report"
 # A file that cannot be written: one line and 2, before COMMAND runs.
 "$TALLY" run --output "$T_TMP/no/such/dir/r" -- touch "$T_TMP/ran-output" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 2 "--output into a missing directory"
