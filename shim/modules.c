@@ -26,8 +26,10 @@ int modules_lock_unless_held(void)
 	modules_lock();
 	return 1;
 }
-void modules_reset_lock_in_child(void)
+void modules_reset_lock_in_child(int fork_took_it)
 {
+	if (fork_took_it)
+		holding_lock = 0;   /* the fork's prepare took it: not a rescan's */
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 	rescan_lock = fresh;
 	/* The forking thread may be inside its own rescan (fork from a signal

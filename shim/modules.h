@@ -40,6 +40,9 @@ void modules_lock(void);
  * handler that interrupted a rescan); returns 1 when it took it. */
 int modules_lock_unless_held(void);
 void modules_unlock(void);
-void modules_reset_lock_in_child(void);
+/* In a fork child: a fresh rescan lock, held again only when the forking
+ * thread was inside a rescan (a fork from a signal handler), not when the
+ * fork's own prepare handler took it (`fork_took_it`). */
+void modules_reset_lock_in_child(int fork_took_it);
 
 #endif

@@ -50,10 +50,10 @@ static TLS unsigned fork_locked, fork_depth;
 
 static void atfork_prepare(void)
 {
+	unsigned depth = fork_depth++;   /* first: a nested fork takes the next bit */
 	unsigned took = modules_lock_unless_held() ? 1u : 0u;   /* no fork mid-rescan */
-	if (fork_depth < 32)
-		fork_locked |= took << fork_depth;
-	fork_depth++;
+	if (depth < 32)
+		fork_locked |= took << depth;
 	forkwalk_prepare();   /* last: no thread inside a walk */
 }
 
@@ -82,9 +82,9 @@ static void atfork_child(void)
 {
 	int saved = errno;
 
-	(void)fork_took_lock();   /* the lock is reset below anyway */
+	int took = fork_took_lock();
 	forkwalk_child();
-	modules_reset_lock_in_child();
+	modules_reset_lock_in_child(took);
 	books_fork_child();
 	batch_forget();
 	refhooks_dlopen_fork_child();
