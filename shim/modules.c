@@ -90,15 +90,10 @@ void modules_describe(struct dl_phdr_info *info, struct tally_module *m)
 	}
 	m->lo = lo == UINTPTR_MAX ? 0 : lo;
 	m->hi = hi;
-	/* A module opened by a relative name ("./libplug.so") is named
-	 * after its file, as mapped: the analyzer reads it from any
-	 * directory, and the program may have changed its own since. */
-	const char *name = info->dlpi_name;
-	if (!name || !name[0])
+	if (info->dlpi_name && info->dlpi_name[0])
+		strncpy(m->path, info->dlpi_name, sizeof(m->path) - 1);
+	else
 		procinfo_exe(m->path, sizeof(m->path));   /* the main program */
-	else if (name[0] == '/' || !strchr(name, '/') ||   /* linux-vdso.so.1 */
-	         procinfo_mapped_path(m->lo, m->path, sizeof(m->path)) != 0)
-		strncpy(m->path, name, sizeof(m->path) - 1);
 }
 
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
@@ -112,13 +107,23 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 	modules_describe(info, &m);
 	if (m.hi == 0)
 		return 0;
+	/* A module opened by a relative name ("./libplug.so") is recorded
+	 * under the path of its file as mapped, so that the analyzer finds it
+	 * from any directory; a later scan knows it by its addresses (the
+	 * file may be gone or replaced since). */
+	int relative = m.path[0] != '/' && strchr(m.path, '/') != NULL;
 	for (uint32_t i = 0; i < used && i < hdr->max_modules; i++) {
 		struct tally_module *e = &sc->log->modules[i];
 		if (e->committed && !e->gen_unloaded && e->lo == m.lo && e->bias == m.bias &&
-		    strcmp(e->path, m.path) == 0) {
+		    (relative || strcmp(e->path, m.path) == 0)) {
 			sc->present[i] = 1;
 			return 0;
 		}
+	}
+	if (relative) {
+		char mapped[sizeof(m.path)];
+		if (procinfo_mapped_path(m.lo, mapped, sizeof(mapped)) == 0)
+			memcpy(m.path, mapped, sizeof(m.path));
 	}
 	if (used >= hdr->max_modules) {
 		__atomic_fetch_add(&hdr->dropped[TALLY_DROP_MODULE_FULL], 1, __ATOMIC_RELAXED);

@@ -51,6 +51,10 @@ static int maps_line_has(const char *line, uintptr_t addr, char *out, size_t siz
 	if (!path)
 		return 0;
 	size_t n = strcspn(path, "\n");
+	static const char deleted[] = " (deleted)";   /* gone or replaced since */
+	if (n > sizeof(deleted) - 1 && memcmp(path + n - (sizeof(deleted) - 1), deleted,
+	                                      sizeof(deleted) - 1) == 0)
+		n -= sizeof(deleted) - 1;
 	if (n >= size)
 		return 0;
 	memcpy(out, path, n);
@@ -64,7 +68,7 @@ int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
 	 * piece's last, partial line carried over to the next. */
 	char buf[4096 + 1];
 	size_t have = 0;
-	int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0), found = 0;
+	int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0), found = 0, skipping = 0;
 
 	out[0] = 0;
 	if (fd < 0)
@@ -77,14 +81,20 @@ int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
 		buf[have] = 0;
 		char *line = buf, *nl;
 		while ((nl = strchr(line, '\n')) && !found) {
-			found = maps_line_has(line, addr, out, size);
+			if (!skipping)
+				found = maps_line_has(line, addr, out, size);
+			skipping = 0;
 			line = nl + 1;
 		}
 		if (found)
 			break;
 		have = strlen(line);
-		if (have == sizeof(buf) - 1)
-			have = 0;   /* a line longer than the buffer: not a module's */
+		if (have == sizeof(buf) - 1) {
+			/* a line longer than the buffer: not a module's; its rest,
+			 * up to its newline, is not a line of its own */
+			have = 0;
+			skipping = 1;
+		}
 		memmove(buf, line, have);
 	}
 	real_close(fd);
