@@ -354,8 +354,10 @@ static void collect_objects(struct books *b, struct symbolizer *sym, GHashTable 
 			continue;
 		struct book_type *t = b->types->pdata[o.type];
 		/* A forked child's copy of its parent's object: the parent's
-		 * books say whether it leaked, as for an inherited socket. */
-		if (o.flags & TALLY_OBJF_INHERITED) {
+		 * books say whether it leaked, as for an inherited socket;
+		 * unless the child holds more references to it than at fork
+		 * (close_ns keeps that net): then it is judged as its own. */
+		if ((o.flags & TALLY_OBJF_INHERITED) && (int64_t)o.net <= o.close_ns) {
 			t->inherited++;
 			b->inherited++;
 			struct book_owned k = { .type = o.type, .stack_id = o.create_stack };

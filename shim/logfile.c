@@ -365,6 +365,8 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 		child.objects[i].serial |= TALLY_SERIAL_INHERITED;
 		/* no decrement of the parent's is under way in the child */
 		child.objects[i].flags &= (uint8_t)~TALLY_OBJF_RELEASING;
+		/* Its net now: what the child adds beyond it is its own. */
+		child.objects[i].close_ns = child.objects[i].net;
 		live++;
 	}
 	/* Their spilled cells, valid where their serial is, as renamed. */

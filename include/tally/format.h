@@ -379,7 +379,8 @@ struct tally_object {
 	uint32_t tid;                /* thread that opened it */
 	uint32_t close_stack;        /* RELEASED: where */
 	int32_t unstacked;           /* net of references that found no cell */
-	int64_t close_ns;            /* RELEASED: when */
+	int64_t close_ns;            /* RELEASED: when; LIVE and INHERITED:
+	                              * its net when the child was forked */
 };
 
 #define TALLY_OBJ_WINDOW 16u

@@ -2,7 +2,9 @@
 # Objects a forked child inherits from its parent are the parent's: the
 # child's report counts them apart ("inherited from its parent at fork"),
 # not as its leaks, and blames only what the child itself created and
-# kept.  The parent, which frees its object, leaks nothing.
+# kept.  The parent, which frees its object, leaks nothing.  With "refs",
+# the child also takes 3 references to the inherited object and keeps
+# them: that object is then judged as the child's own, and leaked.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T_TMP/o.c" <<'EOC'
@@ -17,19 +19,28 @@ cat >"$T_TMP/forker.c" <<'EOC'
 #include <sys/wait.h>
 #include <unistd.h>
 struct o;
+#include <string.h>
 struct o *o_new(void);
+void o_ref(struct o *p);
 void o_unref(struct o *p);
 static struct o *kept_by_child;
 __attribute__((noinline)) static void child_leaks(void)
 {
 	kept_by_child = o_new();   /* never unreferenced */
 }
-int main(void)
+__attribute__((noinline)) static void child_refs(struct o *p)
+{
+	for (int i = 0; i < 3; i++)
+		o_ref(p);   /* never given back */
+}
+int main(int argc, char **argv)
 {
 	struct o *parents = o_new();
 	pid_t pid = fork();
 	if (pid == 0) {
 		child_leaks();
+		if (argc > 1 && strcmp(argv[1], "refs") == 0)
+			child_refs(parents);
 		exit(0);
 	}
 	waitpid(pid, NULL, 0);
@@ -53,4 +64,14 @@ t_eq "$T_JSON" '[.objects.inherited, .objects.leaked, (.verdicts | length)]' '[0
 "$TALLY" report "$CLOG" >"$T_TMP/child.txt"
 grep -q "(1 inherited from its parent at fork: not its leaks)" "$T_TMP/child.txt" && t_pass ||
 	t_fail "child text: $(grep '^reference counts' "$T_TMP/child.txt")"
+
+# The child keeps 3 references to the inherited object: its own leak.
+t_run "$T_TMP/r.log" --rules 'o: o_new = new; o: o_ref = inc; o: o_unref = dec' -- "$T_TMP/forker" refs
+t_rc "$T_RC" 0 "tally run forker refs"
+CLOG=$(sed -n 's/^tally: also: \(.*\) (pid [0-9]*, child process)$/\1/p' "$T_ERR")
+[ -f "$CLOG" ] || t_fatal "no child log: $(cat "$T_ERR")"
+t_report "$CLOG" child-refs
+t_eq "$T_JSON" '[.objects.inherited, .objects.leaked]' '[0,2]' "child with refs: [inherited, leaked]"
+t_true "$T_JSON" '[.verdicts[] | .function] | index("child_refs") != null' \
+	"child with refs: a verdict names child_refs"
 t_done
