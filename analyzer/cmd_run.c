@@ -336,6 +336,8 @@ static void say_unmatched_rules(GPtrArray *logs)
 		for (uint32_t r = 0; r < n; r++) {
 			const struct tally_rule *rule = &lr.rules[r];
 			bool hit = rule->flags & TALLY_RULEF_FOUND;
+			if (rule->role == TALLY_ROLE_LIFETIME)
+				continue;   /* may name a function that is not exported */
 			if (rule->flags & TALLY_RULEF_PRESET) {
 				presets = true;
 				preset_found |= hit;

@@ -1051,6 +1051,10 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 		t->start_refs = 0;
 		for (uint32_t k = 0; k < nrules; k++) {
 			const struct tally_rule *ru = &a->lr->rules[k];
+			/* a lifetime rule books nothing: it says nothing of the
+			 * type's books */
+			if (ru->role == TALLY_ROLE_LIFETIME)
+				continue;
 			if (ru->type == i && (ru->flags & TALLY_RULEF_FOUND))
 				t->found = true;
 			t->ruled |= ru->type == i;

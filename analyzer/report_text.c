@@ -714,7 +714,8 @@ static void text_rules(FILE *out, const struct books *b)
 	}
 	for (guint i = 0; i < b->rules->len; i++) {
 		const struct tally_rule *r = &g_array_index(b->rules, struct tally_rule, i);
-		if (r->flags & TALLY_RULEF_FOUND && !(r->flags & TALLY_RULEF_ENTRY_FAILED))
+		if ((r->flags & TALLY_RULEF_FOUND && !(r->flags & TALLY_RULEF_ENTRY_FAILED)) ||
+		    r->role == TALLY_ROLE_LIFETIME)   /* never hooked */
 			continue;
 		fputs("  warning: ", out);
 		text_string_n(out, r->function, sizeof(r->function));

@@ -499,7 +499,10 @@ void refhooks_warn_missing(const struct tally_log *log)
 			preset_rules++;
 			preset_found += !!(rule->flags & TALLY_RULEF_FOUND);
 		}
-		if (!(rule->flags & TALLY_RULEF_FOUND) && !(rule->flags & TALLY_RULEF_PRESET)) {
+		/* A lifetime rule may name a function that is not exported
+		 * (the analyzer matches it in creation stacks by name). */
+		if (!(rule->flags & TALLY_RULEF_FOUND) && !(rule->flags & TALLY_RULEF_PRESET) &&
+		    rule->role != TALLY_ROLE_LIFETIME) {
 			if (quiet)
 				continue;
 			snprintf(line, sizeof(line),
