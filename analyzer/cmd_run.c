@@ -496,9 +496,11 @@ int cmd_run(const struct cli *c)
 	struct report_counts counts = { 0, 0, 0 };
 	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
 	int rc = cmd_report_counts(main_log->path, &rq, out, &counts);
-	if (out != stdout && fclose(out) != 0) {
+	if (rc != 0)
+		drop_output(out, c->output);   /* no report: no file */
+	else if (out != stdout && fclose(out) != 0) {
 		fprintf(stderr, "tally: --output %s: %s\n", c->output, strerror(errno));
-		rc = rc ? rc : 2;
+		rc = 2;
 	}
 	uint64_t open_sockets = counts.open_sockets;
 	guint main_index = 0;
@@ -518,7 +520,7 @@ int cmd_run(const struct cli *c)
 	/* Every other process of the run, by the last image it ran: its
 	 * sockets left open count for --check too. */
 	uint64_t elsewhere = 0;
-	unsigned objects_elsewhere = 0, violations_elsewhere = 0;
+	unsigned objects_elsewhere = 0, violations_elsewhere = 0, unreadable = 0;
 	for (guint i = 0; i < logs->len; i++) {
 		struct found_log *f = logs->pdata[i];
 		if (f == main_log || f->hdr.pid == pid || !is_last_image(logs, i))
@@ -534,9 +536,12 @@ int cmd_run(const struct cli *c)
 		 * fails --check as the main process would. */
 		struct report_counts cc = { 0, 0, 0 };
 		struct report_request quiet = { false, false, 0, 0, 0 };
-		if (removable[i] || !f->hdr.rules_used ||
-		    cmd_report_counts(f->path, &quiet, NULL, &cc) != 0)
+		if (removable[i] || !f->hdr.rules_used)
 			continue;
+		if (cmd_report_counts(f->path, &quiet, NULL, &cc) != 0) {
+			unreadable++;   /* its one line is out: --check cannot vouch */
+			continue;
+		}
 		if (cc.leaked_objects || cc.violations)
 			fprintf(stderr, "tally: pid %d (%.*s) leaked %u object%s, %u certain violation%s: "
 			        "tally report %s\n", f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
@@ -563,7 +568,7 @@ int cmd_run(const struct cli *c)
 	uint64_t total = open_sockets + elsewhere;
 	unsigned objects = counts.leaked_objects + objects_elsewhere;
 	unsigned violations = counts.violations + violations_elsewhere;
-	if (!total && !objects && !violations && !untracked)
+	if (!total && !objects && !violations && !untracked && !unreadable)
 		return 0;
 	GString *why = g_string_new(NULL);
 	if (total) {
@@ -587,6 +592,9 @@ int cmd_run(const struct cli *c)
 		g_string_append_printf(why, "%s%llu socket fd%s above TALLY_MAX_FDS=%u not tracked "
 		                       "(raise it)", why->len ? ", " : "", (unsigned long long)untracked,
 		                       untracked == 1 ? "" : "s", max_fds);
+	if (unreadable)
+		g_string_append_printf(why, "%s%u child process log%s not readable", why->len ? ", " : "",
+		                       unreadable, unreadable == 1 ? "" : "s");
 	fprintf(stderr, "tally: check failed: %s\n", why->str);
 	g_string_free(why, TRUE);
 	return 1;

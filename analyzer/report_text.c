@@ -769,7 +769,7 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
 		text_verdict(out, b, b->handovers->pdata[i]);
 	}
 	if (b->cut_cells && b->verdicts->len)
-		fprintf(out, "  (%" PRIu64 " of these references have stacks that reached "
+		fprintf(out, "  (%" PRIu64 " references held by live objects have stacks that reached "
 		        "TALLY_DEPTH=%u: their outermost frames are missing, and a verdict may join "
 		        "paths that differ only there; run again with a larger --depth)\n",
 		        b->cut_cells, b->a->lr->hdr.depth);

@@ -80,7 +80,7 @@ grep -qx "tally: check failed: 4 sockets left open, 2 objects leaked" "$T_ERR" &
 # Stacks cut short by a small --depth: the report says so next to the
 # verdicts, as its outer frames are missing; at the default depth none is.
 t_run "$T_TMP/cut.log" --depth 3 --rules gateway -- "$GW" --bug --cycles 2 --packets 5
-grep -q "have stacks that reached TALLY_DEPTH=3: their outermost frames are missing" "$T_OUT" &&
+grep -q "held by live objects have stacks that reached TALLY_DEPTH=3: their outermost frames are missing" "$T_OUT" &&
 	t_pass || t_fail "--depth 3: no word of stacks cut short"
 t_report "$T_TMP/check.log"
 t_eq "$T_JSON" '.objects.cut_cells' 0 "default depth: no stack cut short"
