@@ -348,7 +348,8 @@ static int rule_index(const struct tally_log *log, const char *name)
 {
 	uint32_t n = log->hdr->rules_used;
 	for (uint32_t i = 0; i < n; i++)
-		if (log->rules[i].function[0] == name[0] && strcmp(log->rules[i].function, name) == 0)
+		if (log->rules[i].function[0] == name[0] && log->rules[i].role != TALLY_ROLE_LIFETIME &&
+		    strcmp(log->rules[i].function, name) == 0)
 			return (int)i;
 	return -1;
 }

@@ -235,7 +235,20 @@ const char *rules_preset(const char *name)
 int rules_find(const struct rule_tables *t, const char *function)
 {
 	for (uint32_t i = 0; i < t->nrules; i++)
-		if (strcmp(t->rules[i].function, function) == 0)
+		if (t->rules[i].role != TALLY_ROLE_LIFETIME &&
+		    strcmp(t->rules[i].function, function) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Index of the lifetime rule for `function` and type index `type`, or -1:
+ * one function may be a lifetime function of several types, and beside
+ * a hooked rule of its own. */
+static int lifetime_find(const struct rule_tables *t, const char *function, int type)
+{
+	for (uint32_t i = 0; i < t->nrules; i++)
+		if (t->rules[i].role == TALLY_ROLE_LIFETIME && t->rules[i].type == type &&
+		    strcmp(t->rules[i].function, function) == 0)
 			return (int)i;
 	return -1;
 }
@@ -487,12 +500,22 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		got_only = 1;
 	}
 
-	int ri = rules_find(t, function);
-	if (ri < 0 && t->nrules >= t->max_rules)
-		return "too many rules";
-	int ti = type_index(t, type);
-	if (ti < 0)
-		return "too many types";
+	int ti, ri;
+	if (role == TALLY_ROLE_LIFETIME) {   /* one per function and type */
+		ti = type_index(t, type);
+		if (ti < 0)
+			return "too many types";
+		ri = lifetime_find(t, function, ti);
+		if (ri < 0 && t->nrules >= t->max_rules)
+			return "too many rules";
+	} else {
+		ri = rules_find(t, function);
+		if (ri < 0 && t->nrules >= t->max_rules)
+			return "too many rules";
+		ti = type_index(t, type);
+		if (ti < 0)
+			return "too many types";
+	}
 	if (ri < 0)
 		ri = (int)t->nrules++;
 	struct tally_rule *r = &t->rules[ri];

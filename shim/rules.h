@@ -52,7 +52,7 @@ int rules_parse(struct rule_tables *t, const char *text, const char *origin,
 /* The text of preset `name`, or NULL. */
 const char *rules_preset(const char *name);
 
-/* Index of the rule for `function`, or -1. */
+/* Index of the hooked rule for `function` (not a lifetime rule), or -1. */
 int rules_find(const struct rule_tables *t, const char *function);
 
 /* The role's name ("new", "inc", ...), or "?". */

@@ -119,9 +119,21 @@ static void every_role_is_understood(void **state)
 	assert_int_equal(rule("x_free")->role, TALLY_ROLE_FREE);
 	assert_int_equal(rule("x_ref_sink")->role, TALLY_ROLE_SINK);
 	assert_int_equal(rule("x_take_ref")->role, TALLY_ROLE_TAKE);
-	assert_int_equal(parse("X: x_pool_new = lifetime"), 0);
-	assert_int_equal(rule("x_pool_new")->role, TALLY_ROLE_LIFETIME);
-	assert_string_equal(type_name(rule("x_pool_new")), "X");
+	/* lifetime rules: one per function and type, beside a hooked rule of
+	 * the same function, which they never replace */
+	assert_int_equal(parse("X: x_pool_new = lifetime; Y: x_pool_new = lifetime;"
+	                       "x_pool_new = new"), 0);
+	unsigned lifetimes = 0;
+	for (uint32_t i = 0; i < t.nrules; i++)
+		lifetimes += t.rules[i].role == TALLY_ROLE_LIFETIME &&
+		             strcmp(t.rules[i].function, "x_pool_new") == 0;
+	assert_int_equal(lifetimes, 2);
+	assert_int_equal(rule("x_pool_new")->role, TALLY_ROLE_NEW);   /* the hooked one */
+	assert_int_equal(parse("X: x_pool_new = lifetime"), 0);   /* the same again: replaced */
+	lifetimes = 0;
+	for (uint32_t i = 0; i < t.nrules; i++)
+		lifetimes += t.rules[i].role == TALLY_ROLE_LIFETIME;
+	assert_int_equal(lifetimes, 2);
 	/* new starts with one reference (carried in arg); the others act on
 	 * the first argument */
 	assert_int_equal(rule("x_new")->arg, 1);
