@@ -246,6 +246,25 @@ struct descent {
 	GPtrArray *aside;
 };
 
+/* The nodes under n's positive branches that drop references (a negative
+ * branch there, or a negative cell of their own), added to drops, at most
+ * 8 in all: the drops a verdict's count has beside those of n's own
+ * negative branches (counted already: not looked at here). */
+static void add_inner_drops(const struct bal_node *n, GPtrArray *drops, bool top)
+{
+	for (guint i = 0; n->children && i < n->children->len && drops->len < 8; i++) {
+		const struct bal_node *c = n->children->pdata[i];
+		if (c->net < 0) {
+			if (!top && !g_ptr_array_find(drops, c, NULL))
+				g_ptr_array_add(drops, (gpointer)c);
+			continue;
+		}
+		if (c->self < 0 && !g_ptr_array_find(drops, c, NULL))
+			g_ptr_array_add(drops, (gpointer)c);
+		add_inner_drops(c, drops, false);
+	}
+}
+
 /* A verdict at stop.  cells_only: the leak is the cells made in stop's
  * callee (positive leaves under it, and its own cells), besides calls that
  * are leaks of their own. */
@@ -321,8 +340,10 @@ static void verdict_add(struct descent *d, const struct bal_node *stop, bool cel
 	 * above; with them the references dropped are what was taken less
 	 * what is left.  "Takes 6 for each 1 dropped" read 12 taken, 2
 	 * dropped, net 1. */
-	if (v->taken - v->net > v->dropped)
+	if (v->taken - v->net > v->dropped) {
 		v->dropped = v->taken - v->net;
+		add_inner_drops(stop, v->drops, true);   /* who made those drops */
+	}
 	g_ptr_array_add(d->out, v);
 }
 

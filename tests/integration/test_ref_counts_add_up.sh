@@ -56,4 +56,8 @@ t_rc "$T_RC" 0 "tally run useobj --bug"
 t_report "$T_TMP/u.log"
 t_eq "$T_JSON" '[.verdicts[] | [.taken, .dropped, .net]] | unique' '[[12,11,1]]' \
 	"verdicts: [taken, dropped, net]"
+# ... and the functions that dropped them include peek, whose drops sit
+# inside its leaking branch.
+t_true "$T_JSON" '[.verdicts[] | .dropped_by | split(", ") | index("peek") != null] | all' \
+	"verdicts: dropped_by names peek"
 t_done
