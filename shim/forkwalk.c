@@ -102,6 +102,24 @@ static int *own_slot(void)
 	return my_slot;
 }
 
+/* Adds delta to the shared count and this thread's share of it, with
+ * signals blocked (two syscalls, on the rare path of a thread without a
+ * slot only): a fork from a handler in between would see one without the
+ * other, and leave its child's shared count wrong.  Returns this thread's
+ * share before. */
+static int shared_add(int delta)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	__atomic_add_fetch(&shared_walks, delta, __ATOMIC_SEQ_CST);
+	int before = my_shared;
+	my_shared += delta;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return before;
+}
+
 /* Counts a walk of this thread in; returns how many of its own were under
  * way before it (nested walks: from a callback or a signal handler). */
 static int count_in(void)
@@ -119,15 +137,7 @@ static int count_in(void)
 		my_entering--;
 		return __atomic_fetch_add(my_slot, 1, __ATOMIC_SEQ_CST);
 	}
-	/* The two counts change with signals blocked (two syscalls, on this
-	 * rare path only): a fork from a handler in between would see one
-	 * without the other, and leave its child's shared count wrong. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	__atomic_add_fetch(&shared_walks, 1, __ATOMIC_SEQ_CST);
-	int before = my_shared++;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int before = shared_add(1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	my_entering--;
 	return before;
@@ -139,12 +149,7 @@ static void count_out(void)
 		__atomic_sub_fetch(my_slot, 1, __ATOMIC_RELEASE);
 		return;
 	}
-	sigset_t all, old;   /* as in count_in */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	my_shared--;
-	__atomic_sub_fetch(&shared_walks, 1, __ATOMIC_RELEASE);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	(void)shared_add(-1);
 }
 
 /* Whether a thread other than this one is inside a walk. */
