@@ -271,6 +271,13 @@ static void walk_events(struct analysis *a, GHashTable *anomalies)
 		a->events_recorded++;
 		if (ev.time_ns > a->last_seen_ns)
 			a->last_seen_ns = ev.time_ns;
+		if (TALLY_RUN_OPEN_FIELDS(&ev)) {
+			a->event_runs++;
+			a->run_calls += (uint32_t)ev.result;
+			a->ref_calls += (uint32_t)ev.result;
+		} else if (ev.kind == TALLY_EV_OBJ) {
+			a->ref_calls++;
+		}
 		const char *kind = NULL;
 		if (ev.kind == TALLY_EV_CLOSE && ev.result < 0 && ev.err == EBADF)
 			kind = "double-close";

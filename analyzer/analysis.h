@@ -71,6 +71,9 @@ struct analysis {
 	uint64_t events_claimed;       /* events the program raised */
 	uint64_t events_recorded;      /* with a valid record */
 	uint64_t events_torn;          /* claimed in the area but invalid */
+	uint64_t event_runs;           /* of the recorded: runs (TALLY_EVF_RUN) */
+	uint64_t run_calls;            /* the reference calls those runs hold */
+	uint64_t ref_calls;            /* the reference calls all records hold */
 	uint64_t dropped;              /* not recorded: area full */
 	uint64_t tallies_lost;         /* failures/anomalies not counted: the
 	                                * tallies table had no room */

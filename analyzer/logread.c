@@ -34,9 +34,10 @@ static int check_header(struct logread *lr, char *err, size_t errsz, const char 
 
 	if (memcmp(h->magic, TALLY_MAGIC, 8) != 0)
 		return fail(err, errsz, path, "not a tally log (bad magic)");
-	if (h->version != TALLY_FORMAT_VERSION) {
+	/* Version 5 is version 6 without runs (TALLY_EVF_RUN): same layout. */
+	if (h->version != TALLY_FORMAT_VERSION && h->version != 5) {
 		char why[128];
-		snprintf(why, sizeof(why), "tally log format version %u, this tally reads %u",
+		snprintf(why, sizeof(why), "tally log format version %u, this tally reads 5 and %u",
 		         h->version, TALLY_FORMAT_VERSION);
 		return fail(err, errsz, path, why);
 	}

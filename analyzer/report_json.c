@@ -523,8 +523,10 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		json_budget(out, a, budget);
 	fprintf(out, ",\"dropped\":%" PRIu64, a->dropped);
 	fprintf(out, ",\"events\":{\"claimed\":%" PRIu64 ",\"recorded\":%" PRIu64 ",\"torn\":%" PRIu64
-	        ",\"cut\":%" PRIu64 ",\"capacity\":%" PRIu64 "}", a->events_claimed,
-	        a->events_recorded, a->events_torn, a->lr->events_cut, h->max_events);
+	        ",\"cut\":%" PRIu64 ",\"capacity\":%" PRIu64 ",\"runs\":%" PRIu64
+	        ",\"run_calls\":%" PRIu64 ",\"ref_calls\":%" PRIu64 "}", a->events_claimed,
+	        a->events_recorded, a->events_torn, a->lr->events_cut, h->max_events, a->event_runs,
+	        a->run_calls, a->ref_calls);
 	fprintf(out, ",\"losses\":{\"events_full\":%" PRIu64 ",\"nested\":%" PRIu64
 	        ",\"stack_table_full\":%" PRIu64 ",\"state_table_full\":%" PRIu64
 	        ",\"module_table_full\":%" PRIu64 "}",

@@ -895,6 +895,9 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		        "table full)\n", a->tallies_lost);
 
 	fprintf(out, "\nevents: %" PRIu64 " recorded", a->events_recorded);
+	if (a->event_runs)
+		fprintf(out, " (%" PRIu64 " of them runs of %" PRIu64 " reference calls)",
+		        a->event_runs, a->run_calls);
 	if (a->dropped)
 		fprintf(out, ", %" PRIu64 " DROPPED (event area full: the timeline ends there; open "
 		        "sockets, failed calls, anomalies and books are still exact)", a->dropped);

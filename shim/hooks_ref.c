@@ -19,6 +19,7 @@
 #include "books.h"
 #include "memcheck.h"
 #include "record.h"
+#include "runs.h"
 
 #include <signal.h>
 #include <stddef.h>
@@ -146,37 +147,51 @@ static inline void bench_bound_touch(void)
 }
 #endif
 
-/* With the event area full, an increment or a decrement writes no event,
- * and the usual one (a live object, a stack with its own cell, books that
- * stay open) is only its stack and its cell: booked here, without the
- * event record_ref would fill for nothing, and counted (the rule's call,
- * the dropped event).  Returns 1 when done.  Else 0, with nothing counted,
- * the stack in *stack and, when the books were changed after all (a
- * decrement that another thread's brought to 0 meanwhile), their result
- * in *res with *booked set: record_ref then does the rest.  Inline: the
- * capture is then taken in ref_hook_pre, one frame fewer to replay. */
-static inline __attribute__((always_inline)) int book_when_full(const struct ref_hook *hook,
-                                                                uint64_t addr, uint32_t *stack,
-                                                                struct book_result *res,
-                                                                int *booked, void **raw)
+/* The usual increment or decrement (a live object, a stack with its own
+ * cell, books that stay open) is only its stack and its cell: booked here,
+ * without the event record_ref would fill, and counted (the rule's call per
+ * thread, batch.h).  With the event area full, its event is counted as
+ * dropped; while the area fills, it goes into its thread's run (runs.h).
+ * Returns 1 when done.  Else 0, with nothing counted, the stack in *stack
+ * and, when the books were changed after all (a decrement that another
+ * thread's brought to 0 meanwhile), their result in *res with *booked set:
+ * record_ref then does the rest.  Inline: the capture is then taken in
+ * ref_hook_pre, one frame fewer to replay. */
+static inline __attribute__((always_inline)) int book_usual(const struct ref_hook *hook,
+                                                            uint64_t addr, int full,
+                                                            uint32_t *stack,
+                                                            struct book_result *res,
+                                                            int *booked, void **raw)
 {
 	struct rec r;
+	struct tally_log *log = &g_shim.log;
+	uint32_t tid = likely(rec_tid) ? rec_tid : rec_tid_slow();
 
 	rec_depth++;
 	r.ev.kind = TALLY_EV_OBJ;
 	r.ev.arg = hook->role;
 	rec_stack_into(&r, raw);
-	rec_depth--;
 	*stack = r.ev.stack_id;
-	int usual = books_apply_usual(&g_shim.log, addr, hook->role, r.ev.stack_id,
-	                              likely(rec_tid) ? rec_tid : rec_tid_slow(), 0, res);
+	int usual = books_apply_usual(log, addr, hook->role, r.ev.stack_id, tid, 0, res);
 	if (likely(usual == 1)) {
+		if (full) {
 #ifdef TALLY_BENCH_BOUND
-		bench_bound_touch();
+			bench_bound_touch();
 #endif
-		batch_count_call_dropped(&g_shim.log, hook->rule);
+			batch_count_call_dropped(log, hook->rule);
+		} else {
+			struct run_call c = {
+				.addr = addr, .serial = res->serial, .stack = r.ev.stack_id, .tid = tid,
+				.rule = hook->rule, .type = res->type, .role = hook->role,
+				.net = res->net,
+			};
+			run_add(log, &c);
+			batch_count_call(log, hook->rule);
+		}
+		rec_depth--;
 		return 1;
 	}
+	rec_depth--;
 	*booked = usual == 2;
 	return 0;
 }
@@ -327,16 +342,19 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 	/* The rule's calls.  With the event area full they are counted per
 	 * thread (batch.h), below: with the dropped event when the call is
 	 * booked the usual way, else on its own (`uncounted` until then). */
-	int full = 0, uncounted = 0;
+	int full = 0, quiet = 0, uncounted = 0;
 	if (on) {
 		call_seq = __atomic_load_n(&g_shim.log.hdr->events_claimed, __ATOMIC_RELAXED);
 		full = call_seq >= g_shim.log.hdr->max_events;
 #ifdef TALLY_BENCH_BOUND
 		full = 1;   /* booked as with the area full: bench_bound_touch */
 #endif
-		if (likely(!full))
+		/* Counted per thread: with the area full, or with runs (but
+		 * not for a signal handler's call inside the shim's). */
+		quiet = full || (g_shim.settings.run_span_ms && rec_depth == 0);
+		if (unlikely(!quiet))
 			__atomic_fetch_add(&g_shim.log.rules[hook->rule].calls, 1, __ATOMIC_RELAXED);
-		uncounted = full;
+		uncounted = quiet;
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
 	if (nactive < ACTIVE_MAX) {
@@ -367,8 +385,8 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		struct book_result res;
 		int booked = 0;
 		uint64_t released = 0;
-		if (full && (hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
-		    book_when_full(hook, addr, &stack, &res, &booked, raw)) {
+		if (quiet && (hook->role == TALLY_ROLE_INC || hook->role == TALLY_ROLE_DEC) &&
+		    book_usual(hook, addr, full, &stack, &res, &booked, raw)) {
 			uncounted = 0;   /* counted with its dropped event */
 		} else {
 			if (uncounted)   /* before an abort the books may ask for */

@@ -17,6 +17,7 @@
 #define TALLY_DEFAULT_MAX_STACKS 16384u
 #define TALLY_DEFAULT_MAX_MODULES 512u
 #define TALLY_DEFAULT_MAX_OBJECTS 65536u
+#define TALLY_DEFAULT_RUN_SPAN_MS 1000u
 #define TALLY_MAX_RULES 256u
 #define TALLY_MAX_TYPES 64u
 /* Distinct (kind, errno, stack) of failed calls and anomalies: 128 KiB. */
@@ -43,6 +44,8 @@ struct tally_settings {
 	uint32_t hook_mode;        /* TALLY_HOOK: enum tally_hook_mode */
 	int disabled;              /* TALLY_DISABLE=1: pass everything through */
 	int no_replay;             /* TALLY_REPLAY=0: walk every stack (replay.h) */
+	uint32_t run_span_ms;      /* TALLY_RUN_SPAN: ms a run of reference calls
+	                            * may last (runs.h); 0: a record per call */
 };
 
 /* Reads the settings through `get` (getenv in the shim, a table in tests).

@@ -4,6 +4,7 @@
  * hand a forked child a log of its own; mark a normal exit.
  */
 #include "batch.h"
+#include "runs.h"
 #include "books.h"
 #include "inherit.h"
 #include "refhooks.h"
@@ -87,6 +88,7 @@ static void atfork_child(void)
 	modules_reset_lock_in_child(took);
 	books_fork_child();
 	batch_forget();
+	runs_forget();
 	refhooks_dlopen_fork_child();
 	rec_tid = 0;
 	if (g_shim.active) {

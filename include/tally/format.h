@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define TALLY_MAGIC "TALLYLOG"          /* 8 bytes, no terminator stored */
-#define TALLY_FORMAT_VERSION 5u
+#define TALLY_FORMAT_VERSION 6u
 #define TALLY_PAGE 4096u
 
 #define TALLY_EXE_MAX 256
@@ -507,7 +507,22 @@ enum tally_event_flags {
 	TALLY_EVF_SOCKET_FD = 1u << 0, /* the fd concerned was a tracked socket */
 	TALLY_EVF_CLOEXEC = 1u << 1,
 	TALLY_EVF_IMPLICIT = 1u << 2,  /* close done by dup2/close_range/reuse */
+	TALLY_EVF_RUN = 1u << 3,       /* TALLY_EV_OBJ: a run, see below */
 };
+
+/* A run (TALLY_EV_OBJ with TALLY_EVF_RUN, version 6): the usual booked
+ * increments or decrements (detail TALLY_OBJD_BOOKED) of one rule, at one
+ * stack, on one object, by one thread, one record for all of them: time_ns
+ * is the first call's (the coarse tick), and three fields change after the
+ * record is written, so its check word is computed with them as 0:
+ *   result     the calls in the run so far (1 or more)
+ *   err        microseconds from time_ns to the latest tick the run read
+ *              (its calls after that are later still)
+ *   u.obj.net  the object's net after the run's calls up to that tick
+ * Runs of different threads, stacks or objects overlap in time: within a
+ * run's span its calls are not ordered against other records. */
+#define TALLY_RUN_OPEN_FIELDS(ev) \
+	((ev)->kind == TALLY_EV_OBJ && ((ev)->flags & TALLY_EVF_RUN))
 
 /* 64 bytes.  check is written last: 0 means the record was claimed but
  * never finished (the writer died, or is still writing it); otherwise it
@@ -559,9 +574,15 @@ static inline uint32_t tally_event_check(const struct tally_event *ev, uint64_t 
 {
 	const uint8_t *p = (const uint8_t *)ev + 4;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ seq;
+	/* A run's changing fields (result, err, u.obj.net) count as 0. */
+	int run = TALLY_RUN_OPEN_FIELDS(ev);
 	for (unsigned i = 0; i < 60; i += 4) {
 		uint32_t w;
 		__builtin_memcpy(&w, p + i, 4);
+		if (run && (i == offsetof(struct tally_event, result) - 4 ||
+		            i == offsetof(struct tally_event, err) - 4 ||
+		            i == offsetof(struct tally_event, u.obj.net) - 4))
+			w = 0;
 		h = (h ^ w) * 0x100000001b3ull;
 	}
 	uint32_t c = (uint32_t)(h ^ (h >> 32));

@@ -1,0 +1,126 @@
+#!/bin/bash
+# Runs of reference calls (shim/runs.h): while the event area has room, a
+# thread's usual booked calls at one stack on one object go into one record
+# that counts them.  Every call must be in a record, alone or in a run:
+# dropped + single records + the calls runs hold = the rules' calls, in a
+# parent and in its forked child (whose runs must not count into the
+# parent's records), with a signal handler booking calls of its own in the
+# middle of the program's.  TALLY_RUN_SPAN bounds how long a run lasts
+# (more runs for a shorter span) and 0 gives a record per call.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$T_TMP/o.c" <<'EOC'
+#include <stdlib.h>
+struct o { int refs; };
+struct o *o_new(void) { struct o *p = calloc(1, sizeof(*p)); p->refs = 1; return p; }
+void o_ref(struct o *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED); }
+void o_unref(struct o *p) { if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_RELAXED) == 0) free(p); }
+EOC
+cat >"$T_TMP/runner.c" <<'EOC'
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+struct o;
+struct o *o_new(void);
+void o_ref(struct o *p);
+void o_unref(struct o *p);
+static struct o *mine, *handlers;
+static volatile sig_atomic_t ticks;
+__attribute__((noinline)) static void pairs(struct o *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		o_ref(p);
+		o_unref(p);
+	}
+}
+static void on_alarm(int sig)
+{
+	(void)sig;
+	ticks++;
+	pairs(handlers, 3);
+}
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	mine = o_new();
+	handlers = o_new();
+	if (strcmp(mode, "slow") == 0) {   /* 20 pairs 10 ms apart */
+		for (int i = 0; i < 20; i++) {
+			pairs(mine, 1);
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+		}
+	} else if (strcmp(mode, "signals") == 0) {
+		signal(SIGALRM, on_alarm);
+		struct itimerval it = { { 0, 200 }, { 0, 200 } };
+		setitimer(ITIMER_REAL, &it, NULL);
+		while (ticks < 300)
+			pairs(mine, 100);
+		it = (struct itimerval){ 0 };
+		setitimer(ITIMER_REAL, &it, NULL);
+	} else {   /* fork */
+		pairs(mine, 1000);
+		pid_t pid = fork();
+		if (pid == 0) {
+			pairs(mine, 3000);
+			o_unref(mine);
+			o_unref(handlers);
+			exit(0);
+		}
+		pairs(mine, 500);
+		waitpid(pid, NULL, 0);
+	}
+	o_unref(mine);
+	o_unref(handlers);
+	return 0;
+}
+EOC
+gcc -O1 -g -fPIC -shared -o "$T_TMP/libo.so" "$T_TMP/o.c" &&
+	gcc -O1 -g -o "$T_TMP/runner" "$T_TMP/runner.c" -L"$T_TMP" -lo -Wl,-rpath,"$T_TMP" ||
+	t_fatal "cannot build the runs test"
+RULES='o: o_new = new; o: o_ref = inc; o: o_unref = dec'
+# Every reference call is in a record, alone or in a run.
+ALL_IN='.dropped + .events.ref_calls == ([.rules[] | .calls] | add)'
+
+t_run "$T_TMP/f.log" --rules "$RULES" -- "$T_TMP/runner" fork
+t_rc "$T_RC" 0 "tally run runner fork"
+CLOG=$(sed -n 's/^tally: also: \(.*\) (pid [0-9]*, child process)$/\1/p' "$T_ERR")
+[ -f "$CLOG" ] || t_fatal "no child log: $(cat "$T_ERR")"
+t_report "$T_TMP/f.log" parent
+t_eq "$T_JSON" '[.rules[] | .calls] | add' $((2 + 2 * 1500 + 2)) "parent: the rules' calls"
+t_true "$T_JSON" "$ALL_IN" "parent: every call in a record"
+t_true "$T_JSON" '.events.runs >= 2 and .events.runs <= 8' "parent: the pairs in a few runs"
+t_report "$CLOG" child
+t_eq "$T_JSON" '[.rules[] | .calls] | add' $((2 * 3000 + 2)) "child: the rules' calls"
+t_true "$T_JSON" "$ALL_IN" "child: every call in a record of its own log"
+t_true "$T_JSON" '.events.runs >= 2' "child: its pairs in runs"
+
+t_run "$T_TMP/s.log" --rules "$RULES" -- "$T_TMP/runner" signals
+t_rc "$T_RC" 0 "tally run runner signals"
+t_report "$T_TMP/s.log" signals
+t_true "$T_JSON" "$ALL_IN" "signals: every call in a record"
+t_true "$T_JSON" '([.rules[] | .calls] | add) >= 2 * 300 * 3' "signals: the handlers' calls counted"
+
+TALLY_RUN_SPAN=20 t_run "$T_TMP/slow20.log" --rules "$RULES" -- "$T_TMP/runner" slow
+t_rc "$T_RC" 0 "tally run runner slow, TALLY_RUN_SPAN=20"
+t_report "$T_TMP/slow20.log" slow20
+t_true "$T_JSON" "$ALL_IN" "span 20 ms: every call in a record"
+# 200 ms of pairs at two stacks, runs of at most ~20 ms (and the 4 ms tick)
+t_true "$T_JSON" '.events.runs >= 8' "span 20 ms: the pairs in many runs"
+t_run "$T_TMP/slow.log" --rules "$RULES" -- "$T_TMP/runner" slow
+t_report "$T_TMP/slow.log" slow
+t_eq "$T_JSON" '.events.runs' 2 "span 1 s: one run per stack"
+TALLY_RUN_SPAN=0 t_run "$T_TMP/each.log" --rules "$RULES" -- "$T_TMP/runner" slow
+t_report "$T_TMP/each.log" each
+t_eq "$T_JSON" '[.events.runs, .events.recorded - ([.rules[] | .calls] | add)]' '[0,0]' \
+	"span 0: no run, a record per call"
+TALLY_RUN_SPAN=soon t_run "$T_TMP/bad.log" --rules "$RULES" -- "$T_TMP/runner" slow
+t_rc "$T_RC" 0 "tally run with TALLY_RUN_SPAN=soon"
+[ "$(grep -c 'TALLY_RUN_SPAN' "$T_ERR")" = 1 ] && t_pass ||
+	t_fail "TALLY_RUN_SPAN=soon: one warning line expected: $(cat "$T_ERR")"
+t_report "$T_TMP/bad.log" bad
+t_eq "$T_JSON" '.events.runs' 2 "TALLY_RUN_SPAN=soon: the default span"
+t_done
