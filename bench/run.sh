@@ -130,7 +130,7 @@ relay_run() {
 # relay_rounds TAG [pin command...]: appends per round the ratios (%) and
 # the CPU added (ns per packet) to $DIR/relay.TAG.{pct,fullpct,cpu,fullcpu}.
 relay_rounds() {
-	local tag=$1 w wc s sc f fc
+	local tag=$1 w wc s sc f fc e ec
 	shift
 	for ((round = 1; round <= RR; round++)); do
 		read -r w wc < <(relay_run "$@" env) || true
@@ -140,7 +140,10 @@ relay_rounds() {
 		read -r f fc < <(relay_run "$@" env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/relay.%p" \
 			TALLY_RULES=gateway TALLY_LOG_SIZE=1M) || true
 		rm -f "$DIR"/relay.[0-9]*
-		[ -n "${w:-}" ] && [ -n "${s:-}" ] && [ -n "${f:-}" ] ||
+		read -r e ec < <(relay_run "$@" env LD_PRELOAD="$LIB" TALLY_LOG="$DIR/relay.%p" \
+			TALLY_RULES=gateway TALLY_RUN_SPAN=0) || true
+		rm -f "$DIR"/relay.[0-9]*
+		[ -n "${w:-}" ] && [ -n "${s:-}" ] && [ -n "${f:-}" ] && [ -n "${e:-}" ] ||
 			{ echo "bench: the gateway printed no relay rate" >&2; exit 1; }
 		echo "$w" >>"$DIR/relay.$tag.bare"
 		echo "$wc" >>"$DIR/relay.$tag.barecpu"
@@ -148,9 +151,11 @@ relay_rounds() {
 		awk -v a="$f" -v b="$w" 'BEGIN { printf "%.2f\n", 100 * a / b }' >>"$DIR/relay.$tag.fullpct"
 		echo $((sc - wc)) >>"$DIR/relay.$tag.cpu"
 		echo $((fc - wc)) >>"$DIR/relay.$tag.fullcpu"
+		awk -v a="$e" -v b="$w" 'BEGIN { printf "%.2f\n", 100 * a / b }' >>"$DIR/relay.$tag.eachpct"
+		echo $((ec - wc)) >>"$DIR/relay.$tag.eachcpu"
 		if [ "${BENCH_RAW:-0}" = 1 ]; then
 			echo "relay $tag round $round: $w pps $wc ns; with $s pps $sc ns;" \
-				"full $f pps $fc ns" >&2
+				"full $f pps $fc ns; a record per call $e pps $ec ns" >&2
 		fi
 	done
 }
@@ -173,7 +178,7 @@ floor_rounds() {
 		for v in $FLOOR_VARIANTS; do
 			read -r r rc < <(relay_run taskset -c "$PIN_CPU" env \
 				LD_PRELOAD="$PWD/build/bound/$v/libtally.so" TALLY_LOG="$DIR/relay.%p" \
-				TALLY_RULES=gateway) || true
+				TALLY_RULES=gateway TALLY_RUN_SPAN=0) || true
 			rm -f "$DIR"/relay.[0-9]*
 			[ -n "${w:-}" ] && [ -n "${r:-}" ] ||
 				{ echo "bench: the gateway printed no relay rate (floor $v)" >&2; exit 1; }
@@ -222,6 +227,7 @@ REF_CONFIGS=(
 	"rgot16|TALLY_HOOK=got TALLY_DEPTH=16 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
 	"rent32|TALLY_HOOK=entry TALLY_DEPTH=32 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
 	"rent16|TALLY_HOOK=entry TALLY_DEPTH=16 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
+	"rent16each|TALLY_HOOK=entry TALLY_DEPTH=16 TALLY_RUN_SPAN=0 TALLY_RULES=$RULES_PAIR|pair $RN $CHAIN|1"
 	"router32|TALLY_HOOK=entry TALLY_DEPTH=32 TALLY_RULES=$RULES_OUTER|nested $RN $CHAIN|1"
 	"rnest32|TALLY_HOOK=entry TALLY_DEPTH=32 TALLY_RULES=$RULES_NESTED|nested $RN $CHAIN|1"
 )
@@ -574,6 +580,7 @@ rrow rgot32 "TALLY_HOOK=got, TALLY_DEPTH=32" "$(rframes rgot32), $(rbooks rgot32
 rrow rgot16 "TALLY_HOOK=got, TALLY_DEPTH=16" "$(rframes rgot16), $(rbooks rgot16)"
 rrow rent32 "TALLY_HOOK=entry, TALLY_DEPTH=32 (default)" "$(rframes rent32), $(rbooks rent32)"
 rrow rent16 "TALLY_HOOK=entry, TALLY_DEPTH=16" "$(rframes rent16), $(rbooks rent16)"
+rrow rent16each "same, a record per call (TALLY_RUN_SPAN=0)" "$(rframes rent16each), $(rbooks rent16each)"
 trow6() { printf '%-46s %8s %8s %10s %9s  %s\n' "$1" "$(pct 50 "$2")" "$(pct 90 "$2")" "-" \
 	"$(awk -v v="$(pct 50 "$2")" 'BEGIN { printf "%.1f", v / 2 }')" "$3"; }
 trow6 "entry - got, TALLY_DEPTH=32 (same round)" "$DIR/rentgot32" "the entry hook's extra cost"
@@ -584,7 +591,8 @@ rrow rnest32 "same, inner br_ref+br_unref hooked too" \
 	"$(rbooks rnest32); inner calls seen $(stat_of rule.br_ref.calls "$DIR/keep.rnest32"), booked 0"
 trow6 "  the nested inner pair (hooked, not booked)" "$DIR/rinner" "difference of the two rows, same round"
 echo "(added = with the shim - without, same round; p50/p90 over rounds; per call = p50 / 2;"
-echo " events/pair: recorded reference events per pair of calls, from the last round's log)"
+echo " events/pair: reference records per pair of calls, from the last round's log: about 0"
+echo " with runs, the default, 2 with a record per call)"
 echo
 printf '%-46s %s\n' "library-internal br_hold -> br_ref calls seen" \
 	"TALLY_HOOK=got $(cat "$DIR/cov.got") of $COV_CALLS, TALLY_HOOK=entry $(cat "$DIR/cov.entry") of $COV_CALLS"
@@ -635,19 +643,22 @@ for tag in free pinned; do
 	if [ $tag = free ]; then echo "-- as scheduled ($(nproc) CPUs)"; else echo "-- pinned to CPU $PIN_CPU"; fi
 	printf '%-50s %10s %10s %9s ns\n' "without tally (packets/s)" \
 		"$(pct 50 "$DIR/relay.$tag.bare" %.0f)" "-" "$(pct 50 "$DIR/relay.$tag.barecpu" %.0f)"
-	printf '%-50s %9s%% %9s%% %9s ns\n' "under tally, rules gateway, depth 32" \
+	printf '%-50s %9s%% %9s%% %9s ns\n' "under tally, rules gateway, depth 32 (area fills)" \
 		"$(pct 50 "$DIR/relay.$tag.pct")" "$(pct 10 "$DIR/relay.$tag.pct")" \
 		"$(pct 50 "$DIR/relay.$tag.cpu" %+.0f)"
+	printf '%-50s %9s%% %9s%% %9s ns\n' "same, a record per call (TALLY_RUN_SPAN=0)" \
+		"$(pct 50 "$DIR/relay.$tag.eachpct")" "$(pct 10 "$DIR/relay.$tag.eachpct")" \
+		"$(pct 50 "$DIR/relay.$tag.eachcpu" %+.0f)"
 	printf '%-50s %9s%% %9s%% %9s ns\n' "same, event area full (weeks-long run)" \
 		"$(pct 50 "$DIR/relay.$tag.fullpct")" "$(pct 10 "$DIR/relay.$tag.fullpct")" \
 		"$(pct 50 "$DIR/relay.$tag.fullcpu" %+.0f)"
 done
-echo "-- pinned, the floor of an event per call while the area fills (builds of bench.mk)"
+echo "-- pinned, the floor of a record per call while the area fills (builds of bench.mk)"
 floor_line() {
 	printf '%-50s %9s%% %9s%% %9s ns\n' "$1" "$(pct 50 "$DIR/relay.floor.$2.pct")" \
 		"$(pct 10 "$DIR/relay.floor.$2.pct")" "$(pct 50 "$DIR/relay.floor.$2.cpu" %+.0f)"
 }
-floor_line "under tally, the log faulted in at start" pf
+floor_line "a record per call, the log faulted in at start" pf
 floor_line "no event, one word of a 64-byte slot per call" b64
 floor_line "same, the log faulted in at start" b64pf
 floor_line "no event, one word of a 16-byte slot per call" b16
@@ -655,16 +666,20 @@ floor_line "same, the log faulted in at start" b16pf
 echo "(per round: packets/s with tally / without, in %; the p90 column is the"
 echo " 10th percentile of the ratio, i.e. the worse rounds; CPU/packet: the"
 echo " receive threads' CPU time per packet, without tally, then what tally adds;"
-echo " the floor builds book every call as with the area full and write one word"
-echo " of a slot instead of the event: the least an event of that size can cost)"
+echo " while the area fills, a thread's repeated calls share a record (a run,"
+echo " TALLY_RUN_SPAN); the floor builds book every call as with the area full and"
+echo " write one word of a slot instead of its record: the least a record per"
+echo " call of that size can cost)"
 awk -v v="$(pct 50 "$DIR/relay.free.pct")" -v f="$(pct 50 "$DIR/relay.free.fullpct")" \
     -v pv="$(pct 50 "$DIR/relay.pinned.pct")" -v pf="$(pct 50 "$DIR/relay.pinned.fullpct")" \
+    -v pe="$(pct 50 "$DIR/relay.pinned.eachpct")" \
     -v f64="$(pct 50 "$DIR/relay.floor.b64.pct")" -v f16="$(pct 50 "$DIR/relay.floor.b16.pct")" \
     -v f64p="$(pct 50 "$DIR/relay.floor.b64pf.pct")" -v f16p="$(pct 50 "$DIR/relay.floor.b16pf.pct")" 'BEGIN {
 	printf "target >= 95 %% of the relay throughput, pinned: %s while the event area fills (%.1f %%),",
 		pv >= 95 ? "MET" : "MISSED", pv
 	printf " %s once it is full, a weeks-long run (%.1f %%)\n", pf >= 95 ? "MET" : "MISSED", pf
-	printf "(the floor of any event per call while the area fills, pinned: %.1f %% for 64 bytes,", f64
+	printf "(a record per call, TALLY_RUN_SPAN=0: %.1f %%; the floor of any record per call while", pe
+	printf " the area fills, pinned: %.1f %% for 64 bytes,", f64
 	printf " %.1f %% for 16;\n with the log faulted in at start: %.1f %% and %.1f %%)\n", f16, f64p, f16p
 	printf "(as scheduled: %.1f %% and %.1f %%; that ratio varies by +-5 %% between runs and cannot\n", v, f
 	printf " tell two builds apart, docs/BENCH.md section 7: the pinned one measures what tally adds)\n" }'
@@ -689,8 +704,8 @@ printf '%-50s %10s %10s\n' "without tally" "$(pct 50 "$DIR/thr.bare.1")" "$(pct 
 printf '%-50s %10s %10s\n' "under tally, event area full" "$(pct 50 "$DIR/thr.full.1")" "$(pct 50 "$DIR/thr.full.$TN")"
 printf '%-50s %10s %10s\n' "under tally, event area filling" "$(pct 50 "$DIR/thr.fill.1")" "$(pct 50 "$DIR/thr.fill.$TN")"
 echo "(p50 over rounds; wall time per pair of each thread: with no contention the"
-echo " columns are equal; while the area fills every event still takes a global"
-echo " sequence number)"
+echo " columns are equal; while the area fills, each thread's calls go into runs"
+echo " of its own, one record and one global sequence number per run)"
 
 echo
 echo "bench: $((SECONDS - started)) s"

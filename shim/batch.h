@@ -1,5 +1,5 @@
 /*
- * batch — per-thread counts for a log whose event area is full.
+ * batch — per-thread counts of booked reference calls.
  *
  * Once the event area is full (a run of days), a booked reference call
  * writes no event.  What it still wrote to lines that every thread shares,
@@ -8,12 +8,13 @@
  * those cache lines from each other on every call: two threads booking
  * calls on objects of their own paid 866 ns per ref+unref pair instead of
  * 113 (BENCH.md, section 9).  So, with the area full, those two counts are
- * kept per thread and added to the log every BATCH_MAX calls, and when the
+ * kept per thread (and the rule's calls also while it fills, when the calls
+ * go into runs, runs.h: with TALLY_RUN_SPAN=0 they are counted at once) and added to the log every BATCH_MAX calls, and when the
  * thread ends, the process exits or execs (then every thread's, and from
  * then on every call is counted in the log at once, as destructors and
  * other threads may still make some).  A report of a running or killed
- * process may show up to BATCH_MAX - 1 fewer per thread, for each count;
- * while the area has room, every call is counted in the log at once.  A
+ * process may show up to BATCH_MAX - 1 fewer per thread, for each count
+ * (the records of its runs have every call).  A
  * thread counting at the very moment another one exits may have a few of
  * its calls counted twice or not at all.
  */

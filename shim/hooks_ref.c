@@ -41,8 +41,8 @@ _Static_assert(offsetof(struct active_call, released) == 26, "TRAMP_ACTIVE_RELEA
  * the serial of the object a decrement released (book_result.released),
  * else 0.  `stack`: the call's stack id when already taken, else 0;
  * `booked`: the books' result when the call is already booked, else NULL
- * (book_when_full).  `raw`: REC_RAW_WORDS for a capture, in the caller's
- * frame, which holds one for its own (book_when_full): the hook's stack use
+ * (book_usual).  `raw`: REC_RAW_WORDS for a capture, in the caller's
+ * frame, which holds one for its own (book_usual): the hook's stack use
  * stays what it was with one. */
 static SHIM_HOT uint64_t record_ref(struct ref_hook *hook, uint64_t addr, int floating,
                                     uint64_t call_seq, uint32_t stack,
