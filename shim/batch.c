@@ -4,6 +4,7 @@
  */
 #include "batch.h"
 #include "record.h"
+#include "runs.h"
 
 #include <pthread.h>
 
@@ -134,6 +135,8 @@ void batch_forget(void)
 static void thread_exit(void *unused)
 {
 	(void)unused;
+	if (__atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE))
+		runs_end_all();
 	batch_tls.registered = 0;
 	for (int i = 0; i < BATCH_THREADS; i++) {
 		struct batch *me = &batch_tls;

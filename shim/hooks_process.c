@@ -10,6 +10,7 @@
  * dlopen is deliberately not wrapped (record.c says why); dlclose is.
  */
 #include "batch.h"
+#include "runs.h"
 #include "hooks.h"
 #include "logfile.h"
 #include "memcheck.h"
@@ -80,6 +81,7 @@ static void before_exec(void)
 	rec_commit(&r);
 	rec_end(&r);
 	batch_flush(&g_shim.log);
+	runs_end_all();
 	g_shim.log.hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&g_shim.log.hdr->exit_state, TALLY_EXECED, __ATOMIC_RELEASE);
 }
@@ -187,6 +189,7 @@ static void mark_exit(void)
 	if (!rec_on() || hdr->pid != getpid())
 		return;
 	batch_flush(&g_shim.log);
+	runs_end_all();
 	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
 	SAVE_ERRNO;

@@ -14,11 +14,12 @@ static int64_t span_ns(void)
 	return (int64_t)g_shim.settings.run_span_ms * 1000000;
 }
 
-/* Writes what changed of r's record since its last tick: the time of its
- * latest call so far (`now`) and the object's net after it. */
-static void write_tick(struct run *r, int64_t now)
+/* Writes what changed of r's record since its last tick: the time of the
+ * latest call whose tick it read (r->tick_ns) and the object's net after
+ * its latest call. */
+static void write_tick(struct run *r)
 {
-	int64_t us = (now - r->rec->time_ns) / 1000;
+	int64_t us = (r->tick_ns - r->rec->time_ns) / 1000;
 
 	if (us < 0)
 		us = 0;
@@ -28,9 +29,11 @@ static void write_tick(struct run *r, int64_t now)
 	__atomic_store_n(&r->rec->u.obj.net, r->net, __ATOMIC_RELAXED);
 }
 
-static void end_run(struct run *r, int64_t now)
+/* Ends r.  Its record keeps the time of the latest call whose tick it read,
+ * not the time it ends: a slow run replaced long after its last call. */
+static void end_run(struct run *r)
 {
-	write_tick(r, now);
+	write_tick(r);
 	r->rec = NULL;
 	r->addr = 0;
 }
@@ -44,10 +47,10 @@ void run_tick(struct tally_log *log, struct run *r)
 	r->since_tick = 0;
 	r->tick_ns = now;
 	if (now - r->rec->time_ns >= span) {
-		end_run(r, now);
+		end_run(r);
 		return;
 	}
-	write_tick(r, now);
+	write_tick(r);
 	/* Twice as many calls would still take under an eighth of the span:
 	 * read the tick half as often.  Slower than that: at every call. */
 	if (2 * took < span / 8) {
@@ -68,7 +71,7 @@ int run_open(struct tally_log *log, const struct run_call *c)
 	for (unsigned i = 0; i < RUNS_PER_THREAD; i++) {
 		struct run *r = &run_tls[i];
 		if (r->rec && now - r->rec->time_ns >= span_ns())
-			end_run(r, now);
+			end_run(r);
 		if (!r->rec && victim == RUNS_PER_THREAD)
 			victim = i;
 	}
@@ -78,7 +81,7 @@ int run_open(struct tally_log *log, const struct run_call *c)
 	}
 	if (victim == RUNS_PER_THREAD) {
 		victim = next_victim++ % RUNS_PER_THREAD;
-		end_run(&run_tls[victim], now);
+		end_run(&run_tls[victim]);
 	}
 
 	struct tally_event ev = {
@@ -105,6 +108,13 @@ int run_open(struct tally_log *log, const struct run_call *c)
 	r->tick_ns = now;
 	r->net = c->net;
 	return 1;
+}
+
+void runs_end_all(void)
+{
+	for (unsigned i = 0; i < RUNS_PER_THREAD; i++)
+		if (run_tls[i].rec)
+			end_run(&run_tls[i]);
 }
 
 void runs_forget(void)

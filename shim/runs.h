@@ -15,7 +15,7 @@
  * tick: at every call of a slow run, and every 2nd, 4th ... RUN_TICK_EVERY-th
  * call of a busy one, as long as that many calls take under an eighth of
  * the span (a clock read on every call would cost a relay ~10 ns per
- * packet); and when the run ends.
+ * packet).  The net is written again when the run ends.
  *
  * A thread has RUNS_PER_THREAD runs open at most; a call that matches none
  * opens one in place of the oldest.  A run ends when it is replaced, when
@@ -86,6 +86,10 @@ static inline int run_add(struct tally_log *log, const struct run_call *c)
 	}
 	return run_open(log, c);
 }
+
+/* Ends this thread's runs, their records up to date: when it ends, and
+ * at exit and exec. */
+void runs_end_all(void);
 
 /* In a fork child: the open runs' records are the parent's.  Also for
  * tests: this thread has no run open afterwards. */

@@ -174,6 +174,7 @@ __attribute__((destructor(101))) static void tally_stop(void)
 	if (!g_shim.active || hdr->pid != getpid())
 		return;
 	batch_flush(&g_shim.log);
+	runs_end_all();
 	lifetime_mark_kept(&g_shim.log);
 	lifetime_mark_global(&g_shim.log);
 	hdr->exit_mono_ns = rec_mono_ns();
