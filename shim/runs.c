@@ -34,7 +34,6 @@ static void write_tick(struct run *r)
 static void end_run(struct run *r)
 {
 	write_tick(r);
-	r->rec = NULL;
 	r->addr = 0;
 }
 
@@ -46,7 +45,7 @@ void run_tick(struct tally_log *log, struct run *r)
 
 	r->since_tick = 0;
 	r->tick_ns = now;
-	if (now - r->rec->time_ns >= span) {
+	if (now - r->rec->time_ns >= span || r->rec->result >= RUN_CALLS_MAX) {
 		end_run(r);
 		return;
 	}
@@ -70,9 +69,9 @@ int run_open(struct tally_log *log, const struct run_call *c)
 	unsigned victim = RUNS_PER_THREAD;
 	for (unsigned i = 0; i < RUNS_PER_THREAD; i++) {
 		struct run *r = &run_tls[i];
-		if (r->rec && now - r->rec->time_ns >= span_ns())
+		if (r->addr && now - r->rec->time_ns >= span_ns())
 			end_run(r);
-		if (!r->rec && victim == RUNS_PER_THREAD)
+		if (!r->addr && victim == RUNS_PER_THREAD)
 			victim = i;
 	}
 	if (seq >= log->hdr->max_events) {
@@ -113,13 +112,16 @@ int run_open(struct tally_log *log, const struct run_call *c)
 void runs_end_all(void)
 {
 	for (unsigned i = 0; i < RUNS_PER_THREAD; i++)
-		if (run_tls[i].rec)
+		if (run_tls[i].addr)
 			end_run(&run_tls[i]);
 }
 
 void runs_forget(void)
 {
+	/* The records stay pointed at: a call the fork interrupted (a signal
+	 * handler's) may still write there, into the parent's mapping, which
+	 * the child has replaced by zero pages (logfile.c). */
 	for (unsigned i = 0; i < RUNS_PER_THREAD; i++)
-		run_tls[i] = (struct run){ 0 };
+		__atomic_store_n(&run_tls[i].addr, 0, __ATOMIC_RELAXED);
 	next_victim = 0;
 }

@@ -33,10 +33,13 @@
 
 #define RUNS_PER_THREAD 4
 #define RUN_TICK_EVERY 64
+/* A run ends at the tick read after this many calls: its count is an
+ * int32 in the record. */
+#define RUN_CALLS_MAX (1 << 30)
 
 struct run {
-	struct tally_event *rec;    /* the run's record; NULL: no run here */
-	uint64_t addr;
+	struct tally_event *rec;    /* the run's record, while addr is set */
+	uint64_t addr;              /* the object; 0: no run here */
 	uint64_t serial;            /* the object's books (books_apply_usual) */
 	uint32_t stack;
 	uint16_t rule;
@@ -74,7 +77,7 @@ static inline int run_add(struct tally_log *log, const struct run_call *c)
 	for (unsigned i = 0; i < RUNS_PER_THREAD; i++) {
 		struct run *r = &run_tls[i];
 		if (r->addr != c->addr || r->stack != c->stack || r->rule != c->rule ||
-		    r->serial != c->serial || !r->rec)
+		    r->serial != c->serial)
 			continue;
 		/* One instruction: not torn by this thread's signal handlers,
 		 * and only this thread writes it. */

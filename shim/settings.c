@@ -135,7 +135,7 @@ int settings_read(struct tally_settings *out, const char *(*get)(const char *),
 		snprintf(out->run_id, sizeof(out->run_id), "%s", text);
 
 	read_uint(get, warn, &count, "TALLY_DEPTH", 1, 64, &out->depth, TALLY_DEFAULT_DEPTH);
-	read_uint(get, warn, &count, "TALLY_RUN_SPAN", 0, 3600000, &out->run_span_ms,
+	read_uint(get, warn, &count, "TALLY_RUN_SPAN", 0, 600000, &out->run_span_ms,
 	          TALLY_DEFAULT_RUN_SPAN_MS);
 	read_uint(get, warn, &count, "TALLY_MAX_FDS", 64, 1u << 24, &out->max_fds,
 	          TALLY_DEFAULT_MAX_FDS);

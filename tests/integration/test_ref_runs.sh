@@ -5,7 +5,8 @@
 # dropped + single records + the calls runs hold = the rules' calls, in a
 # parent and in its forked child (whose runs must not count into the
 # parent's records), with a signal handler booking calls of its own in the
-# middle of the program's.  TALLY_RUN_SPAN bounds how long a run lasts
+# middle of the program's, and a handler that forks in the middle of them.
+# TALLY_RUN_SPAN bounds how long a run lasts
 # (more runs for a shorter span) and 0 gives a record per call.
 . "$(dirname "$0")/lib.sh"
 
@@ -29,7 +30,7 @@ struct o *o_new(void);
 void o_ref(struct o *p);
 void o_unref(struct o *p);
 static struct o *mine, *handlers;
-static volatile sig_atomic_t ticks;
+static volatile sig_atomic_t ticks, in_child, forks;
 __attribute__((noinline)) static void pairs(struct o *p, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -43,11 +44,52 @@ static void on_alarm(int sig)
 	ticks++;
 	pairs(handlers, 3);
 }
+/* Forks from a signal handler, wherever the main loop's hooked calls are. */
+static void fork_on_alarm(int sig)
+{
+	(void)sig;
+	if (in_child || forks >= 100)
+		return;
+	pid_t pid = fork();
+	if (pid == 0)
+		in_child = 1;
+	else if (pid > 0)
+		forks++;
+}
+static int handler_forks(void)
+{
+	int ok = 0, bad = 0;
+	signal(SIGALRM, fork_on_alarm);
+	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (forks < 100 || ok + bad < forks) {
+		pairs(mine, 50);
+		if (in_child) {   /* the interrupted calls went on here */
+			struct itimerval z = { 0 };
+			setitimer(ITIMER_REAL, &z, NULL);
+			pairs(mine, 20);
+			_exit(0);
+		}
+		int st;
+		while (waitpid(-1, &st, WNOHANG) > 0) {
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				ok++;
+			else
+				bad++;
+		}
+	}
+	it = (struct itimerval){ 0 };
+	setitimer(ITIMER_REAL, &it, NULL);
+	printf("children: %d ok, %d not\n", ok, bad);
+	return bad != 0;
+}
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	mine = o_new();
 	handlers = o_new();
+	if (strcmp(mode, "handlerfork") == 0)
+		return handler_forks();
 	if (strcmp(mode, "slow") == 0) {   /* 20 pairs 10 ms apart */
 		for (int i = 0; i < 20; i++) {
 			pairs(mine, 1);
@@ -97,6 +139,17 @@ t_report "$CLOG" child
 t_eq "$T_JSON" '[.rules[] | .calls] | add' $((2 * 3000 + 2)) "child: the rules' calls"
 t_true "$T_JSON" "$ALL_IN" "child: every call in a record of its own log"
 t_true "$T_JSON" '.events.runs >= 2' "child: its pairs in runs"
+
+# A signal handler forks in the middle of hooked calls, 100 times: the
+# children go on with the interrupted calls (their runs and books in the
+# parent's mapping), and must not crash.
+# (Small tables: every child keeps a log.)
+TALLY_LOG="$T_TMP/hf.%p" TALLY_LOG_SIZE=1M TALLY_MAX_FDS=64 TALLY_MAX_STACKS=256 \
+	TALLY_MAX_OBJECTS=64 LD_PRELOAD="$TALLY_LIB" TALLY_RULES="$RULES" \
+	"$T_TMP/runner" handlerfork >"$T_TMP/hf.out" 2>&1
+grep -qx "children: 100 ok, 0 not" "$T_TMP/hf.out" && t_pass ||
+	t_fail "a handler's forks: $(cat "$T_TMP/hf.out")"
+rm -f "$T_TMP"/hf.*
 
 t_run "$T_TMP/s.log" --rules "$RULES" -- "$T_TMP/runner" signals
 t_rc "$T_RC" 0 "tally run runner signals"

@@ -6,8 +6,8 @@
  * stack or rule opens another run; a fifth run replaces the oldest; a run
  * ends when its span has passed (at its tick read, or at the thread's next
  * opening) and writes how long it lasted; a full area counts the call as a
- * dropped event; runs_end_all writes the latest net; runs_forget leaves
- * no run open.
+ * dropped event; a run ends before its count could wrap; runs_end_all
+ * writes the latest net; runs_forget leaves no run open.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -254,6 +254,19 @@ static void test_end_all_writes_the_latest_net(void **state)
 	assert_int_equal(claimed(), 2);
 }
 
+static void test_count_never_wraps(void **state)
+{
+	(void)state;
+	struct run_call c = call(0xa000, 1, 4, 0, 1);
+	run_add(&lg, &c);
+	lg.events[0].result = RUN_CALLS_MAX - 1;   /* as after 2^30 calls */
+	run_add(&lg, &c);   /* reaches the cap: the tick read ends the run */
+	assert_int_equal(run_record(0)->result, RUN_CALLS_MAX);
+	run_add(&lg, &c);
+	assert_int_equal(claimed(), 2);
+	assert_int_equal(run_record(1)->result, 1);
+}
+
 static void test_forget(void **state)
 {
 	(void)state;
@@ -278,6 +291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_span_ends_at_next_opening, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_area_counts_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_end_all_writes_the_latest_net, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_never_wraps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
