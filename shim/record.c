@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct shim g_shim;
@@ -79,7 +80,9 @@ void rec_enforce_abort(int violation, const char *type)
 	int n = snprintf(line, sizeof(line), "tally: TALLY_ENFORCE=abort: %s%s%.64s; aborting "
 	                 "(the stack is in %s)\n", what, type ? " of " : "", type ? type : "",
 	                 g_shim.log.path);
-	if (n > 0)
+	/* Not into a socket: a daemon's fd 2 may be one of its connections. */
+	struct stat st;
+	if (n > 0 && fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode))
 		(void)!write(2, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 	abort();
 }

@@ -58,4 +58,38 @@ t_report "$T_TMP/ok.log" ok
 t_eq "$T_JSON" '[(.violations | length), ([.objects.types[] | .live] | add)]' '[0,0]' \
 	"balanced: [violations, live objects]"
 
+# ---- abort with fd 2 a socket: the line is not written into it -------------
+# A daemon's fd 2 may be one of its connections: the abort's line would be
+# data there.  fd2sock runs the program with fd 2 one end of a socketpair
+# and prints what arrived at the other end.
+cat >"$T_TMP/fd2sock.c" <<'EOC'
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int sv[2], st;
+	char buf[512];
+	if (argc < 2 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return 2;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(sv[1], 2);
+		execv(argv[1], argv + 1);
+		_exit(127);
+	}
+	close(sv[1]);
+	waitpid(pid, &st, 0);
+	ssize_t n = read(sv[0], buf, sizeof(buf));
+	printf("status %d, %zd bytes on fd 2\n", WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st),
+	       n < 0 ? 0 : n);
+	return 0;
+}
+EOC
+gcc -O1 -o "$T_TMP/fd2sock" "$T_TMP/fd2sock.c" || t_fatal "cannot build fd2sock"
+out=$(TALLY_LOG="$T_TMP/sock2.log" TALLY_ENFORCE=abort TALLY_RULES="$RULES" LD_PRELOAD="$TALLY_LIB" \
+	"$T_TMP/fd2sock" "$PROG" after-release | tail -n 1)
+t_same "$out" "status 134, 0 bytes on fd 2" "abort with fd 2 a socket: nothing written into it"
+
 t_done
