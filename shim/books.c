@@ -547,8 +547,13 @@ void books_creation_ends(uint16_t type)
 }
 
 static void violation(const struct tally_log *log, struct book_result *res, uint8_t kind,
-                      uint16_t type, int created)
+                      uint16_t type, uint8_t flags)
 {
+	/* Certain only for an object created under the books, and not one a
+	 * forked child inherited: its copy of the parent's books is taken
+	 * while the parent goes on, and may hold a net the child never had. */
+	int created = (flags & TALLY_OBJF_CREATED) && !(flags & TALLY_OBJF_INHERITED);
+
 	res->violation = kind;
 	res->certain = created && books_type_complete(log, type) &&
 	               !(type < TALLY_MAX_TYPES && __atomic_load_n(&creating[type], A_ACQUIRE));
@@ -604,8 +609,7 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 		struct tally_type *t = type_of(log, o->type);
 		if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED)) {
 			/* Not booked: the object is gone, its books stay closed. */
-			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type,
-			          o->flags & TALLY_OBJF_CREATED);
+			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type, o->flags);
 			res->detail = TALLY_OBJD_UNKNOWN;
 			return;
 		}
@@ -624,7 +628,7 @@ static void decremented(struct tally_log *log, const struct book_op *op, int s,
 	const struct tally_object *o = &log->objects[s];
 
 	if (res->net < 0 && (o->flags & TALLY_OBJF_CREATED))
-		violation(log, res, TALLY_VIOL_UNDERFLOW, o->type, 1);
+		violation(log, res, TALLY_VIOL_UNDERFLOW, o->type, o->flags);
 	if (res->net <= 0)
 		close_books(log, s, op, 0, res);
 }
@@ -646,8 +650,7 @@ static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op 
 		if (o->flags & TALLY_OBJF_RELEASING)
 			count(&t->dec_unknown);
 		else if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED))
-			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type,
-			          o->flags & TALLY_OBJF_CREATED);
+			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type, o->flags);
 		else
 			count(&t->dec_unknown);
 		res->detail = TALLY_OBJD_UNKNOWN;
@@ -724,7 +727,7 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 		res->type = log->objects[s].type;
 		if (log->objects[s].state == TALLY_OBJ_RELEASED) {
 			violation(log, res, TALLY_VIOL_AFTER_RELEASE, log->objects[s].type,
-			          log->objects[s].flags & TALLY_OBJF_CREATED);
+			          log->objects[s].flags);
 			return;
 		}
 		res->net = log->objects[s].net;

@@ -27,6 +27,7 @@
 
 TLS struct active_call ref_active[ACTIVE_MAX];
 TLS int ref_nactive;
+TLS int ref_hook_busy;
 #define active ref_active
 #define nactive ref_nactive
 
@@ -272,6 +273,8 @@ void ref_calls_longjmp(uintptr_t target)
 {
 	if (nactive == 0 || target == 0)
 		return;
+	ref_hook_busy++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* before any of the work */
 	SAVE_ERRNO;
 	/* Which of the calls under way lie on the alternate signal stack, if
 	 * this thread runs on it (a syscall: only when calls are under way). */
@@ -294,6 +297,8 @@ void ref_calls_longjmp(uintptr_t target)
 		break;   /* interrupted by a handler: still under way */
 	}
 	RESTORE_ERRNO;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* after all of it */
+	ref_hook_busy--;
 }
 
 /* The trampoline copies 32 words of stack arguments, whatever the function
@@ -311,6 +316,8 @@ static unsigned readable_stack_words(uintptr_t a)
 SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
 {
 	void *raw[REC_RAW_WORDS];   /* the capture's, here or in record_ref */
+	ref_hook_busy++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* before any of the work */
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
 	uint64_t addr = hook->role == TALLY_ROLE_NEW ? 0 : regs[hook->arg];
@@ -406,12 +413,16 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		batch_count_call(&g_shim.log, hook->rule);   /* not booked */
 	unsigned words = readable_stack_words(sp);
 	RESTORE_ERRNO;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* after all of it */
+	ref_hook_busy--;
 	return words;
 }
 
 SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args)
 {
 	void *raw[REC_RAW_WORDS];   /* for record_ref's capture */
+	ref_hook_busy++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* before any of the work */
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
 	/* Our own entry is the innermost one left, unless a longjmp left
@@ -428,4 +439,6 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 		record_ref(hook, ret, 0, me.call_seq, 0, NULL, raw);
 	entry_gone(&me);
 	RESTORE_ERRNO;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* after all of it */
+	ref_hook_busy--;
 }

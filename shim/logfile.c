@@ -270,22 +270,43 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
 	return 0;
 }
 
-/* In a fork child, the parent's mapping is not unmapped but replaced by
- * zero pages of the child's own: a hooked call that a signal handler's
- * fork interrupted goes on in the child with pointers into it (an object's
- * books, a run's record), and must write where it harms nobody, not fault
- * (a review's handler forking at 1 kHz crashed 1 child in 4).  Nothing is
- * allocated until written. */
-static void drop_parent_mapping(void *base, size_t size)
+/* The parent's range in a child whose fork interrupted the shim's work
+ * (log_fork_child).  That work goes on in the child with pointers into the
+ * range (an object's books, a run's record): unmapped, it crashed 1 child
+ * in 4 of a review's handler forking at 1 kHz, and zero pages gave it
+ * garbage indices.  So the range is made to show the child's own log,
+ * whose layout is the parent's but for a shorter event area (zero pages
+ * past it): the interrupted call, which goes on in the child, is booked
+ * there.  Without a child log, the range becomes a private copy of itself.
+ * If neither can be done, the parent's mapping stays: the call is then
+ * booked twice in the parent's books rather than crash the child.  Only in
+ * such a child, which keeps the range reserved. */
+static void redirect_parent_range(const struct tally_log *parent, const struct tally_log *child)
 {
-	void *p = mmap(base, size, PROT_READ | PROT_WRITE,
-	               MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p;
 
+	if (child && child->size <= parent->size) {
+		/* old size 0: a second mapping of the same shared pages */
+		p = mremap(child->base, 0, child->size, MREMAP_MAYMOVE | MREMAP_FIXED, parent->base);
+		if (p != MAP_FAILED) {
+			if (parent->size > child->size)
+				(void)mmap((char *)parent->base + child->size, parent->size - child->size,
+				           PROT_READ | PROT_WRITE,
+				           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			return;
+		}
+	}
+	void *copy = mmap(NULL, parent->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	                  -1, 0);
+	if (copy == MAP_FAILED)
+		return;
+	memcpy(copy, parent->base, parent->size);
+	p = mremap(copy, parent->size, parent->size, MREMAP_MAYMOVE | MREMAP_FIXED, parent->base);
 	if (p == MAP_FAILED)
-		munmap(base, size);
+		munmap(copy, parent->size);
 }
 
-int log_fork_child(struct tally_log *log, const struct tally_settings *s)
+int log_fork_child(struct tally_log *log, const struct tally_settings *s, int interrupted)
 {
 	struct tally_log parent = *log, child;
 	const struct tally_header *ph = parent.hdr;
@@ -299,7 +320,11 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	memset(&child, 0, sizeof(child));
 	err = create_mapped(&child, s->log_pattern, getpid(), ph->exe, child_size);
 	if (err) {
-		drop_parent_mapping(parent.base, parent.size);
+		if (interrupted) {
+			redirect_parent_range(&parent, NULL);   /* `log` still points there */
+			return err;
+		}
+		munmap(parent.base, parent.size);
 		memset(log, 0, sizeof(*log));
 		return err;
 	}
@@ -425,7 +450,15 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s)
 	h->sockets_closed = 0;
 	snprintf(h->parent_log, sizeof(h->parent_log), "%s", parent.path);
 	stamp_identity(h, s);
-	drop_parent_mapping(parent.base, parent.size);
+	if (interrupted) {
+		/* The interrupted call cannot be booked here: no violation of
+		 * any type is certain in this child. */
+		for (uint32_t t = 0; t < h->types_used && t < h->max_types; t++)
+			__atomic_fetch_add(&child.types[t].nested, 1, __ATOMIC_RELAXED);
+		redirect_parent_range(&parent, &child);
+	} else {
+		munmap(parent.base, parent.size);
+	}
 	*log = child;
 	replay_forget();
 	return 0;

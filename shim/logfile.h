@@ -67,8 +67,17 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
 /* Child side of fork: creates a log of its own for the child with the
  * parent's module, stack and state tables (open sockets marked inherited)
  * and an empty event area, then drops the mapping of the parent's log.
- * Returns 0 or -errno; on failure `log` is left unmapped (inactive). */
-int log_fork_child(struct tally_log *log, const struct tally_settings *s);
+ * Returns 0 or -errno; on failure `log` is left unmapped (inactive).
+ *
+ * `interrupted`: the fork came from a signal handler that interrupted the
+ * shim's own work on this thread, which goes on in the child with pointers
+ * into the parent's log.  Then the parent's range is not unmapped but made
+ * to show the child's log (a private copy of itself when the child has
+ * none: on failure `log` keeps pointing there), so that work finishes in
+ * the child's books.  Half of it may have been done in the parent's: every
+ * type counts one event lost inside the shim, so none of its violations is
+ * certain in this child (no false abort). */
+int log_fork_child(struct tally_log *log, const struct tally_settings *s, int interrupted);
 
 /* At the exit of a forked child whose log records nothing of its own
  * (tally_log_records_nothing), when it runs one thread and the path is

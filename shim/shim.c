@@ -96,7 +96,10 @@ static void atfork_child(void)
 		/* On failure the child runs unobserved, silently: its fd 2 may
 		 * be a socket of the program's by now (a daemon), where a
 		 * warning line would be data.  The parent's log has the fork. */
-		if (log_fork_child(&g_shim.log, &g_shim.settings) == 0)
+		/* A signal handler's fork in the middle of the shim's work on
+		 * this thread: that work goes on in the child (logfile.h). */
+		int interrupted = rec_depth > 0 || ref_hook_busy > 0;
+		if (log_fork_child(&g_shim.log, &g_shim.settings, interrupted) == 0)
 			g_shim.active = 1;
 	}
 	errno = saved;

@@ -19,6 +19,7 @@ void o_unref(struct o *p) { if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_RELAXED
 EOC
 cat >"$T_TMP/runner.c" <<'EOC'
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -59,6 +60,14 @@ static void fork_on_alarm(int sig)
 static int handler_forks(void)
 {
 	int ok = 0, bad = 0;
+	/* The children's logs cannot be created once their directory moved. */
+	const char *move = getenv("HF_MOVE");
+	if (move) {
+		char to[4096];
+		snprintf(to, sizeof(to), "%s.moved", move);
+		if (rename(move, to) != 0)
+			return 3;
+	}
 	signal(SIGALRM, fork_on_alarm);
 	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
 	setitimer(ITIMER_REAL, &it, NULL);
@@ -141,15 +150,33 @@ t_true "$T_JSON" "$ALL_IN" "child: every call in a record of its own log"
 t_true "$T_JSON" '.events.runs >= 2' "child: its pairs in runs"
 
 # A signal handler forks in the middle of hooked calls, 100 times: the
-# children go on with the interrupted calls (their runs and books in the
-# parent's mapping), and must not crash.
-# (Small tables: every child keeps a log.)
-TALLY_LOG="$T_TMP/hf.%p" TALLY_LOG_SIZE=1M TALLY_MAX_FDS=64 TALLY_MAX_STACKS=256 \
-	TALLY_MAX_OBJECTS=64 LD_PRELOAD="$TALLY_LIB" TALLY_RULES="$RULES" \
-	"$T_TMP/runner" handlerfork >"$T_TMP/hf.out" 2>&1
+# children go on with the interrupted calls, which hold pointers into the
+# parent's log.  They must not crash, and their books must not turn the
+# interrupted call into a certain violation (a false abort under
+# TALLY_ENFORCE=abort).  Small tables: every child keeps a log.
+t_prog ref_logdump
+DUMP=$T_BIN
+hf_env=(TALLY_LOG_SIZE=1M TALLY_MAX_FDS=64 TALLY_MAX_STACKS=256 TALLY_MAX_OBJECTS=64
+	LD_PRELOAD="$TALLY_LIB" TALLY_RULES="$RULES")
+mkdir -p "$T_TMP/hf"
+env "${hf_env[@]}" TALLY_LOG="$T_TMP/hf/l.%p" "$T_TMP/runner" handlerfork >"$T_TMP/hf.out" 2>&1
 grep -qx "children: 100 ok, 0 not" "$T_TMP/hf.out" && t_pass ||
 	t_fail "a handler's forks: $(cat "$T_TMP/hf.out")"
-rm -f "$T_TMP"/hf.*
+certain=0 logs=0
+for l in "$T_TMP"/hf/l.*; do
+	logs=$((logs + 1))
+	"$DUMP" "$l" >"$T_TMP/hf.dump" 2>&1 || t_fail "ref_logdump $l: $(cat "$T_TMP/hf.dump")"
+	certain=$((certain + $(grep -c '^violation .* certain 1' "$T_TMP/hf.dump" || true)))
+done
+t_same "$logs/$certain" "101/0" "a handler's forks: logs (parent and children) / certain violations"
+rm -rf "$T_TMP"/hf "$T_TMP"/hf.*
+# The same when the children's logs cannot be created: they run unobserved.
+mkdir -p "$T_TMP/hfm"
+env "${hf_env[@]}" TALLY_LOG="$T_TMP/hfm/l.%p" HF_MOVE="$T_TMP/hfm" "$T_TMP/runner" handlerfork \
+	>"$T_TMP/hfm.out" 2>&1
+grep -qx "children: 100 ok, 0 not" "$T_TMP/hfm.out" && t_pass ||
+	t_fail "a handler's forks, no log for the children: $(cat "$T_TMP/hfm.out")"
+rm -rf "$T_TMP"/hfm*
 
 t_run "$T_TMP/s.log" --rules "$RULES" -- "$T_TMP/runner" signals
 t_rc "$T_RC" 0 "tally run runner signals"

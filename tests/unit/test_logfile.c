@@ -525,7 +525,7 @@ static pid_t fork_child_log(struct tally_log *log, const struct tally_settings *
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int r = log_fork_child(log, s);
+		int r = log_fork_child(log, s, 0);
 		if (r != want)
 			_exit(100 + (r < 0 ? -r : r) % 100);
 		if (r != 0 && log->base)
