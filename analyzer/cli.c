@@ -17,7 +17,7 @@ const char cli_usage[] =
 	"                 [--port-range LO-HI[/udp|/tcp]] [--rules RULES] [--rules-file FILE]\n"
 	"                 [--enforce log|abort] [--hook entry|got] [--output FILE]\n"
 	"                 -- COMMAND [ARGS...]\n"
-	"       tally report [--json] [--all] [--port-range LO-HI[/udp|/tcp]] LOG\n"
+	"       tally report [--json] [--all] [--port-range LO-HI[/udp|/tcp]] [--events] LOG\n"
 	"       tally help | --version\n"
 	"\n"
 	"run     runs COMMAND with libtally.so preloaded, forwards signals to it, then\n"
@@ -26,6 +26,8 @@ const char cli_usage[] =
 	"        leaked objects or made a certain violation (and exited 0).\n"
 	"report  reads a log (also of a running process) and reports open sockets\n"
 	"        grouped by creation stack, failed calls and anomalies.\n"
+	"--events  instead of the report, the event records in order, one per line\n"
+	"        (with --json one JSON object per line): a timeline of the run.\n"
 	"--rules RULES  reference functions to keep books on: presets (gobject, gst,\n"
 	"        glib, gateway) and rules like 'obj: obj_ref = inc' (README, Rules);\n"
 	"        may be given more than once.  --rules-file FILE reads them from FILE.\n"
@@ -251,6 +253,8 @@ static int parse_report(int argc, char **argv, struct cli *c, char *err, unsigne
 			c->json = true;
 		else if (strcmp(a, "--all") == 0)
 			c->full = true;
+		else if (strcmp(a, "--events") == 0)
+			c->events = true;
 		else if (strcmp(a, "--port-range") == 0) {
 			const char *v;
 			if (value(argc, argv, &i, &v, err, errsz) || port_range(v, c, err, errsz))

@@ -16,6 +16,7 @@ struct cli {
 	bool check;               /* run --check */
 	bool json;                /* --json */
 	bool full;                /* report --all: every group and frame */
+	bool events;              /* report --events: the event records */
 	const char *depth;        /* run --depth N (passed as TALLY_DEPTH) */
 	const char *log_size;     /* run --log-size SIZE (TALLY_LOG_SIZE) */
 	char rules[4096];         /* run --rules (TALLY_RULES), ';'-joined */

@@ -7,6 +7,7 @@
 #include "logread.h"
 #include "report.h"
 #include "symbolize.h"
+#include "timeline.h"
 
 #include <string.h>
 
@@ -32,6 +33,15 @@ int cmd_report_counts(const char *path, const struct report_request *rq, FILE *o
 	uint32_t nmod = lr.hdr.modules_used < lr.hdr.max_modules ? lr.hdr.modules_used
 	                                                         : lr.hdr.max_modules;
 	struct symbolizer *sym = symbolizer_new(lr.modules, nmod);
+	if (rq->events) {
+		if (out) {
+			timeline_print(out, &lr, sym, rq->json);
+			fflush(out);
+		}
+		symbolizer_free(sym);
+		logread_close(&lr);
+		return 0;
+	}
 	analysis_build(&a, &lr);
 	/* The books link leaked objects to open sockets: after the analysis. */
 	books_build(&books, &a, sym);

@@ -14,6 +14,7 @@ struct report_request {
 	bool full;                 /* every group and frame (text) */
 	uint16_t range_lo, range_hi; /* a port range to budget, or 0 */
 	int range_type;            /* SOCK_DGRAM or SOCK_STREAM */
+	bool events;               /* the event records (timeline.h), not the report */
 };
 
 /* What a report found, for `tally run --check`. */

@@ -494,7 +494,7 @@ int cmd_run(const struct cli *c)
 		        nremovable, nremovable == 1 ? "" : "s");
 	say_unmatched_rules(logs);
 	struct report_counts counts = { 0, 0, 0 };
-	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type };
+	struct report_request rq = { c->json, false, c->range_lo, c->range_hi, c->range_type, false };
 	int rc = cmd_report_counts(main_log->path, &rq, out, &counts);
 	if (rc != 0)
 		drop_output(out, c->output);   /* no report: no file */
@@ -535,7 +535,7 @@ int cmd_run(const struct cli *c)
 		/* Its books too: a wrapper script's child that leaks objects
 		 * fails --check as the main process would. */
 		struct report_counts cc = { 0, 0, 0 };
-		struct report_request quiet = { false, false, 0, 0, 0 };
+		struct report_request quiet = { false, false, 0, 0, 0, false };
 		if (removable[i] || !f->hdr.rules_used)
 			continue;
 		if (cmd_report_counts(f->path, &quiet, NULL, &cc) != 0) {

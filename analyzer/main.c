@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		return cmd_run(&c);
 	case CLI_REPORT:
 		return cmd_report(c.log, &(struct report_request){ c.json, c.full, c.range_lo, c.range_hi,
-		                                             c.range_type },
+		                                             c.range_type, c.events },
 		                  stdout, NULL);
 	}
 	return 2;

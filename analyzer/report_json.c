@@ -16,7 +16,7 @@
  * not UTF-8 (each becomes U+FFFD, so that the document stays valid JSON
  * for every parser), or control characters (escaped, DEL and the C1 range
  * too, so that printing the JSON cannot drive a terminal). */
-static void json_string_n(FILE *out, const char *s, gssize max)
+void report_json_string_n(FILE *out, const char *s, gssize max)
 {
 	if (!s) {
 		fputs("null", out);
@@ -46,6 +46,11 @@ static void json_string_n(FILE *out, const char *s, gssize max)
 }
 
 /* A string the analyzer made, or one already bounded by its owner. */
+static void json_string_n(FILE *out, const char *s, gssize max)
+{
+	report_json_string_n(out, s, max);
+}
+
 static void json_string(FILE *out, const char *s)
 {
 	json_string_n(out, s, -1);
@@ -59,7 +64,7 @@ static void json_time(FILE *out, const struct logread *lr, int64_t mono_ns)
 }
 
 /* The frame fields of a stack entry, for one symbolized frame (no braces). */
-static void json_frame_fields(FILE *out, const struct tally_frame_info *f)
+void report_json_frame_fields(FILE *out, const struct tally_frame_info *f)
 {
 	fputs("\"function\":", out);
 	json_string(out, f->function);
@@ -86,7 +91,7 @@ static void json_stack(FILE *out, struct symbolizer *sym, const struct logread *
 	for (guint i = 0; i < frames->len; i++) {
 		const struct tally_frame_info *f = &g_array_index(frames, struct tally_frame_info, i);
 		fputs(i ? ",{" : "{", out);
-		json_frame_fields(out, f);
+		report_json_frame_fields(out, f);
 		fputs("}", out);
 	}
 	fputs("]", out);
@@ -211,7 +216,7 @@ static void json_tree_node(FILE *out, const struct books *b, const struct book_g
 		const char *missing = books_node_missing(b->a->lr, n);
 		struct tally_frame_info fi;
 		books_node_frame(sym, n, &fi);
-		json_frame_fields(out, &fi);
+		report_json_frame_fields(out, &fi);
 		symbolizer_frame_clear(&fi);
 		if (missing) {
 			fputs(",\"missing\":", out);

@@ -44,7 +44,7 @@ const char *report_process_state(const struct analysis *a)
  * UTF-8 (a byte that is not becomes U+FFFD), with control characters shown
  * as \xNN (\u00NN for C1), so that a crafted name cannot move the cursor,
  * recolour or retitle the terminal, or forge report lines. */
-static void text_string_n(FILE *out, const char *s, gssize max)
+void report_text_string_n(FILE *out, const char *s, gssize max)
 {
 	size_t len = max < 0 ? strlen(s) : strnlen(s, (size_t)max);
 	char *valid = g_utf8_make_valid(s, (gssize)len);
@@ -59,6 +59,11 @@ static void text_string_n(FILE *out, const char *s, gssize max)
 			fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), out);
 	}
 	g_free(valid);
+}
+
+static void text_string_n(FILE *out, const char *s, gssize max)
+{
+	report_text_string_n(out, s, max);
 }
 
 static void text_string(FILE *out, const char *s)
@@ -249,7 +254,7 @@ static void text_frame_short(FILE *out, const struct tally_frame_info *f)
 }
 
 /* The innermost frames of a stack on one line: "f (file:line) < g < h". */
-static void text_stack_line(FILE *out, struct symbolizer *sym, const struct logread *lr,
+void report_text_stack_line(FILE *out, struct symbolizer *sym, const struct logread *lr,
                             uint32_t id, unsigned frames_shown)
 {
 	const char *missing = stackfmt_missing(lr, id);
@@ -282,7 +287,7 @@ static void text_sites(FILE *out, const struct analysis *a, struct symbolizer *s
 			break;
 		}
 		fprintf(out, "  %6" PRIu64 " %6" PRIu64 " %6u  ", s->created, s->closed, s->open);
-		text_stack_line(out, sym, a->lr, s->stack_id, 3);
+		report_text_stack_line(out, sym, a->lr, s->stack_id, 3);
 		fputc('\n', out);
 	}
 }
@@ -605,13 +610,13 @@ static void text_group(FILE *out, const struct books *b, const struct book_group
 		if (w->type < lr->hdr.types_used && w->type < lr->hdr.max_types)
 			text_string_n(out, lr->types[w->type].name, sizeof(lr->types[0].name));
 		fputs(" made at ", out);
-		text_stack_line(out, sym, lr, w->stack_id, 3);
+		report_text_stack_line(out, sym, lr, w->stack_id, 3);
 		fputc('\n', out);
 	}
 	if (!g->leaked) {
 		fputs(g->owned_by->len ? "    nothing else held; created at "
 		                       : "    references balanced; created at ", out);
-		text_stack_line(out, sym, lr, g->stack_id, 3);
+		report_text_stack_line(out, sym, lr, g->stack_id, 3);
 		fputc('\n', out);
 		return;
 	}

@@ -201,6 +201,18 @@ static void report_all_after_the_log(void **state)
 	assert_string_equal(c.log, "/dev/shm/tally.x.1");
 }
 
+static void report_events(void **state)
+{
+	struct cli c = parse_ok(-1, ARGV("report", "--events", "--json", "L"));
+
+	assert_int_equal(c.command, CLI_REPORT);
+	assert_true(c.events);
+	assert_true(c.json);
+	assert_string_equal(c.log, "L");
+	c = parse_ok(-1, ARGV("report", "L"));
+	assert_false(c.events);
+}
+
 static void report_without_a_log_fails(void **state)
 {
 	parse_fails(-1, ARGV("report"), "log");
@@ -265,6 +277,7 @@ int main(void)
 		cmocka_unit_test(run_option_without_its_value_fails),
 		cmocka_unit_test(report_json_takes_one_log),
 		cmocka_unit_test(report_all_after_the_log),
+		cmocka_unit_test(report_events),
 		cmocka_unit_test(report_without_a_log_fails),
 		cmocka_unit_test(report_with_two_logs_names_the_second),
 		cmocka_unit_test(report_unknown_option_is_named),
