@@ -81,9 +81,13 @@ static void text_what(FILE *out, const struct logread *lr, const struct tally_ev
 			fprintf(out, " = fd %d", ev->result);
 		break;
 	case TALLY_EV_SOCKETPAIR:
-		fprintf(out, "socketpair %s %s", stackfmt_family(ev->arg), stackfmt_type(sock_type(ev)));
+		/* arg: the other end's fd, or the family when it failed */
 		if (ev->result >= 0)
-			fprintf(out, " = fds %d, %d", ev->fd, ev->arg);
+			fprintf(out, "socketpair %s = fds %d, %d", stackfmt_type(sock_type(ev)), ev->fd,
+			        ev->arg);
+		else
+			fprintf(out, "socketpair %s %s", stackfmt_family(ev->arg),
+			        stackfmt_type(sock_type(ev)));
 		break;
 	case TALLY_EV_BIND:
 	case TALLY_EV_CONNECT:
@@ -106,7 +110,10 @@ static void text_what(FILE *out, const struct logread *lr, const struct tally_ev
 		        ev->flags & TALLY_EVF_IMPLICIT ? " (implicit)" : "");
 		break;
 	case TALLY_EV_CLOSE_RANGE:
-		fprintf(out, "close_range fds %d to %d", ev->fd, ev->arg);
+		if (ev->arg == -1)
+			fprintf(out, "close_range fds %d and above", ev->fd);
+		else
+			fprintf(out, "close_range fds %d to %d", ev->fd, ev->arg);
 		break;
 	case TALLY_EV_DUP:
 		fprintf(out, "dup fd %d", ev->arg);

@@ -27,7 +27,22 @@
 
 TLS struct active_call ref_active[ACTIVE_MAX];
 TLS int ref_nactive;
-TLS int ref_hook_busy;
+
+
+/* Marks the start of this thread's work in a hook (record.h: rec_work_sp),
+ * before any of it: a signal handler's fork must see it. */
+static inline void work_begins(uintptr_t sp)
+{
+	if (ref_hook_busy++ == 0 && !rec_depth)
+		rec_work_sp = sp;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void work_ends(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ref_hook_busy--;
+}
 #define active ref_active
 #define nactive ref_nactive
 
@@ -269,12 +284,34 @@ static void drop_stale(uintptr_t sp)
 	}
 }
 
+/* A longjmp to `target` leaves the shim's own work on this thread when a
+ * signal handler that interrupted it jumps out (a watchdog): the work is
+ * abandoned, and its counts must not stay up, or every later fork of the
+ * thread would be taken for one that interrupted the shim (log_fork_child:
+ * a reserved range and no certain violation in each child).  A jump within
+ * the handler, below the work or on the alternate stack it runs on, leaves
+ * it under way.  A syscall only when the shim was interrupted. */
+static void work_left_by_longjmp(uintptr_t target)
+{
+	uintptr_t lo = 0, hi = 0, w = rec_work_sp;
+
+	if ((!ref_hook_busy && !rec_depth) || !target)
+		return;
+	int alt = on_altstack(&lo, &hi);
+	int work_alt = alt && w >= lo && w < hi, target_alt = alt && target >= lo && target < hi;
+	int left = work_alt != target_alt ? work_alt : target >= w && target - w < SAME_STACK;
+	if (left) {
+		ref_hook_busy = 0;
+		rec_depth = 0;
+	}
+}
+
 void ref_calls_longjmp(uintptr_t target)
 {
+	work_left_by_longjmp(target);
 	if (nactive == 0 || target == 0)
 		return;
-	ref_hook_busy++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* before any of the work */
+	work_begins((uintptr_t)__builtin_frame_address(0));
 	SAVE_ERRNO;
 	/* Which of the calls under way lie on the alternate signal stack, if
 	 * this thread runs on it (a syscall: only when calls are under way). */
@@ -297,8 +334,7 @@ void ref_calls_longjmp(uintptr_t target)
 		break;   /* interrupted by a handler: still under way */
 	}
 	RESTORE_ERRNO;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* after all of it */
-	ref_hook_busy--;
+	work_ends();
 }
 
 /* The trampoline copies 32 words of stack arguments, whatever the function
@@ -316,8 +352,7 @@ static unsigned readable_stack_words(uintptr_t a)
 SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
 {
 	void *raw[REC_RAW_WORDS];   /* the capture's, here or in record_ref */
-	ref_hook_busy++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* before any of the work */
+	work_begins((uintptr_t)stack_args);
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
 	uint64_t addr = hook->role == TALLY_ROLE_NEW ? 0 : regs[hook->arg];
@@ -413,16 +448,14 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		batch_count_call(&g_shim.log, hook->rule);   /* not booked */
 	unsigned words = readable_stack_words(sp);
 	RESTORE_ERRNO;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* after all of it */
-	ref_hook_busy--;
+	work_ends();
 	return words;
 }
 
 SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t *stack_args)
 {
 	void *raw[REC_RAW_WORDS];   /* for record_ref's capture */
-	ref_hook_busy++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* before any of the work */
+	work_begins((uintptr_t)stack_args);
 	SAVE_ERRNO;
 	uintptr_t sp = (uintptr_t)stack_args;
 	/* Our own entry is the innermost one left, unless a longjmp left
@@ -439,6 +472,5 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 		record_ref(hook, ret, 0, me.call_seq, 0, NULL, raw);
 	entry_gone(&me);
 	RESTORE_ERRNO;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* after all of it */
-	ref_hook_busy--;
+	work_ends();
 }

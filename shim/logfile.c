@@ -270,40 +270,72 @@ int log_create(struct tally_log *log, const struct tally_settings *s, const char
 	return 0;
 }
 
-/* The parent's range in a child whose fork interrupted the shim's work
- * (log_fork_child).  That work goes on in the child with pointers into the
- * range (an object's books, a run's record): unmapped, it crashed 1 child
- * in 4 of a review's handler forking at 1 kHz, and zero pages gave it
- * garbage indices.  So the range is made to show the child's own log,
- * whose layout is the parent's but for a shorter event area (zero pages
- * past it): the interrupted call, which goes on in the child, is booked
- * there.  Without a child log, the range becomes a private copy of itself.
- * If neither can be done, the parent's mapping stays: the call is then
- * booked twice in the parent's books rather than crash the child.  Only in
- * such a child, which keeps the range reserved. */
-static void redirect_parent_range(const struct tally_log *parent, const struct tally_log *child)
-{
-	void *p;
+/* Ranges of older logs that show this process's own log (below): a call
+ * that two forks from signal handlers interrupted in turn may point into
+ * any of them.  Unmapped at the next fork that interrupted nothing. */
+#define ALIASES_MAX 4
+static struct { void *base; size_t size; } aliases[ALIASES_MAX];
+static unsigned naliases;
 
-	if (child && child->size <= parent->size) {
-		/* old size 0: a second mapping of the same shared pages */
-		p = mremap(child->base, 0, child->size, MREMAP_MAYMOVE | MREMAP_FIXED, parent->base);
-		if (p != MAP_FAILED) {
-			if (parent->size > child->size)
-				(void)mmap((char *)parent->base + child->size, parent->size - child->size,
-				           PROT_READ | PROT_WRITE,
-				           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-			return;
-		}
+/* A range of the parent's log (or an alias of it) in a child whose fork
+ * interrupted the shim's work (log_fork_child).  That work goes on in the
+ * child with pointers into the range (an object's books, a run's record):
+ * unmapped, it crashed 1 child in 4 of a review's handler forking at
+ * 1 kHz, and zero pages gave it garbage indices.  So the range's tables
+ * (`tables` bytes, the same layout in every log of a process tree) show
+ * the child's own log's: the interrupted call, which goes on in the child,
+ * is booked there.  Its event area is zero pages: a record the call writes
+ * there is lost, not written over one of the child's.  Without a child
+ * log, the range becomes a private copy of its tables.  If neither can be
+ * done it stays as it is: the call is then booked twice in the parent's
+ * books rather than crash the child. */
+static void redirect_range(void *base, size_t size, const struct tally_log *child, size_t tables)
+{
+	if (tables > size)
+		tables = size;
+	/* old size 0: a second mapping of the same shared pages */
+	if (child && tables <= child->size &&
+	    mremap(child->base, 0, tables, MREMAP_MAYMOVE | MREMAP_FIXED, base) != MAP_FAILED) {
+		if (size > tables)
+			(void)mmap((char *)base + tables, size - tables, PROT_READ | PROT_WRITE,
+			           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		return;
 	}
-	void *copy = mmap(NULL, parent->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	                  -1, 0);
+	void *copy = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (copy == MAP_FAILED)
 		return;
-	memcpy(copy, parent->base, parent->size);
-	p = mremap(copy, parent->size, parent->size, MREMAP_MAYMOVE | MREMAP_FIXED, parent->base);
-	if (p == MAP_FAILED)
-		munmap(copy, parent->size);
+	memcpy(copy, base, tables);
+	if (mremap(copy, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, base) == MAP_FAILED)
+		munmap(copy, size);
+}
+
+/* After a fork: the parent's range and the aliases are redirected
+ * (interrupted) and the parent's range becomes one, or all are unmapped. */
+static void leave_parent_ranges(const struct tally_log *parent, const struct tally_log *child,
+                                int interrupted)
+{
+	size_t tables = parent->hdr->events_off;
+
+	if (!interrupted) {
+		munmap(parent->base, parent->size);
+		for (unsigned i = 0; i < naliases; i++)
+			munmap(aliases[i].base, aliases[i].size);
+		naliases = 0;
+		return;
+	}
+	redirect_range(parent->base, parent->size, child, tables);
+	for (unsigned i = 0; i < naliases; i++)
+		redirect_range(aliases[i].base, aliases[i].size, child, tables);
+	/* The parent's range joins them, first; the oldest goes when full. */
+	if (naliases == ALIASES_MAX) {
+		naliases--;
+		munmap(aliases[naliases].base, aliases[naliases].size);
+	}
+	memmove(&aliases[1], &aliases[0], naliases * sizeof(aliases[0]));
+	aliases[0].base = parent->base;
+	aliases[0].size = parent->size;
+	naliases++;
 }
 
 int log_fork_child(struct tally_log *log, const struct tally_settings *s, int interrupted)
@@ -320,12 +352,9 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s, int in
 	memset(&child, 0, sizeof(child));
 	err = create_mapped(&child, s->log_pattern, getpid(), ph->exe, child_size);
 	if (err) {
-		if (interrupted) {
-			redirect_parent_range(&parent, NULL);   /* `log` still points there */
-			return err;
-		}
-		munmap(parent.base, parent.size);
-		memset(log, 0, sizeof(*log));
+		leave_parent_ranges(&parent, NULL, interrupted);
+		if (!interrupted)
+			memset(log, 0, sizeof(*log));   /* else it points at the copy */
 		return err;
 	}
 	/* The header first, with the parent's layout, then the tables the
@@ -450,15 +479,11 @@ int log_fork_child(struct tally_log *log, const struct tally_settings *s, int in
 	h->sockets_closed = 0;
 	snprintf(h->parent_log, sizeof(h->parent_log), "%s", parent.path);
 	stamp_identity(h, s);
-	if (interrupted) {
-		/* The interrupted call cannot be booked here: no violation of
-		 * any type is certain in this child. */
-		for (uint32_t t = 0; t < h->types_used && t < h->max_types; t++)
-			__atomic_fetch_add(&child.types[t].nested, 1, __ATOMIC_RELAXED);
-		redirect_parent_range(&parent, &child);
-	} else {
-		munmap(parent.base, parent.size);
-	}
+	/* Half of an interrupted call may be in the parent's books: no
+	 * violation of any type is certain in this child. */
+	for (uint32_t t = 0; interrupted && t < h->types_used && t < h->max_types; t++)
+		__atomic_fetch_add(&child.types[t].nested, 1, __ATOMIC_RELAXED);
+	leave_parent_ranges(&parent, &child, interrupted);
 	*log = child;
 	replay_forget();
 	return 0;

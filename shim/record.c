@@ -14,6 +14,8 @@
 
 struct shim g_shim;
 TLS int rec_depth;
+TLS uintptr_t rec_work_sp;
+TLS int ref_hook_busy;
 TLS uint32_t rec_tid;
 TLS int *rec_errno_at;
 TLS int vfork_pending;

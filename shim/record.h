@@ -50,6 +50,14 @@ struct shim {
 extern struct shim g_shim;
 
 extern TLS int rec_depth;          /* >0 while the shim works on this thread */
+/* >0 while this thread is inside ref_hook_pre, ref_hook_post or
+ * ref_calls_longjmp (hooks_ref.c).  With rec_depth, tells a fork from a
+ * signal handler that interrupted the shim's own work (log_fork_child). */
+extern TLS int ref_hook_busy;
+/* The stack pointer where this thread's outermost shim work began (when
+ * rec_depth and ref_hook_busy were both 0): a longjmp to a frame at or
+ * above it abandons that work (ref_calls_longjmp). */
+extern TLS uintptr_t rec_work_sp;
 extern TLS int vfork_pending;      /* set by vfork(): maybe a vfork child */
 extern TLS uint32_t rec_tid;       /* cached gettid(); 0 = not yet */
 
@@ -109,7 +117,8 @@ static inline int rec_begin(struct rec *r, uint16_t kind, int fd, int result, in
 		return 0;
 	if (unlikely(vfork_pending) && !rec_vfork_settle())
 		return 0;
-	rec_depth++;
+	if (rec_depth++ == 0 && !ref_hook_busy)
+		rec_work_sp = (uintptr_t)__builtin_frame_address(0);
 	memset(&r->ev, 0, sizeof(r->ev));
 	r->ev.kind = kind;
 	r->ev.fd = fd;

@@ -72,11 +72,6 @@ extern __attribute__((tls_model("initial-exec"))) __thread struct active_call
 	ref_active[ACTIVE_MAX];
 extern __attribute__((tls_model("initial-exec"))) __thread int ref_nactive;
 
-/* Non-zero while this thread is inside ref_hook_pre, ref_hook_post or
- * ref_calls_longjmp: a fork from a signal handler then interrupted work
- * that holds pointers into the log (log_fork_child). */
-extern __attribute__((tls_model("initial-exec"))) __thread int ref_hook_busy;
-
 /* The recording halves, called from hooks_tramp.S. */
 /* Returns how many words of stack arguments (at most 32) can be read and
  * copied for the real function. */

@@ -5,7 +5,8 @@
 # dropped + single records + the calls runs hold = the rules' calls, in a
 # parent and in its forked child (whose runs must not count into the
 # parent's records), with a signal handler booking calls of its own in the
-# middle of the program's, and a handler that forks in the middle of them.
+# middle of the program's, a handler that forks in the middle of them, and
+# a watchdog handler that jumps out of them.
 # TALLY_RUN_SPAN bounds how long a run lasts
 # (more runs for a shorter span) and 0 gives a record per call.
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +19,7 @@ void o_ref(struct o *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED); }
 void o_unref(struct o *p) { if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_RELAXED) == 0) free(p); }
 EOC
 cat >"$T_TMP/runner.c" <<'EOC'
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,39 @@ static int handler_forks(void)
 	printf("children: %d ok, %d not\n", ok, bad);
 	return bad != 0;
 }
+/* A watchdog that jumps out of whatever the loop was doing, the shim's
+ * work included, 200 times; then a plain fork whose child underflows an
+ * object of its own: a certain violation (TALLY_ENFORCE=abort aborts). */
+static sigjmp_buf watchdog;
+static volatile sig_atomic_t jumps;
+static void on_watchdog(int sig)
+{
+	(void)sig;
+	jumps++;
+	siglongjmp(watchdog, 1);
+}
+static int jumps_then_fork(void)
+{
+	signal(SIGALRM, on_watchdog);
+	struct itimerval it = { { 0, 300 }, { 0, 300 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	sigsetjmp(watchdog, 1);
+	while (jumps < 200)
+		pairs(mine, 100);
+	it = (struct itimerval){ 0 };
+	setitimer(ITIMER_REAL, &it, NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct o *x = o_new();
+		o_unref(x);
+		o_unref(x);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("child: %s\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT ? "aborted" : "not aborted");
+	return 0;
+}
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -99,6 +134,8 @@ int main(int argc, char **argv)
 	handlers = o_new();
 	if (strcmp(mode, "handlerfork") == 0)
 		return handler_forks();
+	if (strcmp(mode, "jumps") == 0)
+		return jumps_then_fork();
 	if (strcmp(mode, "slow") == 0) {   /* 20 pairs 10 ms apart */
 		for (int i = 0; i < 20; i++) {
 			pairs(mine, 1);
@@ -177,6 +214,13 @@ env "${hf_env[@]}" TALLY_LOG="$T_TMP/hfm/l.%p" HF_MOVE="$T_TMP/hfm" "$T_TMP/runn
 grep -qx "children: 100 ok, 0 not" "$T_TMP/hfm.out" && t_pass ||
 	t_fail "a handler's forks, no log for the children: $(cat "$T_TMP/hfm.out")"
 rm -rf "$T_TMP"/hfm*
+
+# A watchdog's siglongjmp out of the shim's work abandons it: a later
+# plain fork is not one that interrupted the shim, and its child's own
+# underflow is certain (it used to count as interrupted for good).
+out=$(env "${hf_env[@]}" TALLY_LOG="$T_TMP/lj.%p" TALLY_ENFORCE=abort "$T_TMP/runner" jumps 2>/dev/null)
+t_same "$out" "child: aborted" "after a watchdog's jumps, a child's certain violation aborts it"
+rm -f "$T_TMP"/lj.*
 
 t_run "$T_TMP/s.log" --rules "$RULES" -- "$T_TMP/runner" signals
 t_rc "$T_RC" 0 "tally run runner signals"
