@@ -28,7 +28,6 @@
 TLS struct active_call ref_active[ACTIVE_MAX];
 TLS int ref_nactive;
 
-
 /* Marks the start of this thread's work in a hook (record.h: rec_work_sp),
  * before any of it: a signal handler's fork must see it. */
 static inline void work_begins(uintptr_t sp)
@@ -43,6 +42,7 @@ static inline void work_ends(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	ref_hook_busy--;
 }
+
 #define active ref_active
 #define nactive ref_nactive
 
