@@ -129,6 +129,18 @@ static void claim_unlock(struct tally_log *log)
 	__atomic_store_n(&log->hdr->object_lock, 0, A_RELEASE);
 }
 
+void books_abandoned(struct tally_log *log, uint32_t tid)
+{
+	uint32_t mine = tid;
+
+	if (!log->hdr || !tid ||
+	    !__atomic_compare_exchange_n(&log->hdr->object_lock, &mine, 0, 0, A_RELEASE,
+	                                 A_RELAXED))
+		return;
+	for (uint32_t t = 0; t < log->hdr->types_used && t < log->hdr->max_types; t++)
+		__atomic_fetch_add(&log->types[t].nested, 1, A_RELAXED);
+}
+
 /* ---- counters -------------------------------------------------------------- */
 
 static inline void count(uint64_t *counter)

@@ -97,6 +97,13 @@ int books_find(const struct tally_log *log, uint64_t addr);
  * parent's, shared with it, must not be touched.) */
 void books_fork_child(void);
 
+/* This thread's work on the books was abandoned (a signal handler jumped
+ * out of it, ref_calls_longjmp): the claim lock, if this thread holds it,
+ * is freed (else every other thread's next opening or closing of books
+ * would wait for good), and the books it may have left half-changed are
+ * a blind spot of every type: no violation is certain from now on. */
+void books_abandoned(struct tally_log *log, uint32_t tid);
+
 /* Frees the claim lock and forgets the decrements under way: for tests. */
 void books_reset_lock(struct tally_log *log);
 

@@ -288,7 +288,8 @@ static void drop_stale(uintptr_t sp)
  * signal handler that interrupted it jumps out (a watchdog): the work is
  * abandoned, and its counts must not stay up, or every later fork of the
  * thread would be taken for one that interrupted the shim (log_fork_child:
- * a reserved range and no certain violation in each child).  A jump within
+ * a reserved range and no certain violation in each child), nor the books'
+ * claim lock stay held (books_abandoned).  A jump within
  * the handler, below the work or on the alternate stack it runs on, leaves
  * it under way.  A syscall only when the shim was interrupted. */
 static void work_left_by_longjmp(uintptr_t target)
@@ -303,6 +304,8 @@ static void work_left_by_longjmp(uintptr_t target)
 	if (left) {
 		ref_hook_busy = 0;
 		rec_depth = 0;
+		if (rec_on())
+			books_abandoned(&g_shim.log, rec_tid);
 	}
 }
 

@@ -1381,9 +1381,29 @@ static void threads_share_objects_and_every_reference_is_booked(void **state)
 	assert_true(privates >= THREADS * (OPS / PRIVATE_EVERY));
 }
 
+/* A signal handler jumped out of this thread's work on the books: the
+ * claim lock it held is freed, every type gets a blind spot; another
+ * thread's lock is left alone. */
+static void abandoned_work_frees_the_claim_lock(void **state)
+{
+	(void)state;
+	__atomic_store_n(&mem.hdr->object_lock, TID + 1, __ATOMIC_RELAXED);   /* another's */
+	books_abandoned(&mem, TID);
+	assert_int_equal(mem.hdr->object_lock, TID + 1);
+	assert_int_equal(mem.types[T_PLAIN].nested, 0);
+	__atomic_store_n(&mem.hdr->object_lock, TID, __ATOMIC_RELAXED);       /* ours */
+	books_abandoned(&mem, TID);
+	assert_int_equal(mem.hdr->object_lock, 0);
+	for (uint32_t t = 0; t < mem.hdr->types_used; t++)
+		assert_int_equal(mem.types[t].nested, 1);
+	NEW(0x9000, 1);   /* the books open again, no wait */
+	assert_true(books_find(&mem, 0x9000) >= 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(abandoned_work_frees_the_claim_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_opens_a_slot_with_the_creation_cell, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(inc_and_dec_book_per_stack_and_net, setup, teardown),
