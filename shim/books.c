@@ -775,7 +775,7 @@ SHIM_HOT int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t rol
 		return 0;
 	res->net = __atomic_add_fetch(&o->net, delta, A_RELAXED);
 	res->type = o->type;
-	res->serial = __atomic_load_n(&o->serial, A_RELAXED);
+	res->slot = s;
 	if (__builtin_expect(delta > 0 || res->net > 0, 1))
 		return 1;
 	/* Another thread's decrement came in between: this one may close. */

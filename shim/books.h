@@ -48,7 +48,7 @@ struct book_result {
 	                        * are complete */
 	uint64_t released;     /* DEC that released the object (CLOSED): its
 	                        * serial, for books_release_returned; else 0 */
-	uint64_t serial;       /* books_apply_usual: the object's serial */
+	uint32_t slot;         /* books_apply_usual: the object's slot */
 };
 
 /* Applies `op` to the books of `log`.  Never blocks for long, never
@@ -61,7 +61,7 @@ void books_apply(struct tally_log *log, const struct book_op *op, struct book_re
  * where that stack already has its own cell, which
  * does not bring the net to 0 as far as can be told before.  Returns 1
  * when it booked, with nothing to report: res->net, res->type and
- * res->serial are set,
+ * res->slot are set,
  * the rest is as if 0 (detail TALLY_OBJD_BOOKED).  Returns 2 when it
  * booked and another thread's decrement brought the net to 0 meanwhile:
  * res is set as books_apply sets it.  Returns 0 when it changed nothing:

@@ -196,8 +196,12 @@ static inline __attribute__((always_inline)) int book_usual(const struct ref_hoo
 #endif
 			batch_count_call_dropped(log, hook->rule);
 		} else {
+			/* The serial (the slot's second line) only for the run: a
+			 * call with the area full has no use for it. */
+			uint64_t serial = __atomic_load_n(&log->objects[res->slot].serial,
+			                                  __ATOMIC_RELAXED);
 			struct run_call c = {
-				.addr = addr, .serial = res->serial, .stack = r.ev.stack_id, .tid = tid,
+				.addr = addr, .serial = serial, .stack = r.ev.stack_id, .tid = tid,
 				.rule = hook->rule, .type = res->type, .role = hook->role,
 				.net = res->net,
 			};
