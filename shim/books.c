@@ -13,6 +13,7 @@
 #define A_RELAXED __ATOMIC_RELAXED
 #define A_ACQUIRE __ATOMIC_ACQUIRE
 #define A_RELEASE __ATOMIC_RELEASE
+#define A_SEQ_CST __ATOMIC_SEQ_CST
 
 static inline uint32_t slot_at(const struct tally_log *log, uint64_t addr, uint32_t i)
 {
@@ -53,13 +54,19 @@ static struct {
 	uint32_t count;
 } releases[RELEASES_MAX];
 static uint64_t release_clock;
-/* Creations under way per type: see books_creation_begins. */
+/* Creations under way per type, and those of them born shared, and the
+ * types whose wait for one timed out: see books_creation_begins and
+ * books_await_birth. */
 static int creating[TALLY_MAX_TYPES];
+static int creating_shared[TALLY_MAX_TYPES];
+static uint8_t birth_wait_failed[TALLY_MAX_TYPES];
 
 void books_fork_child(void)
 {
 	memset(releases, 0, sizeof(releases));
 	memset(creating, 0, sizeof(creating));
+	memset(creating_shared, 0, sizeof(creating_shared));
+	memset(birth_wait_failed, 0, sizeof(birth_wait_failed));
 }
 
 void books_reset_lock(struct tally_log *log)
@@ -546,16 +553,53 @@ void books_release_returned(struct tally_log *log, uint64_t released, uint32_t t
  * once drops its own reference), and at a reused address its books look
  * like a released object's.  A violation on a type with a creation under
  * way is therefore never certain: a blind spot, not an abort. */
-void books_creation_begins(uint16_t type)
+void books_creation_begins(uint16_t type, int shared)
 {
-	if (type < TALLY_MAX_TYPES)
-		__atomic_fetch_add(&creating[type], 1, A_RELAXED);
+	if (type >= TALLY_MAX_TYPES)
+		return;
+	__atomic_fetch_add(&creating[type], 1, A_RELAXED);
+	if (shared)
+		__atomic_fetch_add(&creating_shared[type], 1, A_SEQ_CST);
 }
 
-void books_creation_ends(uint16_t type)
+void books_creation_ends(uint16_t type, int shared)
 {
-	if (type < TALLY_MAX_TYPES)
-		__atomic_fetch_sub(&creating[type], 1, A_RELAXED);
+	if (type >= TALLY_MAX_TYPES)
+		return;
+	if (shared)
+		__atomic_fetch_sub(&creating_shared[type], 1, A_SEQ_CST);
+	__atomic_fetch_sub(&creating[type], 1, A_RELAXED);
+}
+
+static int books_live_at(const struct tally_log *log, uint64_t addr)
+{
+	int s = books_find(log, addr);
+
+	return s >= 0 && __atomic_load_n(&log->objects[s].state, A_ACQUIRE) == TALLY_OBJ_LIVE;
+}
+
+int books_await_birth(const struct tally_log *log, uint64_t addr, uint16_t type, int own)
+{
+	if (type >= TALLY_MAX_TYPES || __atomic_load_n(&birth_wait_failed[type], A_RELAXED) ||
+	    __atomic_load_n(&creating_shared[type], A_SEQ_CST) <= own || books_live_at(log, addr))
+		return 0;
+	/* The creator is in the last steps of its call (pthread_create has
+	 * returned): spin a little, then give way to it. */
+	int64_t until = clock_ns(CLOCK_MONOTONIC) + (int64_t)BOOKS_BIRTH_WAIT_MS * 1000000;
+	for (unsigned spins = 0;; spins++) {
+		if (spins < 64) {
+			__builtin_ia32_pause();
+		} else {
+			sched_yield();
+			if (clock_ns(CLOCK_MONOTONIC) > until) {
+				__atomic_store_n(&birth_wait_failed[type], 1, A_RELAXED);
+				return 1;
+			}
+		}
+		if (__atomic_load_n(&creating_shared[type], A_SEQ_CST) <= own ||
+		    books_live_at(log, addr))
+			return 1;
+	}
 }
 
 static void violation(const struct tally_log *log, struct book_result *res, uint8_t kind,

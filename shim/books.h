@@ -80,9 +80,26 @@ void books_release_returned(struct tally_log *log, uint64_t released, uint32_t t
 /* A creation of `type` (a NEW rule's call) begins, and ends when it has
  * returned and been booked (or left by a longjmp).  While one is under way,
  * no violation of that type is certain: another thread may already drop a
- * reference to the new object, whose books do not exist yet. */
-void books_creation_begins(uint16_t type);
-void books_creation_ends(uint16_t type);
+ * reference to the new object, whose books do not exist yet.  `shared`:
+ * the object is born with references for others too (`new(N)`, N >= 2: a
+ * GThread's own, which the new thread drops when it ends). */
+void books_creation_begins(uint16_t type, int shared);
+void books_creation_ends(uint16_t type, int shared);
+
+/* Before a reference call on `addr` of `type` that the books do not know
+ * (no live books there) is booked: while another thread's shared creation
+ * of that type is under way, the object may be the one it makes, whose
+ * owner drops its reference before the creator's call has returned and
+ * been booked.  Waits until the books know addr, or no such creation by
+ * another thread is under way (`own`: this thread's shared creations of
+ * the type under way, which it interrupted), at most BOOKS_BIRTH_WAIT_MS.
+ * Without the wait, that drop is a decrement of an unknown object and the
+ * books keep one reference too many: a correct program's thread counted
+ * as leaked.  A wait that times out (a creation that never returns, an
+ * exception out of it) ends the waits for the type for good.  Returns 1
+ * when it waited. */
+#define BOOKS_BIRTH_WAIT_MS 20
+int books_await_birth(const struct tally_log *log, uint64_t addr, uint16_t type, int own);
 
 /* Whether the books of `type` have been complete so far: every object's
  * creation and every decrement seen, nothing lost. */

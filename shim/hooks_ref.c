@@ -224,7 +224,7 @@ static void entry_gone(const struct active_call *e)
 	if (e->released && rec_on())
 		books_release_returned(&g_shim.log, e->call_seq, rec_tid ? rec_tid : rec_tid_slow());
 	if (e->creating)
-		books_creation_ends((uint16_t)e->type);
+		books_creation_ends((uint16_t)e->type, e->creating == CREATING_SHARED);
 }
 
 /* A stack within this distance of another frame of it: see below. */
@@ -277,6 +277,17 @@ static int still_under_way(uintptr_t sp, const struct active_call *e)
 	if (e->sp > sp && e->sp - sp < SAME_STACK)
 		return 1;
 	return interrupted_on_altstack(sp, e);
+}
+
+/* This thread's shared creations of `type` under way (books_await_birth):
+ * a signal handler's call may have interrupted one. */
+static int own_shared_creations(uint16_t type)
+{
+	int n = 0;
+
+	for (int i = 0; i < nactive; i++)
+		n += active[i].creating == CREATING_SHARED && active[i].type == type;
+	return n;
 }
 
 /* Drops the entries of calls that can no longer be under way. */
@@ -419,9 +430,10 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		/* Until it returns and is booked, no violation of its type is
 		 * certain (books.h). */
 		if (hook->role == TALLY_ROLE_NEW && on) {
-			active[nactive - 1].creating = 1;
+			int shared = hook->refs >= 2;
+			active[nactive - 1].creating = shared ? CREATING_SHARED : CREATING;
 			active[nactive - 1].type = hook->type;
-			books_creation_begins(hook->type);
+			books_creation_begins(hook->type, shared);
 		}
 	} else {
 		skip = 1;   /* deeper than we can follow: not booked */
@@ -441,6 +453,9 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 			if (uncounted)   /* before an abort the books may ask for */
 				batch_count_call(&g_shim.log, hook->rule);
 			uncounted = 0;
+			if (!booked)
+				books_await_birth(&g_shim.log, addr, hook->type,
+				                  own_shared_creations(hook->type));
 			released = record_ref(hook, addr, floating, call_seq, stack,
 			                      booked ? &res : NULL, raw);
 		}

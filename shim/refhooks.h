@@ -61,7 +61,9 @@ struct active_call {
 	uint8_t skip;          /* not booked: nested in a call for the same object */
 	uint8_t role;          /* the hook's */
 	uint8_t released;      /* its booking released the object (books.h) */
-	uint8_t creating;      /* NEW: counted in books_creation_begins */
+	uint8_t creating;      /* NEW: counted in books_creation_begins, as */
+#define CREATING 1             /*   a creation, or */
+#define CREATING_SHARED 2      /*   one born with references for others */
 	union {
 		uint32_t inner_refs;   /* DEC: references taken by calls nested in it */
 		uint32_t type;         /* NEW: the type of the creation under way */

@@ -42,5 +42,14 @@ t_run_ok "$T_TMP/churn.log" --enforce abort --rules glib -- "$PROG" --churn 4000
 t_same "$(grep '^churned' "$T_OUT")" "churned 4000" "churn: the program ran to its end"
 t_report "$T_TMP/churn.log" churn
 t_eq "$T_JSON" '[.violations[] | select(.certain)] | length' 0 "churn: no certain violation"
+# ... and that drop waits for the books of its thread (books_await_birth):
+# before, it was a decrement of an unknown object, the books kept one
+# reference too many, and the correct program "leaked" a GThread.
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "GThread") | [.created, .freed, .live, .leaked, .dec_unknown]][0]' \
+	'[4000,4000,0,0,0]' "churn: GThread [created, freed, live, leaked, dec_unknown]: every one freed"
+t_eq "$T_JSON" '[.verdicts[] | select(.type == "GThread")] | length' 0 "churn: no GThread verdict"
+t_eq "$T_JSON" '.violations | length' 0 "churn: no violation at all"
+t_run_ok "$T_TMP/churn2.log" --check --rules glib -- "$PROG" --churn 2000 </dev/null
+t_same "$(grep '^churned' "$T_OUT")" "churned 2000" "churn --check: passes a program that leaks nothing"
 
 t_done

@@ -735,14 +735,77 @@ static void no_violation_is_certain_while_a_creation_is_under_way(void **state)
 
 	NEW(a, 1);
 	DEC(a, 2);                          /* released, the call returned */
-	books_creation_begins(T_PLAIN);     /* a new one is being made */
+	books_creation_begins(T_PLAIN, 0);     /* a new one is being made */
 	struct book_result r = DEC(a, 3);   /* its own reference, at a's address */
 	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
 	assert_int_equal(r.certain, 0);
-	books_creation_ends(T_PLAIN);
+	books_creation_ends(T_PLAIN, 0);
 	r = DEC(a, 4);
 	assert_int_equal(r.violation, TALLY_VIOL_AFTER_RELEASE);
 	assert_int_equal(r.certain, 1);
+}
+
+/* A creator thread: its shared creation returns after a few ms, and
+ * is booked (opened) before it ends, as ref_hook_post does. */
+static void *shared_creator(void *arg)
+{
+	const uint64_t a = *(const uint64_t *)arg;
+	struct timespec ms5 = { 0, 5000000 };
+
+	nanosleep(&ms5, NULL);
+	struct book_op op = {
+		.addr = a, .role = TALLY_ROLE_NEW, .type = T_PLAIN, .refs = 2, .stack = 1,
+		.tid = TID + 1, .now_ns = now + 1, .serial = 1,
+	};
+	struct book_result res;
+	books_apply(&mem, &op, &res);
+	books_creation_ends(T_PLAIN, 1);
+	return NULL;
+}
+
+/* A GThread's own reference may be dropped (by the new thread, as it
+ * ends) before its g_thread_new has returned and been booked: the drop
+ * waits for the books, instead of being a decrement of an unknown object
+ * that left the books one reference too many (a correct program's
+ * threads counted as leaked). */
+static void a_drop_before_a_shared_creation_is_booked_waits_for_it(void **state)
+{
+	static uint64_t a = 0x7800;
+	pthread_t creator;
+
+	/* Nothing to wait for: no shared creation, or only this thread's. */
+	assert_int_equal(books_await_birth(&mem, a, T_PLAIN, 0), 0);
+	books_creation_begins(T_PLAIN, 0);
+	assert_int_equal(books_await_birth(&mem, a, T_PLAIN, 0), 0);
+	books_creation_ends(T_PLAIN, 0);
+	books_creation_begins(T_PLAIN, 1);
+	assert_int_equal(books_await_birth(&mem, a, T_PLAIN, 1), 0);
+
+	/* Another thread's: waits until its object is booked. */
+	assert_int_equal(pthread_create(&creator, NULL, shared_creator, &a), 0);
+	assert_int_equal(books_await_birth(&mem, a, T_PLAIN, 0), 1);
+	assert_int_equal(obj(a)->state, TALLY_OBJ_LIVE);
+	pthread_join(creator, NULL);
+	struct book_result r = DEC(a, 3);              /* the thread's own */
+	assert_int_equal(r.detail, TALLY_OBJD_BOOKED);
+	assert_int_equal(r.net, 1);
+	r = DEC(a, 4);                                 /* the creator's join */
+	assert_int_equal(r.detail, TALLY_OBJD_CLOSED);
+	assert_int_equal(mem.types[T_PLAIN].dec_unknown, 0);
+	assert_true(books_type_complete(&mem, T_PLAIN));
+
+	/* A creation that never ends: one wait times out, later ones do
+	 * not wait. */
+	books_creation_begins(T_PLAIN, 1);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(books_await_birth(&mem, 0x7900, T_PLAIN, 0), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int64_t waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(waited_ms >= BOOKS_BIRTH_WAIT_MS);
+	assert_int_equal(books_await_birth(&mem, 0x7900, T_PLAIN, 0), 0);
+	books_creation_ends(T_PLAIN, 1);
+	books_fork_child();   /* the next test starts without the timeout */
 }
 
 static void a_violation_on_incomplete_books_is_not_certain(void **state)
@@ -1422,6 +1485,8 @@ int main(void)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_release_returns_for_its_own_object_only, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(a_drop_before_a_shared_creation_is_booked_waits_for_it,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(no_violation_is_certain_while_a_creation_is_under_way,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_release_the_table_cannot_count_stays_marked,
