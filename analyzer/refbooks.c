@@ -272,6 +272,7 @@ static void verdict_free(gpointer p)
 
 	bal_verdict_free(v->v);
 	symbolizer_frame_clear(&v->function);
+	symbolizer_frame_clear(&v->reached_from);
 	for (guint i = 0; i < v->candidates->len; i++)
 		symbolizer_frame_clear(&g_array_index(v->candidates, struct tally_frame_info, i));
 	g_array_free(v->candidates, TRUE);
@@ -302,6 +303,26 @@ static bool live_object(const struct logread *lr, uint32_t i, struct tally_objec
 	return out->state == TALLY_OBJ_LIVE;
 }
 
+/* Whether lifetime rule ru is one of `type`'s: its own, or every type's. */
+static bool lifetime_rule_of(const struct tally_rule *ru, uint16_t type)
+{
+	return ru->role == TALLY_ROLE_LIFETIME &&
+	       ((ru->flags & TALLY_RULEF_ANY_TYPE) || ru->type == type);
+}
+
+/* Whether `function` is what lifetime rule ru names: the name, or for a
+ * pattern ("*_get_type") any name with that suffix. */
+static bool lifetime_names(const struct tally_rule *ru, const char *function)
+{
+	size_t n = strnlen(ru->function, sizeof(ru->function));
+
+	if (n > 1 && ru->function[0] == '*') {
+		size_t f = strlen(function);
+		return f >= n - 1 && memcmp(function + f - (n - 1), ru->function + 1, n - 1) == 0;
+	}
+	return strncmp(function, ru->function, sizeof(ru->function)) == 0;
+}
+
 /* Whether object o was created under a function a `lifetime` rule names
  * for its type (a library's table kept for the life of the process, found
  * from a global only through other heap memory).  `cache`: creation stack
@@ -312,10 +333,8 @@ static bool created_for_life(const struct books *b, struct symbolizer *sym,
 	const struct logread *lr = b->a->lr;
 	bool any = false;
 
-	for (guint k = 0; k < b->rules->len && !any; k++) {
-		const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
-		any = ru->role == TALLY_ROLE_LIFETIME && ru->type == o->type;
-	}
+	for (guint k = 0; k < b->rules->len && !any; k++)
+		any = lifetime_rule_of(&g_array_index(b->rules, struct tally_rule, k), o->type);
 	if (!any || !o->create_stack)
 		return false;
 	gpointer key = GSIZE_TO_POINTER(((gsize)o->type << 32) | o->create_stack), hit;
@@ -329,8 +348,7 @@ static bool created_for_life(const struct books *b, struct symbolizer *sym,
 		symbolizer_lookup(sym, st->generation, frames[i], true, &fi);
 		for (guint k = 0; fi.function && k < b->rules->len && !found; k++) {
 			const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
-			found = ru->role == TALLY_ROLE_LIFETIME && ru->type == o->type &&
-			        strncmp(fi.function, ru->function, sizeof(ru->function)) == 0;
+			found = lifetime_rule_of(ru, o->type) && lifetime_names(ru, fi.function);
 		}
 		symbolizer_frame_clear(&fi);
 	}
@@ -590,6 +608,20 @@ static struct book_verdict *verdict_name(const struct books *b, struct symbolize
 		struct tally_frame_info fi;
 		books_node_frame(sym, v->candidates->pdata[i], &fi);
 		g_array_append_val(bv->candidates, fi);
+	}
+	/* A library without debug information (GIO's g_file_new_for_path
+	 * creating inside an unnamed function): the verdict also names the
+	 * nearest caller with a source line. */
+	if (!bv->function.file) {
+		for (const struct bal_node *n = v->fn->parent; n && n->parent; n = n->parent) {
+			struct tally_frame_info fi;
+			books_node_frame(sym, n, &fi);
+			if (fi.file) {
+				bv->reached_from = fi;
+				break;
+			}
+			symbolizer_frame_clear(&fi);
+		}
 	}
 	bv->dropped_by = branch_names(b->a->lr, sym, v->drops);
 	GPtrArray *handed = g_ptr_array_new();

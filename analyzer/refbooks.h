@@ -132,6 +132,11 @@ struct book_verdict {
 	char *handed_to;               /* functions of v->handed_to: where the
 	                                * references may have been given back
 	                                * by another thread; NULL when not */
+	struct tally_frame_info reached_from;  /* when the function has no
+	                                * source line (a stripped library's):
+	                                * its nearest caller that has one, the
+	                                * program's call that led there; else
+	                                * all 0 */
 };
 
 /* Violations of one kind, type, stack and certainty. */

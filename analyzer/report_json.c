@@ -369,6 +369,16 @@ static void json_verdicts(FILE *out, const struct books *b, struct symbolizer *s
 			        ",\"handed_to\":", g->unstacked,
 			        books_maybe_in_flight(b, v) ? "true" : "false", v->elsewhere);
 			json_string(out, bv->handed_to);
+			fputs(",\"reached_from\":", out);
+			if (bv->reached_from.file) {
+				fputs("{\"function\":", out);
+				json_string(out, bv->reached_from.function);
+				fputs(",\"file\":", out);
+				json_string(out, bv->reached_from.file);
+				fprintf(out, ",\"line\":%d}", bv->reached_from.line);
+			} else {
+				fputs("null", out);
+			}
 			fputs(",\"stack\":", out);
 			json_stack(out, sym, b->a->lr, cn->stack_id);
 			fputs("}", out);
@@ -417,7 +427,9 @@ static void json_rules(FILE *out, const struct books *b)
 		fputs(",\"role\":", out);
 		json_string(out, books_role_name(r->role));
 		fputs(",\"type\":", out);
-		if (r->type < lr->hdr.types_used && r->type < lr->hdr.max_types)
+		if (r->flags & TALLY_RULEF_ANY_TYPE)
+			json_string(out, "*");
+		else if (r->type < lr->hdr.types_used && r->type < lr->hdr.max_types)
 			json_string_n(out, lr->types[r->type].name, sizeof(lr->types[0].name));
 		else
 			fputs("null", out);

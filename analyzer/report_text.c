@@ -415,6 +415,13 @@ static void text_verdict(FILE *out, const struct books *b, const struct book_ver
 	fputs(" (", out);
 	text_candidates(out, bv);
 	fputc(')', out);
+	if (bv->reached_from.file) {
+		fputs(", reached from ", out);
+		text_string(out, bv->reached_from.function ? bv->reached_from.function : "?");
+		fputs(" at ", out);
+		text_string(out, bv->reached_from.file);
+		fprintf(out, ":%d,", bv->reached_from.line);
+	}
 	if (!dropped) {
 		fprintf(out, " takes %" PRId64 " reference%s never given back", taken,
 		        taken == 1 ? "" : "s");
@@ -707,7 +714,8 @@ static void text_rules(FILE *out, const struct books *b)
 	      "patched):\n", out);
 	for (guint i = 0; i < b->rules->len; i++) {
 		const struct tally_rule *r = &g_array_index(b->rules, struct tally_rule, i);
-		const char *type = r->type < lr->hdr.types_used && r->type < lr->hdr.max_types
+		const char *type = (r->flags & TALLY_RULEF_ANY_TYPE) ? "*"
+		                   : r->type < lr->hdr.types_used && r->type < lr->hdr.max_types
 		                   ? lr->types[r->type].name : "?";
 		fputs("  ", out);
 		text_string_n(out, r->function, sizeof(r->function));

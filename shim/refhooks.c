@@ -513,7 +513,8 @@ void refhooks_warn_missing(const struct tally_log *log)
 		} else if (verbose) {
 			snprintf(line, sizeof(line), "tally: rule %s (%s, %s): %u entr%s, %u GOT site%s",
 			         rule->function, rules_role_name(rule->role),
-			         log->types[rule->type].name, rule->entries,
+			         (rule->flags & TALLY_RULEF_ANY_TYPE) ? "*" : log->types[rule->type].name,
+			         rule->entries,
 			         rule->entries == 1 ? "y" : "ies", rule->got_sites,
 			         rule->got_sites == 1 ? "" : "s");
 			warn_line(line);

@@ -26,7 +26,19 @@ static const char preset_gobject[] =
 	"GObject: g_object_ref_sink = sink(0, g_object_is_floating)\n"
 	"GObject: g_object_take_ref = take\n"
 	"GObject: g_object_add_toggle_ref = inc\n"
-	"GObject: g_object_remove_toggle_ref = dec\n";
+	"GObject: g_object_remove_toggle_ref = dec\n"
+	"type_system\n"
+	/* GIO's modules are GTypeModules, which are never finalized. */
+	"GObject: g_io_module_new = lifetime\n";
+
+/* Made while a GType is registered or its class or interface initialised:
+ * once per process, for its whole life (GIO's task pool and its queue,
+ * the attribute lists of GIO's file classes).  Part of gobject and glib:
+ * a GLib program's type system makes objects of both. */
+static const char preset_type_system[] =
+	"*: *_get_type = lifetime\n"
+	"*: g_type_class_ref = lifetime\n"
+	"*: g_type_default_interface_ref = lifetime\n";
 
 /* GStreamer: GstObject is a GObject (gst_object_ref calls g_object_ref;
  * the nested call is booked once), mini objects have a count of their own
@@ -105,6 +117,7 @@ static const char preset_gst[] =
 
 /* GLib's reference-counted types. */
 static const char preset_glib[] =
+	"type_system\n"
 	"GHashTable: g_hash_table_new = new\n"
 	"GHashTable: g_hash_table_new_full = new\n"
 	"GHashTable: g_hash_table_ref = inc\n"
@@ -150,6 +163,14 @@ static const char preset_glib[] =
 	"GThread: g_thread_ref = inc\n"
 	"GThread: g_thread_unref = dec\n"
 	"GThread: g_thread_join = dec\n"
+	/* GLib's worker thread: started, and kept for the life of the process,
+	 * by the first unix signal source or child watch. */
+	"GThread: g_unix_signal_add = lifetime\n"
+	"GThread: g_unix_signal_add_full = lifetime\n"
+	"GThread: g_unix_signal_source_new = lifetime\n"
+	"GThread: g_child_watch_add = lifetime\n"
+	"GThread: g_child_watch_add_full = lifetime\n"
+	"GThread: g_child_watch_source_new = lifetime\n"
 	"GVariant: g_variant_new = new\n"
 	"GVariant: g_variant_new_string = new\n"
 	"GVariant: g_variant_new_int32 = new\n"
@@ -211,6 +232,7 @@ static const struct {
 	{ "gobject", preset_gobject },
 	{ "gst", preset_gst },
 	{ "glib", preset_glib },
+	{ "type_system", preset_type_system },
 };
 
 static const char *const role_names[TALLY_ROLE_MAX] = {
@@ -244,10 +266,13 @@ int rules_find(const struct rule_tables *t, const char *function)
 /* Index of the lifetime rule for `function` and type index `type`, or -1:
  * one function may be a lifetime function of several types, and beside
  * a hooked rule of its own. */
-static int lifetime_find(const struct rule_tables *t, const char *function, int type)
+static int lifetime_find(const struct rule_tables *t, const char *function, int type,
+                         int any_type)
 {
 	for (uint32_t i = 0; i < t->nrules; i++)
-		if (t->rules[i].role == TALLY_ROLE_LIFETIME && t->rules[i].type == type &&
+		if (t->rules[i].role == TALLY_ROLE_LIFETIME &&
+		    !!(t->rules[i].flags & TALLY_RULEF_ANY_TYPE) == !!any_type &&
+		    (any_type || t->rules[i].type == type) &&
 		    strcmp(t->rules[i].function, function) == 0)
 			return (int)i;
 	return -1;
@@ -282,6 +307,25 @@ static const char *read_ident(const char *p, const char *end, char *out, size_t 
 	}
 	out[n] = 0;
 	return n ? p : NULL;
+}
+
+/* A name that may also be a pattern: "*" alone (a TYPE: every type), or
+ * "*" and a suffix (a FUNCTION: every function whose name ends so).  Only
+ * lifetime rules take patterns (parse_item). */
+static const char *read_name(const char *p, const char *end, char *out, size_t outsz)
+{
+	p = skip_blank(p, end);
+	if (p < end && *p == '*') {
+		const char *q = p + 1 < end && is_ident(p[1]) ? read_ident(p + 1, end, out + 1, outsz - 1)
+		                                             : p + 1;
+		if (!q)
+			return NULL;
+		if (q == p + 1)
+			out[1] = 0;
+		out[0] = '*';
+		return q;
+	}
+	return read_ident(p, end, out, outsz);
 }
 
 static const char *read_uint(const char *p, const char *end, unsigned *out)
@@ -430,7 +474,7 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 	unsigned role = 0, arg = 0, refs = 1;
 	const char *q;
 
-	q = read_ident(p, end, first, sizeof(first));
+	q = read_name(p, end, first, sizeof(first));
 	if (!q)
 		return "expected a function, a type or a preset name (at most 63 characters)";
 	q = skip_blank(q, end);
@@ -441,10 +485,13 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		if (strlen(first) >= sizeof(type))
 			return "type name longer than 39 characters";
 		strcpy(type, first);
-		q = read_ident(q + 1, end, function, sizeof(function));
+		q = read_name(q + 1, end, function, sizeof(function));
 		if (!q)
 			return "expected a function name after the type";
 		q = skip_blank(q, end);
+		if (strcmp(type, "*") == 0 &&
+		    (strcmp(function, "resurrects") == 0 || strcmp(function, "kept_if") == 0))
+			return "'*' (every type) is for lifetime rules only";
 		if (q == end && strcmp(function, "resurrects") == 0) {
 			int ti = type_index(t, type);
 			if (ti < 0)
@@ -455,6 +502,8 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		if (strcmp(function, "kept_if") == 0)
 			return parse_kept_if(t, type, q, end);
 	} else {
+		if (first[0] == '*')
+			return "a pattern needs a TYPE before it ('*:' for every type)";
 		strcpy(function, first);
 		default_type(function, type, sizeof(type));
 	}
@@ -500,12 +549,19 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		got_only = 1;
 	}
 
+	int any_type = strcmp(type, "*") == 0;
+	if ((any_type || function[0] == '*') && role != TALLY_ROLE_LIFETIME)
+		return "a pattern (*) names no function to hook: only lifetime rules take one";
+	if (strcmp(function, "*") == 0)
+		return "a function pattern needs a suffix after '*' (*_get_type)";
+	if (strchr(type, '*') && !any_type)
+		return "a type is a name, or '*' for every type";
 	int ti, ri;
 	if (role == TALLY_ROLE_LIFETIME) {   /* one per function and type */
-		ti = type_index(t, type);
+		ti = any_type ? 0 : type_index(t, type);
 		if (ti < 0)
 			return "too many types";
-		ri = lifetime_find(t, function, ti);
+		ri = lifetime_find(t, function, ti, any_type);
 		if (ri < 0 && t->nrules >= t->max_rules)
 			return "too many rules";
 	} else {
@@ -530,6 +586,8 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		r->flags |= TALLY_RULEF_PRESET;
 	if (got_only)
 		r->flags |= TALLY_RULEF_GOT;
+	if (any_type)
+		r->flags |= TALLY_RULEF_ANY_TYPE;
 	return NULL;
 }
 

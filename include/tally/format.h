@@ -271,6 +271,8 @@ enum tally_rule_flags {
 	TALLY_RULEF_PRESET = 1u << 2,     /* came from a preset */
 	TALLY_RULEF_GOT = 1u << 3,        /* "got": only calls through GOT
 	                                   * entries (from other modules) */
+	TALLY_RULEF_ANY_TYPE = 1u << 4,   /* lifetime rule of every type
+	                                   * ("*: ..."); `type` is 0 */
 };
 
 /* One rule, written at start-up.  The analyzer and `tally run` read the

@@ -134,6 +134,18 @@ static void every_role_is_understood(void **state)
 	for (uint32_t i = 0; i < t.nrules; i++)
 		lifetimes += t.rules[i].role == TALLY_ROLE_LIFETIME;
 	assert_int_equal(lifetimes, 2);
+	/* lifetime patterns: every type ("*"), a function suffix ("*_get_type") */
+	assert_int_equal(parse("*: *_get_type = lifetime; *: x_class_ref = lifetime;"
+	                       "X: *_get_type = lifetime; *: *_get_type = lifetime"), 0);
+	unsigned any = 0, suffix = 0;
+	for (uint32_t i = 0; i < t.nrules; i++) {
+		if (t.rules[i].role != TALLY_ROLE_LIFETIME)
+			continue;
+		any += !!(t.rules[i].flags & TALLY_RULEF_ANY_TYPE);
+		suffix += strcmp(t.rules[i].function, "*_get_type") == 0;
+	}
+	assert_int_equal(any, 2);      /* the repeated one replaced */
+	assert_int_equal(suffix, 2);   /* every type's, and X's */
 	/* new starts with one reference (carried in arg); the others act on
 	 * the first argument */
 	assert_int_equal(rule("x_new")->arg, 1);
@@ -144,7 +156,7 @@ static void every_role_is_understood(void **state)
 	assert_string_equal(rule("x_ref")->floating, "");
 	assert_string_equal(rule("x_new")->floating, "");
 	for (uint32_t i = 0; i < t.nrules; i++) {
-		assert_int_equal(t.rules[i].flags, 0);
+		assert_int_equal(t.rules[i].flags & ~TALLY_RULEF_ANY_TYPE, 0);
 		assert_int_equal(t.rules[i].calls, 0);
 		assert_int_equal(t.rules[i].got_sites, 0);
 		assert_int_equal(t.rules[i].entries, 0);
@@ -332,7 +344,8 @@ static unsigned rule_lines(const char *text)
 
 static void each_preset_parses_without_a_warning(void **state)
 {
-	static const char *const names[] = { "gateway", "gobject", "gst", "glib" };
+	static const char *const names[] = { "gateway", "gobject", "gst", "glib", "type_system" };
+	const unsigned type_system = rule_lines(rules_preset("type_system"));
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *text = rules_preset(names[i]);
@@ -346,16 +359,26 @@ static void each_preset_parses_without_a_warning(void **state)
 				fail_msg("preset %s: rule %s lacks TALLY_RULEF_PRESET", names[i],
 				         t.rules[r].function);
 			assert_true(t.rules[r].role >= TALLY_ROLE_NEW && t.rules[r].role < TALLY_ROLE_MAX);
-			assert_true(t.rules[r].type < t.ntypes);
+			assert_true(t.rules[r].type < t.ntypes ||
+			            (t.rules[r].flags & TALLY_RULEF_ANY_TYPE));
 		}
-		/* every rule line of the preset made one rule (no function twice) */
+		/* every rule line of the preset made one rule (no function twice),
+		 * with those of the presets it includes */
 		unsigned want = rule_lines(text) + (strcmp(names[i], "gst") == 0 ?
 		                                    rule_lines(rules_preset("gobject")) : 0);
+		if (strcmp(names[i], "gobject") == 0 || strcmp(names[i], "gst") == 0 ||
+		    strcmp(names[i], "glib") == 0)
+			want += type_system;
 		assert_int_equal(t.nrules, want);
 	}
-	/* all four together fit the log's tables */
+	/* all four together fit the log's tables, and the type system's rules
+	 * they share are there once */
 	tables(TALLY_MAX_RULES, TALLY_MAX_TYPES);
 	assert_int_equal(parse("gateway; gobject; gst; glib"), 0);
+	unsigned shared = 0;
+	for (uint32_t r = 0; r < t.nrules; r++)
+		shared += (t.rules[r].flags & TALLY_RULEF_ANY_TYPE) != 0;
+	assert_int_equal(shared, type_system);
 	assert_null(rules_preset("nonesuch"));
 }
 
@@ -468,6 +491,14 @@ static void each_error_is_one_line_and_the_rest_applies(void **state)
 	one_bad_item("x_ref = inc got(1)", "unexpected text");
 	one_bad_item("x_ref = got", "unknown role");
 	one_bad_item("x_ref = inc(1) x", "unexpected text");
+	/* patterns are for lifetime rules only, and need a type */
+	one_bad_item("*: x_ref = inc", "only lifetime rules");
+	one_bad_item("T: *_ref = dec", "only lifetime rules");
+	one_bad_item("*_get_type = lifetime", "needs a TYPE");
+	one_bad_item("T: * = lifetime", "needs a suffix");
+	one_bad_item("*: resurrects", "lifetime rules only");
+	one_bad_item("*: kept_if(16, 4)", "lifetime rules only");
+	one_bad_item("T*: x_new = lifetime", "expected '='");
 	one_bad_item("x_ref = inc, y_ref = inc", "unexpected text");
 	one_bad_item("T: x_ref = inc = dec", "unexpected text");
 	one_bad_item("T: resurrects now", "expected '='");

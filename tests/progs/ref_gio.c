@@ -1,0 +1,81 @@
+/*
+ * ref_gio — a correct GLib/GIO program, and the same with one leak, under
+ * the glib and gobject presets (tests/integration/test_ref_gio.sh).
+ *
+ * GLib and GIO make objects they keep for the life of the process: the
+ * worker thread a unix signal source starts, GTask's thread pool and its
+ * queue (made in g_task_get_type), the attribute lists of GIO's file
+ * classes (made in their class_init), GIO's modules.  None of them is the
+ * program's leak: the presets' lifetime rules say so.
+ *
+ *   (no option)  uses all of the above and frees what it made: no leak
+ *   --leak       also loses one GFile, in leak_one_file()
+ * Prints "done" and exits 0.
+ */
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static gboolean on_signal(gpointer data)
+{
+	(void)data;
+	return G_SOURCE_CONTINUE;
+}
+
+static void work(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	(void)source, (void)data, (void)cancel;
+	g_task_return_boolean(task, TRUE);
+}
+
+/* Runs one GTask in GLib's thread pool.  The pool thread drops its own
+ * reference to the task just after the caller has its result: wait for
+ * that, so that the program's exit does not cut it short (README, Limits). */
+static void run_a_task(void)
+{
+	GTask *task = g_task_new(NULL, NULL, NULL, NULL);
+
+	g_task_run_in_thread_sync(task, work);
+	for (int i = 0; i < 5000 && G_OBJECT(task)->ref_count > 1; i++)
+		g_usleep(1000);
+	g_object_unref(task);
+}
+
+static void query_a_file(void)
+{
+	GFile *file = g_file_new_for_path("/");
+	GFileInfo *info = g_file_query_info(file, "standard::*", G_FILE_QUERY_INFO_NONE, NULL, NULL);
+
+	if (info)
+		g_object_unref(info);
+	g_object_unref(file);
+}
+
+static __attribute__((noinline)) GFile *leak_one_file(void)
+{
+	GFile *file = g_file_new_for_path("/tmp");   /* never unreferenced */
+
+	if (!file)   /* and not a tail call: this frame stays in its stack */
+		abort();
+	return file;
+}
+
+int main(int argc, char **argv)
+{
+	int leak = argc == 2 && strcmp(argv[1], "--leak") == 0;
+	guint id = g_unix_signal_add(SIGUSR1, on_signal, NULL);
+
+	run_a_task();
+	query_a_file();
+	if (leak) {
+		volatile GFile *lost = leak_one_file();
+		lost = NULL;
+		(void)lost;
+	}
+	g_source_remove(id);
+	printf("done\n");
+	return 0;
+}
