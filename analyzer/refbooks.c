@@ -474,26 +474,50 @@ struct cells {
 	int64_t net[CELLS_MAX + 1];
 	bool discounted;
 	bool global;                   /* still reachable from a global at exit */
+	bool running;                  /* a thread's object, its thread still
+	                                * running at exit (object_cells) */
 	unsigned nowned;               /* cells held by live owners: */
 	const struct owner_site *owner[CELLS_MAX];
 	int64_t owned[CELLS_MAX];
 };
 
+/* Whether no reference of object o was ever given back: no cell (nor its
+ * unstacked references) below 0. */
+static bool never_given_back(const struct tally_object *o, const GArray *spilled)
+{
+	unsigned ncells = TALLY_OBJ_CELLS + (spilled ? spilled->len : 0);
+
+	for (unsigned i = 0; i < ncells; i++) {
+		uint64_t cell = i < TALLY_OBJ_CELLS ? o->cells[i]
+		                                    : g_array_index(spilled, uint64_t, i - TALLY_OBJ_CELLS);
+		if (TALLY_CELL_STACK(cell) && TALLY_CELL_NET(cell) < 0)
+			return false;
+	}
+	return o->unstacked >= 0;
+}
+
 static void object_cells(const struct books *b, struct resolver *r, const struct tally_object *o,
                          struct cells *c)
 {
 	const struct book_type *t = o->type < b->types->len ? b->types->pdata[o->type] : NULL;
+	GArray *spilled = (o->flags & TALLY_OBJF_SPILLED) && b->spilled
+	                  ? g_hash_table_lookup(b->spilled, &o->serial) : NULL;
 	/* Still reachable at exit (a global variable holds it): its owner is
 	 * the program's global state, as while a process runs. */
 	c->global = !b->discount_owner && (o->flags & TALLY_OBJF_GLOBAL);
-	int64_t discount = (b->discount_owner || c->global) && (o->flags & TALLY_OBJF_CREATED) && t
-	                   ? t->start_refs : 0;
+	/* An object born with references for others (a GThread: its running
+	 * thread's own) none of whose references was ever given back: the
+	 * thread drops its own when it ends, a join the creator's, so it was
+	 * still running at exit, and holds the object, as a global would
+	 * (GLib's worker thread, which GLib never joins). */
+	c->running = !b->discount_owner && !c->global && (o->flags & TALLY_OBJF_CREATED) && t &&
+	             t->start_refs >= 2 && never_given_back(o, spilled);
+	int64_t discount = (b->discount_owner || c->global || c->running) &&
+	                   (o->flags & TALLY_OBJF_CREATED) && t ? t->start_refs : 0;
 
 	c->n = 0;
 	c->nowned = 0;
 	c->discounted = false;
-	GArray *spilled = (o->flags & TALLY_OBJF_SPILLED) && b->spilled
-	                  ? g_hash_table_lookup(b->spilled, &o->serial) : NULL;
 	unsigned ncells = TALLY_OBJ_CELLS + (spilled ? spilled->len : 0);
 	int64_t unstacked = o->unstacked;
 	for (unsigned i = 0; i < ncells; i++) {
@@ -755,6 +779,7 @@ static void group_balance(struct books *b, struct book_group *g, GArray *copies,
 		g->unstacked_objects += unstacked;
 		g->owner_discounted += c.discounted;
 		g->global += c.global;
+		g->running += c.running;
 		for (unsigned k = 0; k < c.nowned; k++)
 			note_owned(g, c.owner[k], c.owned[k]);
 		bo->leaked = bo->net > 0;

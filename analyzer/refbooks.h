@@ -69,6 +69,9 @@ struct book_group {
 	unsigned owner_discounted;     /* creation references discounted */
 	unsigned global;               /* of those, objects a global variable
 	                                * held at exit (still reachable) */
+	unsigned running;              /* of those, a thread's objects whose
+	                                * thread still ran at exit (it holds
+	                                * them; no reference given back) */
 	int64_t owned;                 /* references held by live owners (taken
 	                                * inside their creation: owners.h), not
 	                                * counted */

@@ -163,14 +163,6 @@ static const char preset_glib[] =
 	"GThread: g_thread_ref = inc\n"
 	"GThread: g_thread_unref = dec\n"
 	"GThread: g_thread_join = dec\n"
-	/* GLib's worker thread: started, and kept for the life of the process,
-	 * by the first unix signal source or child watch. */
-	"GThread: g_unix_signal_add = lifetime\n"
-	"GThread: g_unix_signal_add_full = lifetime\n"
-	"GThread: g_unix_signal_source_new = lifetime\n"
-	"GThread: g_child_watch_add = lifetime\n"
-	"GThread: g_child_watch_add_full = lifetime\n"
-	"GThread: g_child_watch_source_new = lifetime\n"
 	"GVariant: g_variant_new = new\n"
 	"GVariant: g_variant_new_string = new\n"
 	"GVariant: g_variant_new_int32 = new\n"

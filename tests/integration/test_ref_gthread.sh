@@ -52,4 +52,13 @@ t_eq "$T_JSON" '.violations | length' 0 "churn: no violation at all"
 t_run_ok "$T_TMP/churn2.log" --check --rules glib -- "$PROG" --churn 2000 </dev/null
 t_same "$(grep '^churned' "$T_OUT")" "churned 2000" "churn --check: passes a program that leaks nothing"
 
+# A thread still running at exit, its GThread never joined nor unref'd
+# (GLib's worker thread does so): no reference was ever given back, so the
+# running thread holds it, and --check passes.  The forgotten thread above,
+# whose own reference its ending dropped, stays a leak.
+t_run_ok "$T_TMP/forever.log" --check --rules glib -- "$PROG" --forever </dev/null
+t_report "$T_TMP/forever.log" forever
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "GThread") | [.live, .leaked, (.groups | map(.running) | add)]][0]' \
+	'[1,0,1]' "forever: GThread [live, leaked, running at exit]"
+
 t_done

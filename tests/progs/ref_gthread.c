@@ -8,6 +8,7 @@
  *   quick      ends at once and is joined
  *   forgotten  ends at once; forget_a_thread() never joins or unrefs it:
  *              the creator's reference is leaked
+ * --churn N and --forever: see below.
  * Prints "ready PID" once all three exist and quick/forgotten have ended,
  * waits for a line on stdin, stops and joins the worker, exits 0.
  */
@@ -88,10 +89,26 @@ static int churn(int n)
 	return 0;
 }
 
+/* --forever: a thread that runs until the process exits, its GThread
+ * never joined nor unreferenced (as GLib's own worker thread): it holds
+ * its GThread, no leak. */
+static gpointer block(gpointer data)
+{
+	(void)data;
+	for (;;)
+		g_usleep(G_USEC_PER_SEC);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--churn") == 0)
 		return churn(atoi(argv[2]));
+	if (argc == 2 && strcmp(argv[1], "--forever") == 0) {
+		g_thread_new("forever", block, NULL);
+		printf("started\n");
+		return 0;
+	}
 	char line[16];
 
 	GThread *worker = g_thread_new("worker", work, NULL);
