@@ -80,6 +80,9 @@ char *books_trust(const struct book_type *t)
 	if (ty->flags & TALLY_TYPEF_GOT_ONLY)
 		g_string_append_printf(s, "%sa rule hooked through GOT entries only (a library's "
 		                       "calls to its own functions are not seen)", s->len ? ", " : "");
+	if (ty->flags & TALLY_TYPEF_UNSEEN_NEW)
+		g_string_append_printf(s, "%sits objects may be made where no rule sees it "
+		                       "(unseen_new)", s->len ? ", " : "");
 	g_string_prepend(s, "books incomplete: ");
 	return g_string_free(s, FALSE);
 }
@@ -1103,7 +1106,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 		memcpy(&t->t, &a->lr->types[i], sizeof(t->t));
 		t->complete = !t->t.first_seen_inc && !t->t.dec_unknown && !t->t.untracked &&
 		              !t->t.unstacked && !t->t.nested &&
-		              !(t->t.flags & TALLY_TYPEF_GOT_ONLY);
+		              !(t->t.flags & (TALLY_TYPEF_GOT_ONLY | TALLY_TYPEF_UNSEEN_NEW));
 		t->groups = g_ptr_array_new_with_free_func(group_free);
 		t->start_refs = 0;
 		for (uint32_t k = 0; k < nrules; k++) {

@@ -307,9 +307,10 @@ static void json_types(FILE *out, const struct books *b, struct symbolizer *sym)
 		fprintf(out, ",\"first_seen_inc\":%" PRIu64 ",\"balanced\":%" PRIu64
 		        ",\"dec_unknown\":%" PRIu64 ",\"underflow\":%" PRIu64 ",\"after_release\":%" PRIu64
 		        ",\"untracked\":%" PRIu64 ",\"unstacked\":%" PRIu64 ",\"nested\":%" PRIu64
-		        ",\"resurrects\":%s,\"groups\":[", ty->first_seen_inc, ty->balanced,
-		        ty->dec_unknown, ty->underflow, ty->after_release, ty->untracked, ty->unstacked,
-		        ty->nested, ty->flags & TALLY_TYPEF_RESURRECTS ? "true" : "false");
+		        ",\"resurrects\":%s,\"unseen_new\":%s,\"groups\":[", ty->first_seen_inc,
+		        ty->balanced, ty->dec_unknown, ty->underflow, ty->after_release, ty->untracked,
+		        ty->unstacked, ty->nested, ty->flags & TALLY_TYPEF_RESURRECTS ? "true" : "false",
+		        ty->flags & TALLY_TYPEF_UNSEEN_NEW ? "true" : "false");
 		for (guint k = 0; k < t->groups->len; k++) {
 			fputs(k ? "," : "", out);
 			json_group(out, b, t->groups->pdata[k], sym);

@@ -171,7 +171,7 @@ int books_type_complete(const struct tally_log *log, uint16_t type)
 {
 	const struct tally_type *t = type_of(log, type);
 
-	return !(t->flags & (TALLY_TYPEF_RESURRECTS | TALLY_TYPEF_GOT_ONLY)) &&
+	return !(t->flags & (TALLY_TYPEF_RESURRECTS | TALLY_TYPEF_GOT_ONLY | TALLY_TYPEF_UNSEEN_NEW)) &&
 	       !__atomic_load_n(&t->first_seen_inc, A_RELAXED) &&
 	       !__atomic_load_n(&t->dec_unknown, A_RELAXED) &&
 	       !__atomic_load_n(&t->untracked, A_RELAXED) &&
@@ -661,8 +661,14 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 	}
 	if (o->state == TALLY_OBJ_RELEASED) {
 		/* A reference to an object after its count reached 0: a bug,
-		 * unless the type comes back from a pool. */
+		 * unless the type comes back from a pool, or the address is a
+		 * new object's made where no rule sees it. */
 		struct tally_type *t = type_of(log, o->type);
+		if (t->flags & TALLY_TYPEF_UNSEEN_NEW) {
+			count(&t->first_seen_inc);
+			open_books(log, op, o->type, 1, 0, res);
+			return;
+		}
 		if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED)) {
 			/* Not booked: the object is gone, its books stay closed. */
 			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type, o->flags);
@@ -703,7 +709,7 @@ static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op 
 		struct tally_type *t = type_of(log, o->type);
 		/* While the releasing decrement is under way, the object may
 		 * have been referenced again unseen: not known to be a bug. */
-		if (o->flags & TALLY_OBJF_RELEASING)
+		if ((o->flags & TALLY_OBJF_RELEASING) || (t->flags & TALLY_TYPEF_UNSEEN_NEW))
 			count(&t->dec_unknown);
 		else if (!(t->flags & TALLY_TYPEF_RESURRECTS) || (o->flags & TALLY_OBJF_FREED))
 			violation(log, res, TALLY_VIOL_AFTER_RELEASE, o->type, o->flags);
@@ -782,8 +788,14 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 		}
 		res->type = log->objects[s].type;
 		if (log->objects[s].state == TALLY_OBJ_RELEASED) {
-			violation(log, res, TALLY_VIOL_AFTER_RELEASE, log->objects[s].type,
-			          log->objects[s].flags);
+			struct tally_type *t = type_of(log, log->objects[s].type);
+			if (t->flags & TALLY_TYPEF_UNSEEN_NEW) {
+				count(&t->dec_unknown);
+				res->detail = TALLY_OBJD_UNKNOWN;
+			} else {
+				violation(log, res, TALLY_VIOL_AFTER_RELEASE, log->objects[s].type,
+				          log->objects[s].flags);
+			}
 			return;
 		}
 		res->net = log->objects[s].net;

@@ -158,11 +158,20 @@ static const char preset_glib[] =
 	"GAsyncQueue: g_async_queue_unref = dec\n"
 	/* A new thread starts with two references: the caller's and its own,
 	 * dropped when it ends. */
+	/* GLib also makes GThreads no rule sees: its thread pools' threads
+	 * (an internal constructor), g_thread_self() for a thread GLib did not
+	 * start. */
+	"GThread: unseen_new\n"
 	"GThread: g_thread_new = new(2)\n"
 	"GThread: g_thread_try_new = new(2)\n"
 	"GThread: g_thread_ref = inc\n"
 	"GThread: g_thread_unref = dec\n"
 	"GThread: g_thread_join = dec\n"
+	/* GVariants are also made where no `new` rule can see them: children
+	 * returned through out-parameters (g_variant_get, g_variant_iter_next),
+	 * g_variant_builder_end and g_variant_get_child_value through internal
+	 * constructors (the latter returns an existing child at times). */
+	"GVariant: unseen_new\n"
 	"GVariant: g_variant_new = new\n"
 	"GVariant: g_variant_new_string = new\n"
 	"GVariant: g_variant_new_int32 = new\n"
@@ -481,14 +490,16 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		if (!q)
 			return "expected a function name after the type";
 		q = skip_blank(q, end);
+		int resurrects = strcmp(function, "resurrects") == 0,
+		    unseen_new = strcmp(function, "unseen_new") == 0;
 		if (strcmp(type, "*") == 0 &&
-		    (strcmp(function, "resurrects") == 0 || strcmp(function, "kept_if") == 0))
+		    (resurrects || unseen_new || strcmp(function, "kept_if") == 0))
 			return "'*' (every type) is for lifetime rules only";
-		if (q == end && strcmp(function, "resurrects") == 0) {
+		if (q == end && (resurrects || unseen_new)) {
 			int ti = type_index(t, type);
 			if (ti < 0)
 				return "too many types";
-			t->types[ti].flags |= TALLY_TYPEF_RESURRECTS;
+			t->types[ti].flags |= resurrects ? TALLY_TYPEF_RESURRECTS : TALLY_TYPEF_UNSEEN_NEW;
 			return NULL;
 		}
 		if (strcmp(function, "kept_if") == 0)

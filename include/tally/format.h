@@ -298,6 +298,12 @@ enum tally_type_flags {
 	TALLY_TYPEF_GOT_ONLY = 1u << 1,   /* a rule of the type is hooked
 	                                   * through GOT entries only: a
 	                                   * library's own calls are not seen */
+	TALLY_TYPEF_UNSEEN_NEW = 1u << 2, /* objects may be made by functions
+	                                   * no rule names (out-parameters,
+	                                   * internal constructors): a reference
+	                                   * at a released object's address may
+	                                   * be a new object's, booked as one
+	                                   * first seen; never complete */
 };
 
 /* An object type: the objects the rules with this type name handle.  The

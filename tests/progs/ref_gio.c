@@ -6,7 +6,8 @@
  * worker thread a unix signal source starts, GTask's thread pool and its
  * queue (made in g_task_get_type), the attribute lists of GIO's file
  * classes (made in their class_init), GIO's modules.  None of them is the
- * program's leak: the presets' lifetime rules say so.
+ * program's leak: the presets' lifetime rules say so.  And it makes
+ * GVariants where no rule sees them, at released ones' addresses.
  *
  *   (no option)  uses all of the above and frees what it made: no leak
  *   --leak       also loses one GFile, in leak_one_file()
@@ -44,6 +45,27 @@ static void run_a_task(void)
 	g_object_unref(task);
 }
 
+/* GVariants made where no rule sees them (g_variant_builder_end and
+ * g_variant_get's children use internal constructors) at the addresses of
+ * released ones: new objects, not references after release (the preset's
+ * "GVariant: unseen_new"). */
+static void build_variants(void)
+{
+	for (int round = 0; round < 20; round++) {
+		GVariant *n = g_variant_ref_sink(g_variant_new_int32(round));
+		g_variant_unref(n);
+		GVariantBuilder b;
+		g_variant_builder_init(&b, G_VARIANT_TYPE("(si)"));
+		g_variant_builder_add(&b, "s", "key");
+		g_variant_builder_add(&b, "i", round);
+		GVariant *v = g_variant_ref_sink(g_variant_builder_end(&b));
+		GVariant *child = NULL;
+		g_variant_get(v, "(@si)", &child, NULL);
+		g_variant_unref(child);
+		g_variant_unref(v);
+	}
+}
+
 static void query_a_file(void)
 {
 	GFile *file = g_file_new_for_path("/");
@@ -70,6 +92,7 @@ int main(int argc, char **argv)
 
 	run_a_task();
 	query_a_file();
+	build_variants();
 	if (leak) {
 		volatile GFile *lost = leak_one_file();
 		lost = NULL;

@@ -257,6 +257,18 @@ static void resurrects_marks_the_type_and_adds_no_rule(void **state)
 	assert_string_equal(type_name(rule("late_ref")), "Late");
 }
 
+static void unseen_new_marks_the_type_and_adds_no_rule(void **state)
+{
+	assert_int_equal(parse("V: unseen_new\nV: v_new = new"), 0);
+	assert_int_equal(t.nrules, 1);
+	assert_true(type_named("V")->flags & TALLY_TYPEF_UNSEEN_NEW);
+	assert_false(type_named("V")->flags & TALLY_TYPEF_RESURRECTS);
+	assert_int_equal(parse("glib"), 0);
+	assert_true(type_named("GVariant")->flags & TALLY_TYPEF_UNSEEN_NEW);
+	assert_true(type_named("GThread")->flags & TALLY_TYPEF_UNSEEN_NEW);
+	assert_false(type_named("GHashTable")->flags & TALLY_TYPEF_UNSEEN_NEW);
+}
+
 static void kept_if_names_the_flag_of_kept_objects(void **state)
 {
 	assert_int_equal(parse("T: kept_if(16, 4)\nU: kept_if( 48 , 1 , gst_object_get_type )\n"
@@ -497,6 +509,7 @@ static void each_error_is_one_line_and_the_rest_applies(void **state)
 	one_bad_item("*_get_type = lifetime", "needs a TYPE");
 	one_bad_item("T: * = lifetime", "needs a suffix");
 	one_bad_item("*: resurrects", "lifetime rules only");
+	one_bad_item("*: unseen_new", "lifetime rules only");
 	one_bad_item("*: kept_if(16, 4)", "lifetime rules only");
 	one_bad_item("T*: x_new = lifetime", "expected '='");
 	one_bad_item("x_ref = inc, y_ref = inc", "unexpected text");
@@ -651,6 +664,7 @@ int main(void)
 		cmocka_unit_test_setup(too_many_rules_adds_no_type, setup),
 		cmocka_unit_test_setup(too_many_types, setup),
 		cmocka_unit_test_setup(warnings_name_their_origin_and_line, setup),
+		cmocka_unit_test_setup(unseen_new_marks_the_type_and_adds_no_rule, setup),
 		cmocka_unit_test_setup(a_preset_beside_errors_still_applies, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
