@@ -620,6 +620,8 @@ static char *branch_names(const struct logread *lr, struct symbolizer *sym, cons
 	return joined;
 }
 
+static bool entry_frame(const struct tally_frame_info *fi);
+
 /* Names a verdict's function, candidates, what gives back, and where its
  * references may have been handed over. */
 static struct book_verdict *verdict_name(const struct books *b, struct symbolizer *sym,
@@ -643,11 +645,15 @@ static struct book_verdict *verdict_name(const struct books *b, struct symbolize
 		for (const struct bal_node *n = v->fn->parent; n && n->parent; n = n->parent) {
 			struct tally_frame_info fi;
 			books_node_frame(sym, n, &fi);
-			if (fi.file) {
+			/* libc's frames (a thread's start) are no program's call */
+			bool entry = entry_frame(&fi);
+			if (fi.file && !entry) {
 				bv->reached_from = fi;
 				break;
 			}
 			symbolizer_frame_clear(&fi);
+			if (entry)
+				break;
 		}
 	}
 	bv->dropped_by = branch_names(b->a->lr, sym, v->drops);

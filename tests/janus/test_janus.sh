@@ -221,6 +221,10 @@ run_case() {
 			jt_jq_true "$d/final.json" '([.rules[] | select(.found and .entries + .got_sites > 0)] | length) >= 10 and ([.rules[].calls] | add) > 0'
 		jt_check "$mode: rules: no certain violation" \
 			jt_jq_true "$d/final.json" '[.violations[] | select(.certain)] | length == 0'
+		# Janus is stripped: a verdict names no caller with a source line
+		# ("reached from"), and never libc's thread start, which has one.
+		jt_check "$mode: verdicts: none 'reached from' libc's start frames" \
+			jt_jq_true "$d/final.json" '[.verdicts[] | select(.reached_from != null and ((.reached_from.file // "") | test("nptl|csu|sysdeps")))] | length == 0'
 		jq -r '"  reference books: " + ([.objects.types[] | "\(.type) \(.created) created \(.live) alive"] | join(", "))' \
 			"$d/final.json" 2>/dev/null
 		# The remote publishers the RTP run leaked are never freed, and
