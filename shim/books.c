@@ -632,6 +632,13 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 		return;
 	}
 	struct tally_object *o = &log->objects[s];
+	if (o->state == TALLY_OBJ_RELEASED && o->type != op->type) {
+		/* The address was another type's object's: this one of op's
+		 * type was made where no rule saw it, not referenced after
+		 * that one's release. */
+		book_increment(log, op, -1, res);
+		return;
+	}
 	res->type = o->type;
 	if (o->state == TALLY_OBJ_RELEASED && (o->flags & TALLY_OBJF_RELEASING)) {
 		switch (revive_books(log, s, op, res)) {
@@ -704,6 +711,12 @@ static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op 
 		return;
 	}
 	struct tally_object *o = &log->objects[s];
+	if (o->state == TALLY_OBJ_RELEASED && o->type != op->type) {
+		/* another type's released object's address: see book_increment */
+		count(&type_of(log, op->type)->dec_unknown);
+		res->detail = TALLY_OBJD_UNKNOWN;
+		return;
+	}
 	res->type = o->type;
 	if (o->state == TALLY_OBJ_RELEASED) {
 		struct tally_type *t = type_of(log, o->type);
@@ -788,9 +801,10 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 		}
 		res->type = log->objects[s].type;
 		if (log->objects[s].state == TALLY_OBJ_RELEASED) {
-			struct tally_type *t = type_of(log, log->objects[s].type);
-			if (t->flags & TALLY_TYPEF_UNSEEN_NEW) {
-				count(&t->dec_unknown);
+			/* another type's address, or one made unseen: a blind spot */
+			if ((type_of(log, op->type)->flags & TALLY_TYPEF_UNSEEN_NEW) ||
+			    log->objects[s].type != op->type) {
+				count(&type_of(log, op->type)->dec_unknown);
 				res->detail = TALLY_OBJD_UNKNOWN;
 			} else {
 				violation(log, res, TALLY_VIOL_AFTER_RELEASE, log->objects[s].type,

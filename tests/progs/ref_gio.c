@@ -66,6 +66,26 @@ static void build_variants(void)
 	}
 }
 
+/* GThreads GLib's pools make where no rule sees them, at the addresses of
+ * released GHashTables: the pool's g_thread_unref is no reference after
+ * the table's release. */
+static void nothing(gpointer data, gpointer user)
+{
+	(void)data, (void)user;
+}
+
+static void churn_pools(void)
+{
+	g_thread_pool_set_max_unused_threads(0);   /* a new pool thread each time */
+	for (int i = 0; i < 200; i++) {
+		GHashTable *table = g_hash_table_new(g_str_hash, g_str_equal);
+		g_hash_table_unref(table);
+		GThreadPool *pool = g_thread_pool_new(nothing, NULL, 1, FALSE, NULL);
+		g_thread_pool_push(pool, GINT_TO_POINTER(1), NULL);
+		g_thread_pool_free(pool, FALSE, TRUE);
+	}
+}
+
 static void query_a_file(void)
 {
 	GFile *file = g_file_new_for_path("/");
@@ -93,6 +113,7 @@ int main(int argc, char **argv)
 	run_a_task();
 	query_a_file();
 	build_variants();
+	churn_pools();
 	if (leak) {
 		volatile GFile *lost = leak_one_file();
 		lost = NULL;
