@@ -123,8 +123,13 @@ static void set_env(const struct cli *c, const char *shim, const char *run_id,
 		setenv("TALLY_ENFORCE", c->enforce, 1);
 	if (c->hook)
 		setenv("TALLY_HOOK", c->hook, 1);
-	/* The shim says at start how many entries and GOT sites each rule got. */
-	setenv("TALLY_REPORT_HOOKS", "1", 1);
+	/* The shim says at start how many entries and GOT sites each rule got:
+	 * in COMMAND only (this process, about to exec it), whatever image it
+	 * execs, never in its children: a program that reads a child's stderr
+	 * must find there what the child wrote.  Called after fork. */
+	char self[24];
+	snprintf(self, sizeof(self), "%ld", (long)getpid());
+	setenv("TALLY_REPORT_HOOKS", self, 1);
 	g_free(preload);
 }
 

@@ -109,6 +109,21 @@ static int run_says_it(void)
 	return run && *run;
 }
 
+/* Whether this process says what each rule hooked, on its stderr:
+ * TALLY_REPORT_HOOKS is the pid of the one process that does (tally run's
+ * COMMAND: its children's stderr is theirs), or any other value for every
+ * process. */
+static int report_hooks_here(void)
+{
+	const char *v = getenv("TALLY_REPORT_HOOKS");
+	char *end;
+
+	if (!v || !*v)
+		return 0;
+	long pid = strtol(v, &end, 10);
+	return *end || pid <= 0 || pid == (long)getpid();
+}
+
 /* ---- rules ------------------------------------------------------------------ */
 
 unsigned refhooks_load_rules(struct tally_log *log)
@@ -305,7 +320,7 @@ static void hook_entry(struct tally_log *log, unsigned r, void *fn, size_t size,
 	 * call arriving at once must find where to go. */
 	if (entryhook_install(fn, size, h.stub, &h.hook->target, why, sizeof(why)) != 0) {
 		log->rules[r].flags |= TALLY_RULEF_ENTRY_FAILED;
-		if (getenv("TALLY_REPORT_HOOKS")) {
+		if (report_hooks_here()) {
 			char line[400];
 			snprintf(line, sizeof(line),
 			         "tally: cannot patch the entry of %s (%s); hooking its GOT entries",
@@ -478,7 +493,7 @@ void refhooks_scan(struct tally_log *log)
 void refhooks_warn_missing(const struct tally_log *log)
 {
 	char line[300];
-	int verbose = getenv("TALLY_REPORT_HOOKS") != NULL;
+	int verbose = report_hooks_here();
 
 	unsigned preset_rules = 0, preset_found = 0, found = 0;
 

@@ -24,6 +24,12 @@ LEAK_LINE=$(r_line "$SRC" leak_one_file 'g_file_new_for_path[(]')
 
 t_run_ok "$T_TMP/ok.log" --check --rules 'glib;gobject' -- "$PROG"
 t_same "$(cat "$T_OUT" | grep -c '^done$')" 1 "no leak: the program ran to its end"
+# tally run's coverage lines come from COMMAND alone: a child's stderr is
+# what the child wrote (they broke gsubprocess's and spawn's own tests).
+t_same "$(grep "^child's stderr" "$T_OUT")" "child's stderr: 0 bytes" \
+	"no leak: nothing of tally's on the stderr of COMMAND's child"
+grep -q '^tally: rule g_object_unref (dec, GObject): 1 entry' "$T_ERR" && t_pass ||
+	t_fail "no leak: COMMAND itself still says what each rule hooked: $(head -3 "$T_ERR")"
 t_report "$T_TMP/ok.log" ok
 t_eq "$T_JSON" '[.objects.types[].leaked] | add' 0 "no leak: nothing leaked"
 t_eq "$T_JSON" '.verdicts | length' 0 "no leak: no verdict"

@@ -11,7 +11,8 @@
  *
  *   (no option)  uses all of the above and frees what it made: no leak
  *   --leak       also loses one GFile, in leak_one_file()
- * Prints "done" and exits 0.
+ * Then runs itself as a child that writes nothing (--silent-child) and
+ * prints how many bytes its stderr carried.  Prints "done" and exits 0.
  */
 #include <gio/gio.h>
 #include <glib-unix.h>
@@ -105,8 +106,25 @@ static __attribute__((noinline)) GFile *leak_one_file(void)
 	return file;
 }
 
+/* Runs this program again as a child that writes nothing, and prints how
+ * many bytes arrived on the child's stderr: tally must write none there
+ * (its coverage lines are COMMAND's alone). */
+static void spawn_a_silent_child(const char *self)
+{
+	gchar *argv[] = { (gchar *)self, (gchar *)"--silent-child", NULL };
+	gchar *err = NULL;
+	gint status = 0;
+
+	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL))
+		err = g_strdup("(spawn failed)");
+	printf("child's stderr: %zu bytes\n", strlen(err));
+	g_free(err);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--silent-child") == 0)
+		return 0;
 	int leak = argc == 2 && strcmp(argv[1], "--leak") == 0;
 	guint id = g_unix_signal_add(SIGUSR1, on_signal, NULL);
 
@@ -120,6 +138,7 @@ int main(int argc, char **argv)
 		(void)lost;
 	}
 	g_source_remove(id);
+	spawn_a_silent_child(argv[0]);
 	printf("done\n");
 	return 0;
 }
