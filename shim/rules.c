@@ -155,6 +155,9 @@ static const char preset_glib[] =
 	"GAsyncQueue: g_async_queue_new = new\n"
 	"GAsyncQueue: g_async_queue_new_full = new\n"
 	"GAsyncQueue: g_async_queue_ref = inc\n"
+	/* deprecated, still exported; g_async_queue_unref_and_unlock calls
+	 * g_async_queue_unref */
+	"GAsyncQueue: g_async_queue_ref_unlocked = inc\n"
 	"GAsyncQueue: g_async_queue_unref = dec\n"
 	/* A new thread starts with two references: the caller's and its own,
 	 * dropped when it ends. */

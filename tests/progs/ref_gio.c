@@ -87,6 +87,20 @@ static void churn_pools(void)
 	}
 }
 
+/* A queue referenced while locked (deprecated, still exported and used):
+ * the last unref is no reference after release. */
+static void lock_a_queue(void)
+{
+	GAsyncQueue *queue = g_async_queue_new();
+
+	G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+	g_async_queue_lock(queue);
+	g_async_queue_ref_unlocked(queue);
+	g_async_queue_unref_and_unlock(queue);
+	G_GNUC_END_IGNORE_DEPRECATIONS
+	g_async_queue_unref(queue);
+}
+
 static void query_a_file(void)
 {
 	GFile *file = g_file_new_for_path("/");
@@ -132,6 +146,7 @@ int main(int argc, char **argv)
 	query_a_file();
 	build_variants();
 	churn_pools();
+	lock_a_queue();
 	if (leak) {
 		volatile GFile *lost = leak_one_file();
 		lost = NULL;
