@@ -123,13 +123,18 @@ static void set_env(const struct cli *c, const char *shim, const char *run_id,
 		setenv("TALLY_ENFORCE", c->enforce, 1);
 	if (c->hook)
 		setenv("TALLY_HOOK", c->hook, 1);
-	/* The shim says at start how many entries and GOT sites each rule got:
-	 * in COMMAND only (this process, about to exec it), whatever image it
-	 * execs, never in its children: a program that reads a child's stderr
-	 * must find there what the child wrote.  Called after fork. */
-	char self[24];
-	snprintf(self, sizeof(self), "%ld", (long)getpid());
-	setenv("TALLY_REPORT_HOOKS", self, 1);
+	/* The shim says at start how many entries and GOT sites each rule got,
+	 * in every process whose stderr is tally run's own: never onto a
+	 * stream a parent gave its child to read back (g_spawn_sync capturing
+	 * a child's stderr must find there only what the child wrote). */
+	struct stat err;
+	char where[64];
+	if (fstat(2, &err) == 0)
+		snprintf(where, sizeof(where), "stderr:%llu:%llu", (unsigned long long)err.st_dev,
+		         (unsigned long long)err.st_ino);
+	else
+		snprintf(where, sizeof(where), "pid:%ld", (long)getpid());
+	setenv("TALLY_REPORT_HOOKS", where, 1);
 	g_free(preload);
 }
 

@@ -52,6 +52,7 @@ _Static_assert(TALLY_ROLE_NEW == 1, "TRAMP_ROLE_NEW");
 _Static_assert(sizeof(struct active_call) == 32, "TRAMP_ACTIVE_SHIFT");
 _Static_assert(offsetof(struct active_call, sp) == 0, "active_call.sp first");
 _Static_assert(offsetof(struct active_call, released) == 26, "TRAMP_ACTIVE_RELEASED");
+_Static_assert(REF_STACK_WORDS == 32, "TRAMP_STACK_ARGS");
 
 /* Records one reference event and books it; handles enforcement.  Returns
  * the serial of the object a decrement released (book_result.released),
@@ -355,16 +356,20 @@ void ref_calls_longjmp(uintptr_t target)
 	work_ends();
 }
 
-/* The trampoline copies 32 words of stack arguments, whatever the function
- * takes: near the top of a stack (makecontext, a thread on a stack of its
- * own) fewer can be read.  Within one page there is nothing to check. */
-static unsigned readable_stack_words(uintptr_t a)
+/* The trampoline copies `want` words of stack arguments (32, or 1024 for
+ * a varargs rule), whatever the function takes: near the top of a stack
+ * (makecontext, a thread on a stack of its own) fewer can be read.
+ * Within one page there is nothing to check. */
+static unsigned readable_stack_words(uintptr_t a, unsigned want)
 {
-	uintptr_t last = a + 8 * 32 - 8;
+	uintptr_t last = a + 8 * (uintptr_t)want - 8;
 
-	if ((a >> 12) == (last >> 12) || memcheck_word(last))
-		return 32;
-	return (unsigned)((((a | 4095) + 1) - a) / 8);
+	if ((a >> 12) == (last >> 12))
+		return want;
+	for (uintptr_t page = (a | 4095) + 1; page <= last; page += 4096)
+		if (!memcheck_word(page))
+			return (unsigned)((page - a) / 8);
+	return want;
 }
 
 SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, const uint64_t *stack_args)
@@ -468,7 +473,7 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 	}
 	if (uncounted)
 		batch_count_call(&g_shim.log, hook->rule);   /* not booked */
-	unsigned words = readable_stack_words(sp);
+	unsigned words = readable_stack_words(sp, hook->stack_words);
 	RESTORE_ERRNO;
 	work_ends();
 	return words;

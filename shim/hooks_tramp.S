@@ -46,6 +46,7 @@
 #define OFF_XMM 336
 #define FRAME 600
 #define STACK_ARGS 24                /* from rbp */
+#define FROM_RBP (-16-FRAME)         /* the frame's bottom (rsp after the sub), from rbp */
 
 /* From C, checked there (hooks_ref.c): offsetof(struct ref_hook, role),
  * TALLY_ROLE_NEW, log2(sizeof(struct active_call)) and where in it the
@@ -83,31 +84,33 @@
 	movdqu %xmm15, OFF_XMM+240(%rsp)
 .endm
 
-.macro RESTORE_REGS
-	movq OFF_REGS+0(%rsp), %rdi
-	movq OFF_REGS+8(%rsp), %rsi
-	movq OFF_REGS+16(%rsp), %rdx
-	movq OFF_REGS+24(%rsp), %rcx
-	movq OFF_REGS+32(%rsp), %r8
-	movq OFF_REGS+40(%rsp), %r9
-	movq OFF_RAX(%rsp), %rax
-	movq OFF_R10(%rsp), %r10
-	movdqu OFF_XMM+0(%rsp), %xmm0
-	movdqu OFF_XMM+16(%rsp), %xmm1
-	movdqu OFF_XMM+32(%rsp), %xmm2
-	movdqu OFF_XMM+48(%rsp), %xmm3
-	movdqu OFF_XMM+64(%rsp), %xmm4
-	movdqu OFF_XMM+80(%rsp), %xmm5
-	movdqu OFF_XMM+96(%rsp), %xmm6
-	movdqu OFF_XMM+112(%rsp), %xmm7
-	movdqu OFF_XMM+128(%rsp), %xmm8
-	movdqu OFF_XMM+144(%rsp), %xmm9
-	movdqu OFF_XMM+160(%rsp), %xmm10
-	movdqu OFF_XMM+176(%rsp), %xmm11
-	movdqu OFF_XMM+192(%rsp), %xmm12
-	movdqu OFF_XMM+208(%rsp), %xmm13
-	movdqu OFF_XMM+224(%rsp), %xmm14
-	movdqu OFF_XMM+240(%rsp), %xmm15
+/* From the frame at `base`: %rsp, or %rbp with base offset FROM_RBP when
+ * the stack arguments of a varargs rule extend the frame below. */
+.macro RESTORE_REGS at=0, base=%rsp
+	movq \at+OFF_REGS+0(\base), %rdi
+	movq \at+OFF_REGS+8(\base), %rsi
+	movq \at+OFF_REGS+16(\base), %rdx
+	movq \at+OFF_REGS+24(\base), %rcx
+	movq \at+OFF_REGS+32(\base), %r8
+	movq \at+OFF_REGS+40(\base), %r9
+	movq \at+OFF_RAX(\base), %rax
+	movq \at+OFF_R10(\base), %r10
+	movdqu \at+OFF_XMM+0(\base), %xmm0
+	movdqu \at+OFF_XMM+16(\base), %xmm1
+	movdqu \at+OFF_XMM+32(\base), %xmm2
+	movdqu \at+OFF_XMM+48(\base), %xmm3
+	movdqu \at+OFF_XMM+64(\base), %xmm4
+	movdqu \at+OFF_XMM+80(\base), %xmm5
+	movdqu \at+OFF_XMM+96(\base), %xmm6
+	movdqu \at+OFF_XMM+112(\base), %xmm7
+	movdqu \at+OFF_XMM+128(\base), %xmm8
+	movdqu \at+OFF_XMM+144(\base), %xmm9
+	movdqu \at+OFF_XMM+160(\base), %xmm10
+	movdqu \at+OFF_XMM+176(\base), %xmm11
+	movdqu \at+OFF_XMM+192(\base), %xmm12
+	movdqu \at+OFF_XMM+208(\base), %xmm13
+	movdqu \at+OFF_XMM+224(\base), %xmm14
+	movdqu \at+OFF_XMM+240(\base), %xmm15
 .endm
 
 /* 64 bytes of stack arguments at `at`, from the caller's to the callee's. */
@@ -159,6 +162,7 @@ tally_ref_trampoline:
 	 * (BENCH.md, section 7).  xmm8-11 are put back below. */
 	xorl %ecx, %ecx
 	cmpl $TRAMP_STACK_ARGS, %r12d
+	ja 7f                            /* a varargs rule's: below */
 	jne 1f
 	COPY_64 0
 	COPY_64 64
@@ -176,6 +180,7 @@ tally_ref_trampoline:
 	RESTORE_REGS
 	movq 8(%rbp), %r11               /* the caller's */
 	call *(%rbx)                     /* hook->target */
+3:
 
 	/* The fast post: a call that creates nothing and released nothing
 	 * only has its entry in the calls under way to pop (ref_hook_post
@@ -208,6 +213,7 @@ tally_ref_trampoline:
 	call ref_hook_post
 	RESTORE_REGS
 
+	.cfi_remember_state              /* for the varargs path after ret */
 6:	leaq -16(%rbp), %rsp
 	popq %r12
 	popq %rbx
@@ -218,6 +224,29 @@ tally_ref_trampoline:
 	popq %r11
 	.cfi_def_cfa_offset 8
 	ret
+
+	/* More than TRAMP_STACK_ARGS words (a varargs rule: g_object_new with
+	 * many properties): the frame grows below by the words beyond them,
+	 * rounded to 16 bytes (rsp stays aligned at the call), they are
+	 * copied a word at a time, and the registers are put back from the
+	 * frame found from rbp.  After the call rsp is the frame's again. */
+	.cfi_restore_state
+7:	movl %r12d, %eax
+	subl $TRAMP_STACK_ARGS, %eax
+	shll $3, %eax
+	addl $15, %eax
+	andl $-16, %eax
+	subq %rax, %rsp
+8:	movq STACK_ARGS(%rbp,%rcx,8), %rax
+	movq %rax, (%rsp,%rcx,8)
+	incl %ecx
+	cmpl %r12d, %ecx
+	jb 8b
+	RESTORE_REGS FROM_RBP, %rbp
+	movq 8(%rbp), %r11               /* the caller's */
+	call *(%rbx)                     /* hook->target */
+	leaq FROM_RBP(%rbp), %rsp
+	jmp 3b
 	.cfi_endproc
 	.size tally_ref_trampoline, .-tally_ref_trampoline
 

@@ -19,7 +19,9 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -109,19 +111,31 @@ static int run_says_it(void)
 	return run && *run;
 }
 
-/* Whether this process says what each rule hooked, on its stderr:
- * TALLY_REPORT_HOOKS is the pid of the one process that does (tally run's
- * COMMAND: its children's stderr is theirs), or any other value for every
- * process. */
+/* Whether this process says what each rule hooked, on its stderr.
+ * TALLY_REPORT_HOOKS from tally run: "stderr:DEV:INO", in each process
+ * whose fd 2 is still tally run's stderr (not a pipe a parent reads back),
+ * or "pid:PID", in that one process; any other value (1, by hand): in
+ * every process. */
 static int report_hooks_here(void)
 {
 	const char *v = getenv("TALLY_REPORT_HOOKS");
-	char *end;
+	unsigned long long dev, ino;
+	struct stat st;
+	long pid;
+	char end;
 
 	if (!v || !*v)
 		return 0;
-	long pid = strtol(v, &end, 10);
-	return *end || pid <= 0 || pid == (long)getpid();
+	if (sscanf(v, "stderr:%llu:%llu%c", &dev, &ino, &end) == 2) {
+		int saved = errno;
+		int same = fstat(2, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+		           (unsigned long long)st.st_ino == ino;
+		errno = saved;
+		return same;
+	}
+	if (sscanf(v, "pid:%ld%c", &pid, &end) == 1)
+		return pid == (long)getpid();
+	return strncmp(v, "stderr:", 7) != 0 && strncmp(v, "pid:", 4) != 0;
 }
 
 /* ---- rules ------------------------------------------------------------------ */
@@ -240,6 +254,7 @@ static int hook_for(struct tally_log *log, unsigned r, void *fn, struct hook_ref
 	h->arg = rule->role == TALLY_ROLE_NEW ? 0 : rule->arg;
 	h->refs = rule->role == TALLY_ROLE_NEW ? rule->arg : 1;
 	h->type = rule->type;
+	h->stack_words = (rule->flags & TALLY_RULEF_VARARGS) ? REF_VARARGS_WORDS : REF_STACK_WORDS;
 	if (rule->role == TALLY_ROLE_SINK && rule->floating[0])
 		h->is_floating = (int (*)(void *))dlsym(RTLD_DEFAULT, rule->floating);
 	void *stub = make_stub(h);

@@ -33,7 +33,13 @@ struct ref_hook {
 	uint16_t type;
 	int32_t refs;          /* NEW: references the object starts with */
 	int entry;             /* reached through the patched entry */
+	uint32_t stack_words;  /* words of stack arguments passed on:
+	                        * REF_STACK_WORDS, REF_VARARGS_WORDS for a
+	                        * varargs rule (hooks_tramp.S) */
 };
+
+#define REF_STACK_WORDS 32u      /* hooks_tramp.S: TRAMP_STACK_ARGS */
+#define REF_VARARGS_WORDS 1024u  /* 8 KiB: 511 name/value pairs */
 
 /* Reads the rules (TALLY_RULES, TALLY_RULES_FILE) into the log's tables,
  * warning once per bad rule on stderr.  Returns the number of rules. */

@@ -17,7 +17,7 @@ static const char preset_gateway[] =
  * end in the same internal constructor; a creation seen twice on one
  * thread within one call is booked once (books.c). */
 static const char preset_gobject[] =
-	"GObject: g_object_new = new\n"
+	"GObject: g_object_new = new varargs\n"
 	"GObject: g_object_new_with_properties = new\n"
 	"GObject: g_object_newv = new\n"
 	"GObject: g_object_new_valist = new\n"
@@ -71,11 +71,11 @@ static const char preset_gst[] =
 	"GstQuery: gst_query_new_custom = new\n"
 	"GstCaps: gst_caps_new_empty = new\n"
 	"GstCaps: gst_caps_new_any = new\n"
-	"GstCaps: gst_caps_new_simple = new\n"
-	"GstCaps: gst_caps_new_full = new\n"
+	"GstCaps: gst_caps_new_simple = new varargs\n"
+	"GstCaps: gst_caps_new_full = new varargs\n"
 	"GstCaps: gst_caps_from_string = new\n"
 	"GstSample: gst_sample_new = new\n"
-	"GstTagList: gst_tag_list_new = new\n"
+	"GstTagList: gst_tag_list_new = new varargs\n"
 	"GstTagList: gst_tag_list_new_empty = new\n"
 	"GstTagList: gst_tag_list_new_valist = new\n"
 	"GstTagList: gst_tag_list_new_from_string = new\n"
@@ -175,7 +175,7 @@ static const char preset_glib[] =
 	 * g_variant_builder_end and g_variant_get_child_value through internal
 	 * constructors (the latter returns an existing child at times). */
 	"GVariant: unseen_new\n"
-	"GVariant: g_variant_new = new\n"
+	"GVariant: g_variant_new = new varargs\n"
 	"GVariant: g_variant_new_string = new\n"
 	"GVariant: g_variant_new_int32 = new\n"
 	"GVariant: g_variant_new_uint32 = new\n"
@@ -201,10 +201,10 @@ static const char preset_glib[] =
 	"GVariant: g_variant_new_from_bytes = new\n"
 	"GVariant: g_variant_new_from_data = new\n"
 	"GVariant: g_variant_new_fixed_array = new\n"
-	"GVariant: g_variant_new_printf = new\n"
+	"GVariant: g_variant_new_printf = new varargs\n"
 	"GVariant: g_variant_new_take_string = new\n"
 	"GVariant: g_variant_new_va = new\n"
-	"GVariant: g_variant_new_parsed = new\n"
+	"GVariant: g_variant_new_parsed = new varargs\n"
 	"GVariant: g_variant_new_parsed_va = new\n"
 	"GVariant: g_variant_parse = new\n"
 	"GVariant: g_variant_ref = inc\n"
@@ -546,13 +546,17 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 			return "expected ')'";
 		q = skip_blank(q + 1, end);
 	}
-	int got_only = 0;
-	if (q != end) {
-		char mod[8];
+	int got_only = 0, varargs = 0;
+	while (q != end) {   /* "got", "varargs", each at most once */
+		char mod[16];
 		const char *m = read_ident(q, end, mod, sizeof(mod));
-		if (!m || strcmp(mod, "got") != 0 || skip_blank(m, end) != end)
-			return "unexpected text after the rule (only \"got\" may follow)";
-		got_only = 1;
+		if (m && strcmp(mod, "got") == 0 && !got_only)
+			got_only = 1;
+		else if (m && strcmp(mod, "varargs") == 0 && !varargs)
+			varargs = 1;
+		else
+			return "unexpected text after the rule (only \"got\" and \"varargs\" may follow)";
+		q = skip_blank(m, end);
 	}
 
 	int any_type = strcmp(type, "*") == 0;
@@ -592,6 +596,8 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		r->flags |= TALLY_RULEF_PRESET;
 	if (got_only)
 		r->flags |= TALLY_RULEF_GOT;
+	if (varargs)
+		r->flags |= TALLY_RULEF_VARARGS;
 	if (any_type)
 		r->flags |= TALLY_RULEF_ANY_TYPE;
 	return NULL;

@@ -273,6 +273,10 @@ enum tally_rule_flags {
 	                                   * entries (from other modules) */
 	TALLY_RULEF_ANY_TYPE = 1u << 4,   /* lifetime rule of every type
 	                                   * ("*: ..."); `type` is 0 */
+	TALLY_RULEF_VARARGS = 1u << 5,    /* "varargs": the function may take
+	                                   * more than 32 words of stack
+	                                   * arguments (g_object_new): up to
+	                                   * 1024 are passed on */
 };
 
 /* One rule, written at start-up.  The analyzer and `tally run` read the

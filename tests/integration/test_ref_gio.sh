@@ -24,8 +24,11 @@ LEAK_LINE=$(r_line "$SRC" leak_one_file 'g_file_new_for_path[(]')
 
 t_run_ok "$T_TMP/ok.log" --check --rules 'glib;gobject' -- "$PROG"
 t_same "$(cat "$T_OUT" | grep -c '^done$')" 1 "no leak: the program ran to its end"
-# tally run's coverage lines come from COMMAND alone: a child's stderr is
-# what the child wrote (they broke gsubprocess's and spawn's own tests).
+t_same "$(grep '^many properties' "$T_OUT")" "many properties: name many, enabled 1" \
+	"no leak: g_object_new with 46 words of stack arguments gets them all (varargs)"
+# tally run's coverage lines go only to its own stderr: a child's stderr
+# that its parent reads back is what the child wrote (they broke
+# gsubprocess's and spawn's own tests).
 t_same "$(grep "^child's stderr" "$T_OUT")" "child's stderr: 0 bytes" \
 	"no leak: nothing of tally's on the stderr of COMMAND's child"
 grep -q '^tally: rule g_object_unref (dec, GObject): 1 entry' "$T_ERR" && t_pass ||

@@ -101,6 +101,20 @@ static void lock_a_queue(void)
 	g_async_queue_unref(queue);
 }
 
+/* g_object_new with 24 property pairs: 46 words of stack arguments, past
+ * the 32 every hook passes on (the preset's rule is "varargs"). */
+static void many_properties(void)
+{
+#define E2(v) "enabled", (gboolean)(v), "enabled", (gboolean)!(v)
+	GObject *action = g_object_new(G_TYPE_SIMPLE_ACTION, "name", "many",
+		E2(0), E2(0), E2(0), E2(0), E2(0), E2(0), E2(0), E2(0), E2(0), E2(0), E2(0),
+		"enabled", FALSE, "enabled", TRUE, NULL);
+#undef E2
+	printf("many properties: name %s, enabled %d\n", g_action_get_name(G_ACTION(action)),
+	       g_action_get_enabled(G_ACTION(action)));
+	g_object_unref(action);
+}
+
 static void query_a_file(void)
 {
 	GFile *file = g_file_new_for_path("/");
@@ -147,6 +161,7 @@ int main(int argc, char **argv)
 	build_variants();
 	churn_pools();
 	lock_a_queue();
+	many_properties();
 	if (leak) {
 		volatile GFile *lost = leak_one_file();
 		lost = NULL;

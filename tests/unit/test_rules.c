@@ -217,6 +217,21 @@ static void arg_count_and_floating_in_parentheses(void **state)
 	assert_int_equal(rule("f_sink")->arg, 1);
 }
 
+static void varargs_passes_more_stack_arguments_on(void **state)
+{
+	assert_int_equal(parse("v_new = new varargs; w_new = new(2) got varargs;"
+	                       "x_new = new varargs got; y_new = new"), 0);
+	assert_int_equal(rule("v_new")->flags, TALLY_RULEF_VARARGS);
+	assert_int_equal(rule("w_new")->flags, TALLY_RULEF_VARARGS | TALLY_RULEF_GOT);
+	assert_int_equal(rule("w_new")->arg, 2);
+	assert_int_equal(rule("x_new")->flags, TALLY_RULEF_VARARGS | TALLY_RULEF_GOT);
+	assert_int_equal(rule("y_new")->flags, 0);
+	/* the gobject preset's g_object_new is one */
+	assert_int_equal(parse("gobject"), 0);
+	assert_true(rule("g_object_new")->flags & TALLY_RULEF_VARARGS);
+	assert_false(rule("g_object_ref")->flags & TALLY_RULEF_VARARGS);
+}
+
 static void got_hooks_a_rule_through_the_got_only(void **state)
 {
 	assert_int_equal(parse("a_ref = inc got; a_unref = dec(1) got\n"
@@ -498,8 +513,10 @@ static void each_error_is_one_line_and_the_rest_applies(void **state)
 	one_bad_item("x_sink = sink(0, )", "floating-check function");
 	one_bad_item("gobjekt", "unknown preset");
 	one_bad_item("x_ref = inc x", "unexpected text");
-	one_bad_item("x_ref = inc gotten", "only \"got\" may follow");
+	one_bad_item("x_ref = inc gotten", "only \"got\" and \"varargs\" may follow");
 	one_bad_item("x_ref = inc got got", "unexpected text");
+	one_bad_item("x_new = new varargs varargs", "unexpected text");
+	one_bad_item("x_new = new varargs(1)", "unexpected text");
 	one_bad_item("x_ref = inc got(1)", "unexpected text");
 	one_bad_item("x_ref = got", "unknown role");
 	one_bad_item("x_ref = inc(1) x", "unexpected text");
@@ -664,6 +681,7 @@ int main(void)
 		cmocka_unit_test_setup(too_many_rules_adds_no_type, setup),
 		cmocka_unit_test_setup(too_many_types, setup),
 		cmocka_unit_test_setup(warnings_name_their_origin_and_line, setup),
+		cmocka_unit_test_setup(varargs_passes_more_stack_arguments_on, setup),
 		cmocka_unit_test_setup(unseen_new_marks_the_type_and_adds_no_rule, setup),
 		cmocka_unit_test_setup(a_preset_beside_errors_still_applies, setup),
 	};

@@ -1,5 +1,7 @@
 #include "revlib.h"
 
+#include <stdarg.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,6 +62,19 @@ int rv_unref_cb(struct rv_obj *o, void (*cb)(void *), void *arg)
 	int left = rv_unref(o);
 	cb(arg);
 	return left;
+}
+
+struct rv_obj *rv_new_sum(long *sum, ...)
+{
+	va_list ap;
+	long v, total = 0;
+
+	va_start(ap, sum);
+	while ((v = va_arg(ap, long)) != 0)
+		total += v;
+	va_end(ap);
+	*sum = total;
+	return rv_new();
 }
 
 int rv_is_ref(void *f)

@@ -17,6 +17,9 @@ int rv_count(const struct rv_obj *o);
 struct rv_obj *rv_new_cb(void (*cb)(void *), void *arg);
 /* rv_unref, then cb(arg) (which may longjmp: the reference is dropped). */
 int rv_unref_cb(struct rv_obj *o, void (*cb)(void *), void *arg);
+/* rv_new, and *sum = the longs that follow, up to a 0: a varargs creator
+ * that may take many more than 32 words of stack arguments. */
+struct rv_obj *rv_new_sum(long *sum, ...);
 /* Whether f is rv_ref, compared with the library's own address of it. */
 int rv_is_ref(void *f);
 /* How many objects this copy of the library created. */
