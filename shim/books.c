@@ -490,6 +490,41 @@ enum revive_result {
  * never reaches 0.  The close is undone (its counts too), the cells kept,
  * and this reference added.  The flag stays until the decrements that set
  * it return: another one may release the object again meanwhile. */
+/* Undoes the close of live-again books (claim lock held): its counts, its
+ * stack's, and the state. */
+static void undo_close(struct tally_log *log, struct tally_object *o)
+{
+	struct tally_type *t = type_of(log, o->type);
+
+	__atomic_fetch_sub(o->flags & TALLY_OBJF_CREATED ? &t->freed : &t->balanced, 1, A_RELAXED);
+	if (o->create_stack && o->create_stack <= log->hdr->max_stacks)
+		__atomic_fetch_sub(&log->stacks[o->create_stack - 1].obj_closed, 1, A_RELAXED);
+	o->close_stack = 0;
+	o->close_ns = 0;
+	__atomic_store_n(&o->state, TALLY_OBJ_LIVE, A_RELEASE);
+	__atomic_fetch_add(&log->hdr->objects_live, 1, A_RELAXED);
+}
+
+/* An increment booked on books it saw live found them at net 0 (its add
+ * gave 1): a decrement brought them to 0 meanwhile, and may have closed
+ * them between this increment's look at their state and its add.  GLib's
+ * g_weak_ref_get racing the last g_object_unref does so legitimately: the
+ * reference it takes keeps the object (the unref finds the count raised).
+ * Closed by a decrement still under way, the books come back, this
+ * increment in them; otherwise (closed for good, or taken by another
+ * object) they are left as they are.  Off the usual path. */
+static void increment_met_a_close(struct tally_log *log, int s, uint64_t addr, uint32_t tid)
+{
+	struct tally_object *o = &log->objects[s];
+
+	if (!claim_lock(log, tid))
+		return;
+	if (__atomic_load_n(&log->objkeys[s], A_RELAXED) == addr && o->state == TALLY_OBJ_RELEASED &&
+	    (o->flags & TALLY_OBJF_RELEASING) && __atomic_load_n(&o->net, A_RELAXED) > 0)
+		undo_close(log, o);
+	claim_unlock(log);
+}
+
 static enum revive_result revive_books(struct tally_log *log, int s, const struct book_op *op,
                                        struct book_result *res)
 {
@@ -509,19 +544,14 @@ static enum revive_result revive_books(struct tally_log *log, int s, const struc
 		claim_unlock(log);
 		return CHANGED;
 	}
-	struct tally_type *t = type_of(log, o->type);
-	__atomic_fetch_sub(o->flags & TALLY_OBJF_CREATED ? &t->freed : &t->balanced, 1, A_RELAXED);
-	if (o->create_stack && o->create_stack <= log->hdr->max_stacks)
-		__atomic_fetch_sub(&log->stacks[o->create_stack - 1].obj_closed, 1, A_RELAXED);
-	o->close_stack = 0;
-	o->close_ns = 0;
-	__atomic_store_n(&o->state, TALLY_OBJ_LIVE, A_RELEASE);
-	__atomic_fetch_add(&log->hdr->objects_live, 1, A_RELAXED);
+	undo_close(log, o);
 	claim_unlock(log);
 	/* On what the books held (0, or below after an underflow): the cells
 	 * still add up to it. */
 	book_cell(log, o, op->stack, 1, op->tid);
 	res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
+	if (res->net == 1)
+		increment_met_a_close(log, s, op->addr, op->tid);
 	res->type = o->type;
 	res->detail = TALLY_OBJD_REVIVED;
 	return REVIVED;
@@ -653,6 +683,8 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 			 * on any live object (whatever happens to them next). */
 			book_cell(log, o, op->stack, 1, op->tid);
 			res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
+			if (res->net == 1)
+				increment_met_a_close(log, s, op->addr, op->tid);
 			res->type = o->type;
 			return;
 		case CHANGED: {
@@ -687,6 +719,8 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 	}
 	book_cell(log, o, op->stack, 1, op->tid);
 	res->net = __atomic_add_fetch(&o->net, 1, A_RELAXED);
+	if (res->net == 1)
+		increment_met_a_close(log, s, op->addr, op->tid);
 }
 
 /* After a decrement of live slot s was booked (res->net is the net after
@@ -844,6 +878,8 @@ SHIM_HOT int books_apply_usual(struct tally_log *log, uint64_t addr, uint8_t rol
 	if (i == TALLY_OBJ_CELLS || !add_to_cell(o, i, stack, delta))
 		return 0;
 	res->net = __atomic_add_fetch(&o->net, delta, A_RELAXED);
+	if (__builtin_expect(delta > 0 && res->net == 1, 0))
+		increment_met_a_close(log, (int)s, addr, tid);
 	res->type = o->type;
 	res->slot = s;
 	if (__builtin_expect(delta > 0 || res->net > 0, 1))

@@ -28,6 +28,11 @@ $(BUILD)/progs/ref_gio: tests/progs/ref_gio.c | deps
 	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags gio-2.0 gio-unix-2.0) -o $@ $< \
 		$(shell pkg-config --libs gio-2.0 gio-unix-2.0)
 
+$(BUILD)/progs/ref_weakrace: tests/progs/ref_weakrace.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags gobject-2.0) -o $@ $< \
+		$(shell pkg-config --libs gobject-2.0)
+
 $(BUILD)/progs/ref_gst_leak: tests/progs/ref_gst_leak.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(REFPROG_CFLAGS) $(shell pkg-config --cflags gstreamer-1.0) -o $@ $< \
