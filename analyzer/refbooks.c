@@ -76,7 +76,8 @@ char *books_trust(const struct book_type *t)
 		count_noun(s, ty->unstacked, "reference booked without its stack",
 		           "references booked without their stack");
 	if (ty->nested)
-		count_noun(s, ty->nested, "event lost inside the shim", "events lost inside the shim");
+		count_noun(s, ty->nested, "event lost inside the shim or call nested too deep to follow",
+		           "events lost inside the shim or calls nested too deep to follow");
 	if (ty->flags & TALLY_TYPEF_GOT_ONLY)
 		g_string_append_printf(s, "%sa rule hooked through GOT entries only (a library's "
 		                       "calls to its own functions are not seen)", s->len ? ", " : "");

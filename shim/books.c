@@ -155,6 +155,12 @@ static inline void count(uint64_t *counter)
 	__atomic_fetch_add(counter, 1, A_RELAXED);
 }
 
+void books_blind_spot(struct tally_log *log, uint16_t type)
+{
+	if (log->hdr && type < log->hdr->types_used && type < log->hdr->max_types)
+		count(&log->types[type].nested);
+}
+
 static struct tally_type *type_of(const struct tally_log *log, uint16_t type)
 {
 	return type < log->hdr->max_types ? &log->types[type] : &log->types[0];

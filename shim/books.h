@@ -101,6 +101,10 @@ void books_creation_ends(uint16_t type, int shared);
 #define BOOKS_BIRTH_WAIT_MS 20
 int books_await_birth(const struct tally_log *log, uint64_t addr, uint16_t type, int own);
 
+/* One more blind spot of `type` (counted as an event lost inside the
+ * shim): a call booked without all that makes its books certain. */
+void books_blind_spot(struct tally_log *log, uint16_t type);
+
 /* Whether the books of `type` have been complete so far: every object's
  * creation and every decrement seen, nothing lost. */
 int books_type_complete(const struct tally_log *log, uint16_t type);

@@ -27,6 +27,9 @@
 
 TLS struct active_call ref_active[ACTIVE_MAX];
 TLS int ref_nactive;
+/* The last call too deep to have an entry: its frame and object. */
+static TLS uintptr_t overflow_sp;
+static TLS uint64_t overflow_addr;
 
 /* Marks the start of this thread's work in a hook (record.h: rec_work_sp),
  * before any of it: a signal handler's fork must see it. */
@@ -440,8 +443,24 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 			active[nactive - 1].type = hook->type;
 			books_creation_begins(hook->type, shared);
 		}
-	} else {
-		skip = 1;   /* deeper than we can follow: not booked */
+	} else if (!skip && addr && addr == overflow_addr && overflow_sp > sp &&
+	           overflow_sp - sp < SAME_STACK) {
+		skip = 1;   /* nested in the last call too deep for an entry, same object */
+	} else if (!skip) {
+		/* Deeper than the calls under way can be followed (GVariant's
+		 * free recursing over its children, a chain of disposes): booked
+		 * without an entry, so that the books still balance.  A call
+		 * nested in it for the same object is told only one level down
+		 * (above), and a release it makes is never seen to return: each
+		 * is a blind spot of its type (no violation of it certain).  A
+		 * creation is not booked: its address comes back to the post,
+		 * which has no entry to go by. */
+		overflow_addr = addr;
+		overflow_sp = sp;
+		if (hook->role == TALLY_ROLE_NEW)
+			skip = 1;
+		if (on)
+			books_blind_spot(&g_shim.log, hook->type);
 	}
 	if (!skip && addr && hook->role != TALLY_ROLE_NEW && on) {
 		int floating = 0;

@@ -56,7 +56,7 @@ void refhooks_warn_missing(const struct tally_log *log);
 /* The hooked calls under way on this thread, innermost last (hooks_ref.c,
  * "Nested calls" in docs/DESIGN.md).  Not static: the trampoline's fast
  * post (hooks_tramp.S) pops the usual entry itself, and tests look. */
-#define ACTIVE_MAX 16
+#define ACTIVE_MAX 32
 
 struct active_call {
 	uintptr_t sp;          /* the caller's stack arguments: identifies the frame */

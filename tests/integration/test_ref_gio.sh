@@ -49,6 +49,11 @@ t_true "$T_JSON" '[.objects.types[] | select(.type == "GArray") | .kept][0] >= 1
 # no reference after release (before "GVariant: unseen_new", --check failed
 # on 2 to 40 certain violations, and TALLY_ENFORCE=abort aborted).
 t_eq "$T_JSON" '.violations | length' 0 "no leak: no violation"
+# Calls nested deeper than the shim follows (a GVariant 100 deep freed
+# recursively, a chain of 40 disposes): booked without an entry, each a
+# blind spot (GLib's gvariant test "leaked" 131 before, the chain aborted).
+t_true "$T_JSON" '[.objects.types[] | select(.type == "GObject") | .nested > 0 and (.complete | not)][0]' \
+	"no leak: the calls too deep to follow are blind spots of GObject"
 t_true "$T_JSON" '[.objects.types[] | select(.type == "GVariant") | .first_seen_inc > 0 and .unseen_new and (.complete | not)][0]' \
 	"no leak: GVariants made unseen are booked as first seen, the books never called complete"
 t_run_ok "$T_TMP/abort.log" --enforce abort --rules 'glib;gobject' -- "$PROG"

@@ -115,6 +115,63 @@ static void many_properties(void)
 	g_object_unref(action);
 }
 
+/* Hooked calls nested deeper than the shim follows (ACTIVE_MAX): a
+ * GVariant 100 deep, freed recursively by GLib, and a chain of 40 objects
+ * each of whose dispose drops the next, the innermost taking a reference
+ * to a shared object that is given back later.  They were not booked: the
+ * children "leaked", and the late unref was a certain reference after
+ * release, an abort. */
+typedef struct {
+	GObject parent;
+	GObject *next;
+} Link;
+typedef struct {
+	GObjectClass parent;
+} LinkClass;
+G_DEFINE_TYPE(Link, link, G_TYPE_OBJECT)
+
+static GObject *shared, *taken;
+
+static void link_init(Link *l)
+{
+	(void)l;
+}
+
+static void link_dispose(GObject *o)
+{
+	Link *l = (Link *)o;
+
+	if (l->next)
+		g_clear_object(&l->next);
+	else if (!taken)
+		taken = g_object_ref(shared);
+	G_OBJECT_CLASS(link_parent_class)->dispose(o);
+}
+
+static void link_class_init(LinkClass *k)
+{
+	G_OBJECT_CLASS(k)->dispose = link_dispose;
+}
+
+static void deep_calls(void)
+{
+	GVariant *v = g_variant_new_int32(1);
+	for (int i = 0; i < 100; i++)
+		v = g_variant_new_variant(v);
+	g_variant_unref(g_variant_ref_sink(v));
+
+	shared = g_object_new(G_TYPE_OBJECT, NULL);
+	GObject *head = NULL;
+	for (int i = 0; i < 40; i++) {
+		Link *l = g_object_new(link_get_type(), NULL);
+		l->next = head;
+		head = G_OBJECT(l);
+	}
+	g_object_unref(head);
+	g_clear_object(&taken);
+	g_clear_object(&shared);
+}
+
 static void query_a_file(void)
 {
 	GFile *file = g_file_new_for_path("/");
@@ -162,6 +219,7 @@ int main(int argc, char **argv)
 	churn_pools();
 	lock_a_queue();
 	many_properties();
+	deep_calls();
 	if (leak) {
 		volatile GFile *lost = leak_one_file();
 		lost = NULL;
