@@ -1097,7 +1097,9 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 
 	memset(b, 0, sizeof(*b));
 	b->a = a;
-	b->discount_owner = h->exit_state != TALLY_EXITED;
+	/* Only a process that exited with status 0 is held to every
+	 * reference: one that exited on an error stopped as if killed. */
+	b->discount_owner = h->exit_state != TALLY_EXITED || tally_exited_failing(h);
 	b->violations_total = h->violations;
 	b->rules = g_array_new(FALSE, FALSE, sizeof(struct tally_rule));
 	b->types = g_ptr_array_new_with_free_func(type_free);

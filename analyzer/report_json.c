@@ -475,6 +475,10 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	json_string_n(out, h->exe, sizeof(h->exe));
 	fprintf(out, ",\"running\":%s,\"state\":", a->running ? "true" : "false");
 	json_string(out, report_process_state(a));
+	if (h->exit_state == TALLY_EXITED && (h->exit_flags & TALLY_EXITF_STATUS))
+		fprintf(out, ",\"exit_status\":%d", h->exit_status & 0xff);
+	else
+		fputs(",\"exit_status\":null", out);
 	fputs(",\"started\":", out);
 	json_time(out, lr, h->start_mono_ns);
 	fputs(",\"cmdline\":[", out);

@@ -762,6 +762,9 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
 	        : b->a->running
 	        ? "the process is still running: each live object's creation reference is "
 	          "presumed held by its owner and discounted"
+	        : tally_exited_failing(&b->a->lr->hdr)
+	        ? "the process exited on an error (a status other than 0): each live object's "
+	          "creation reference is presumed held by its owner and discounted"
 	        : "the process did not exit normally: each live object's creation reference is "
 	          "presumed held by its owner and discounted");
 	if (b->verdicts->len)
@@ -856,7 +859,10 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	text_string_n(out, lr->path, sizeof(lr->path));
 	fprintf(out, "\nprocess %d (", h->pid);
 	text_string_n(out, h->exe, sizeof(h->exe));
-	fprintf(out, "), %s; started %s\n", report_process_state(a), started);
+	fprintf(out, "), %s", report_process_state(a));
+	if (h->exit_state == TALLY_EXITED && (h->exit_flags & TALLY_EXITF_STATUS))
+		fprintf(out, " with status %d", h->exit_status & 0xff);
+	fprintf(out, "; started %s\n", started);
 	const char *verdict = "";
 	uint64_t own = a->open - a->inherited_open;
 	if (own)

@@ -180,9 +180,19 @@ EXPORT int execle(const char *path, const char *arg, ...)
 	});
 }
 
+void shim_note_exit_status(int status)
+{
+	struct tally_header *hdr = g_shim.log.hdr;
+
+	if (!rec_on() || hdr->pid != getpid())
+		return;
+	hdr->exit_status = status;
+	__atomic_store_n(&hdr->exit_flags, hdr->exit_flags | TALLY_EXITF_STATUS, __ATOMIC_RELEASE);
+}
+
 /* _exit and _Exit skip the destructors that mark a normal exit: without
  * these, a daemon's child leaving with _exit(0) would read as killed. */
-static void mark_exit(void)
+static void mark_exit(int status)
 {
 	struct tally_header *hdr = g_shim.log.hdr;
 
@@ -191,6 +201,7 @@ static void mark_exit(void)
 	batch_flush(&g_shim.log);
 	runs_end_all();
 	hdr->exit_mono_ns = rec_mono_ns();
+	shim_note_exit_status(status);
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
 	SAVE_ERRNO;
 	log_drop_if_idle_child(&g_shim.log);
@@ -199,14 +210,14 @@ static void mark_exit(void)
 
 EXPORT void _exit(int status)
 {
-	mark_exit();
+	mark_exit(status);
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }
 
 EXPORT void _Exit(int status)
 {
-	mark_exit();
+	mark_exit(status);
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }

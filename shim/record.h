@@ -83,6 +83,10 @@ static inline int rec_on(void)
  * Returns whether recording is on. */
 int shim_start_early(void);
 
+/* The process is exiting with `status` (exit, _exit, main's return): kept
+ * in the log's header (hooks_process.c).  Only in the log's own process. */
+void shim_note_exit_status(int status);
+
 struct rec {
 	struct tally_event ev;
 	uint64_t seq;

@@ -28,8 +28,15 @@ static const char preset_gobject[] =
 	"GObject: g_object_add_toggle_ref = inc\n"
 	"GObject: g_object_remove_toggle_ref = dec\n"
 	"type_system\n"
-	/* GIO's modules are GTypeModules, which are never finalized. */
-	"GObject: g_io_module_new = lifetime\n";
+	/* GIO's modules are GTypeModules, which are never finalized; GIO's
+	 * default monitors and backends are made once, kept for the life of
+	 * the process, and found from a global only through GIO's tables. */
+	"GObject: g_io_module_new = lifetime\n"
+	"*: g_network_monitor_get_default = lifetime\n"
+	"*: g_proxy_resolver_get_default = lifetime\n"
+	"*: g_tls_backend_get_default = lifetime\n"
+	"*: g_memory_monitor_dup_default = lifetime\n"
+	"*: g_power_profile_monitor_dup_default = lifetime\n";
 
 /* Made while a GType is registered or its class or interface initialised:
  * once per process, for its whole life (GIO's task pool and its queue,
@@ -125,6 +132,15 @@ static const char preset_glib[] =
 	/* GObject's param-spec pools: kept for the life of the process, found
 	 * from a global only through the pool. */
 	"GHashTable: g_param_spec_pool_new = lifetime\n"
+	/* GLib's caches for the life of the process (or of a thread, in
+	 * thread-local storage, which no global points to): the language
+	 * names, GStaticPrivate's values, the UTC and local time zones,
+	 * GLocalFile's writable attribute namespaces. */
+	"GHashTable: g_get_language_names_with_category = lifetime\n"
+	"GArray: g_static_private_set = lifetime\n"
+	"GArray: g_time_zone_new_utc = lifetime\n"
+	"GArray: g_time_zone_new_local = lifetime\n"
+	"GArray: g_file_query_writable_namespaces = lifetime\n"
 	"GHashTable: g_hash_table_destroy = dec\n"
 	"GMainContext: g_main_context_new = new\n"
 	"GMainContext: g_main_context_new_with_flags = new\n"
@@ -136,6 +152,8 @@ static const char preset_glib[] =
 	"GMainLoop: g_main_loop_new = new got\n"
 	"GMainLoop: g_main_loop_ref = inc got\n"
 	"GMainLoop: g_main_loop_unref = dec got\n"
+	/* hooked through the GOT: GLib's own creations are not seen */
+	"GSource: unseen_new\n"
 	"GSource: g_source_new = new got\n"
 	"GSource: g_idle_source_new = new got\n"
 	"GSource: g_timeout_source_new = new got\n"

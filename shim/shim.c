@@ -147,6 +147,14 @@ int shim_start_early(void)
 	return __atomic_load_n(&g_shim.active, __ATOMIC_ACQUIRE);
 }
 
+/* exit's status (also main's return), for the log: registered before
+ * main, so it runs after the destructors, tally_stop's included. */
+static void note_exit_status(int status, void *arg)
+{
+	(void)arg;
+	shim_note_exit_status(status);
+}
+
 /* Runs before the program's own constructors (priority 101) so their
  * sockets are seen too; leaves errno as it found it. */
 __attribute__((constructor(101))) static void tally_start(void)
@@ -154,6 +162,8 @@ __attribute__((constructor(101))) static void tally_start(void)
 	int saved = errno;
 
 	start_recording();
+	if (rec_on())
+		(void)on_exit(note_exit_status, NULL);   /* a failure leaves the status unknown */
 	/* Here, not in start_recording: started early from an intercepted
 	 * call, the scan would find that call's own new socket. */
 	if (rec_on()) {

@@ -116,7 +116,8 @@ struct tally_header {
 	uint32_t module_generation;  /* bumped on every dlopen/dlclose change */
 	uint32_t exit_state;         /* enum tally_exit_state */
 	int64_t exit_mono_ns;        /* when exit_state was set */
-	uint64_t reserved0;
+	int32_t exit_status;         /* EXITED: exit's or _exit's status, when */
+	uint32_t exit_flags;         /* TALLY_EXITF_STATUS says it is known */
 	uint64_t sockets_created;    /* socket fds created, exact (atomic) */
 	uint64_t sockets_closed;     /* of those, closed, exact (atomic) */
 	uint64_t closes_not_open;    /* close() failing with EBADF, all of them */
@@ -263,6 +264,19 @@ enum tally_enforce {
 	TALLY_ENFORCE_LOG = 0,   /* record violations (default) */
 	TALLY_ENFORCE_ABORT = 1, /* record, then abort() when certain */
 };
+
+/* tally_header.exit_flags (0 in logs before: the status is not known). */
+enum tally_exit_flags {
+	TALLY_EXITF_STATUS = 1u << 0,   /* exit_status holds the exit status */
+};
+
+/* Whether the process exited with a known status other than 0: it stopped
+ * on an error, and what it still held at its end is no leak of its. */
+static inline int tally_exited_failing(const struct tally_header *h)
+{
+	return h->exit_state == TALLY_EXITED && (h->exit_flags & TALLY_EXITF_STATUS) &&
+	       (h->exit_status & 0xff) != 0;
+}
 
 /* How a rule is applied, tally_rule.flags. */
 enum tally_rule_flags {

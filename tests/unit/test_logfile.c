@@ -356,7 +356,7 @@ static void a_second_log_goes_beside_the_first_without_touching_it(void **state)
 
 	path_for(pattern, sizeof(pattern), "t.%p");
 	assert_int_equal(log_create(&first, &s, pattern), 0);
-	first.hdr->reserved0 = 0x5eed5eed;   /* a mark the second create must keep */
+	first.hdr->exit_status = 0x5eed5eed;   /* a mark the second create must keep */
 	first.events[0].tid = 77;
 
 	assert_int_equal(log_create(&second, &s, pattern), 0);
@@ -376,9 +376,9 @@ static void a_second_log_goes_beside_the_first_without_touching_it(void **state)
 	assert_int_equal(pread(fd, &ev, sizeof(ev), (off_t)on_disk.events_off), (ssize_t)sizeof(ev));
 	close(fd);
 	assert_memory_equal(on_disk.magic, "TALLYLOG", 8);
-	assert_int_equal(on_disk.reserved0, 0x5eed5eed);
+	assert_int_equal(on_disk.exit_status, 0x5eed5eed);
 	assert_int_equal(ev.tid, 77);
-	assert_int_equal(second.hdr->reserved0, 0);
+	assert_int_equal(second.hdr->exit_status, 0);
 
 	log_unmap(&first);
 	log_unmap(&second);

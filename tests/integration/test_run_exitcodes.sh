@@ -1,0 +1,29 @@
+#!/bin/bash
+# A process that exits with a status other than 0 stopped on an error, as
+# if killed: what it still held is no leak.  GLib's tests run subprocesses
+# that fail on purpose (g_test_trap_subprocess), and their sockets and
+# objects failed tally run --check.  The log keeps exit's or _exit's status
+# (exit_status in the report); --check leaves such a child out and says so.
+. "$(dirname "$0")/lib.sh"
+
+t_prog run_exitcodes
+t_run "$T_TMP/all.log" --check -- "$T_BIN"
+t_rc "$T_RC" 1 "all: --check fails on the child that exited 0 with a socket open"
+t_same "$(grep -c '^child' "$T_OUT")" 3 "all: three children ran"
+grep -q '^tally: check failed: 1 socket left open (1 by child processes)$' "$T_ERR" && t_pass ||
+	t_fail "all: the check line: $(grep 'check failed' "$T_ERR")"
+t_same "$(grep -c 'exited with status [23]: what it still held is not counted' "$T_ERR")" 2 \
+	"all: the two failing children are left out, each said once"
+for status in 0 2 3; do
+	log=$(for f in "$T_TMP"/all.log*; do
+		"$TALLY" report --json "$f" | jq -r --argjson s "$status" \
+			'select(.process.exit_status == $s and (.process.cmdline | length) == 2) | .log'
+	done | head -n 1)
+	[ -n "$log" ] && t_pass || t_fail "all: no child log with exit_status $status"
+done
+t_report "$T_TMP/all.log" main
+t_eq "$T_JSON" '[.process.state, .process.exit_status]' '["exited",0]' "all: the parent exited with 0"
+
+t_run "$T_TMP/failing.log" --check -- "$T_BIN" failing
+t_rc "$T_RC" 0 "failing: --check passes when only failing children left sockets open"
+t_done

@@ -1,0 +1,42 @@
+/*
+ * run_exitcodes — children that each open a socket and leave it open, then
+ * end: with _exit(3), with exit(2), or (unless "failing") with exit(0).
+ * A child that exits on an error (a test's subprocess that fails on
+ * purpose) is no leak for tally run --check; one that exits with 0 is
+ * (tests/integration/test_run_exitcodes.sh).
+ *
+ *   run_exitcodes [failing]   prints "child M: STATUS" per child, exits 0
+ */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strlen(argv[1]) == 1) {   /* a child */
+		if (socket(AF_INET, SOCK_DGRAM, 0) < 0)
+			return 98;
+		if (argv[1][0] == 'u')
+			_exit(3);
+		exit(argv[1][0] == 'e' ? 2 : 0);
+	}
+	const char *modes = argc > 1 && strcmp(argv[1], "failing") == 0 ? "ue" : "ue0";
+	for (const char *m = modes; *m; m++) {
+		char arg[2] = { *m, 0 };
+		int status;
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			execl(argv[0], argv[0], arg, (char *)NULL);
+			_exit(99);
+		}
+		if (waitpid(pid, &status, 0) != pid)
+			return 1;
+		printf("child %c: %d\n", *m, WEXITSTATUS(status));
+	}
+	return 0;
+}
