@@ -399,6 +399,13 @@ int cmd_run(const struct cli *c)
 	}
 	if (!pattern || !*pattern)
 		pattern = "/dev/shm/tally.%e.%p";
+	/* What the shim would refuse (and log elsewhere) is bad usage here. */
+	if (!settings_log_pattern_ok(pattern)) {
+		fprintf(stderr, "tally run: %s %s: a %% must start %%p (the pid), %%e (the "
+		        "program's name) or %%%% (a %% sign)\n", c->log ? "--log" : "TALLY_LOG=",
+		        pattern);
+		return 2;
+	}
 	/* The program may chdir before its log is made: a relative path would
 	 * land somewhere else than where tally looks for it afterwards. */
 	char *cwd = g_get_current_dir();

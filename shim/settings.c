@@ -85,8 +85,7 @@ static void read_uint(const char *(*get)(const char *), void (*warn)(const char 
 	reject(warn, count, name, text, expect, fb);
 }
 
-/* Whether every % of a TALLY_LOG pattern starts %p, %e or %%. */
-static int log_pattern_ok(const char *p)
+int settings_log_pattern_ok(const char *p)
 {
 	for (; *p; p++) {
 		if (*p != '%')
@@ -122,7 +121,7 @@ int settings_read(struct tally_settings *out, const char *(*get)(const char *),
 		if (strlen(text) >= sizeof(out->log_pattern) - 8)
 			reject(warn, &count, "TALLY_LOG", text, "a path under 248 bytes",
 			       TALLY_DEFAULT_LOG);
-		else if (!log_pattern_ok(text))
+		else if (!settings_log_pattern_ok(text))
 			reject(warn, &count, "TALLY_LOG", text,
 			       "a path where % is followed by p (pid), e (executable) or %",
 			       TALLY_DEFAULT_LOG);

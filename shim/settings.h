@@ -61,4 +61,7 @@ int settings_parse_size(const char *text, uint64_t *bytes);
 /* Parses a decimal in [lo, hi].  Returns 0 on success. */
 int settings_parse_uint(const char *text, uint64_t lo, uint64_t hi, uint64_t *value);
 
+/* Whether every % of a TALLY_LOG pattern starts %p, %e or %%. */
+int settings_log_pattern_ok(const char *pattern);
+
 #endif

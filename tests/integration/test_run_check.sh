@@ -72,6 +72,17 @@ t_rc $? 2 "--output into a missing directory"
 t_same "$(wc -l <"$T_ERR")" 1 "--output into a missing directory: lines on stderr"
 [ ! -e "$T_TMP/ran-output" ] && t_pass || t_fail "--output into a missing directory: COMMAND ran"
 
+# A --log pattern the shim would refuse (a % not starting %p, %e or %%):
+# one line and 2, before COMMAND runs (it ran, logged elsewhere, and the
+# run then said it wrote no log).
+"$TALLY" run --log "$T_TMP/bad1%.log" -- touch "$T_TMP/ran-badlog" >"$T_OUT" 2>"$T_ERR"
+t_rc $? 2 "--log with a bare %"
+t_same "$(wc -l <"$T_ERR")" 1 "--log with a bare %: lines on stderr"
+[ ! -e "$T_TMP/ran-badlog" ] && t_pass || t_fail "--log with a bare %: COMMAND ran"
+"$TALLY" run --log "$T_TMP/pct%%.log" -- true >"$T_OUT" 2>"$T_ERR"
+t_rc $? 0 "--log with %% (a % sign)"
+[ -e "$T_TMP/pct%.log" ] && t_pass || t_fail "--log with %%: no $T_TMP/pct%.log"
+
 # A command that does not exist: 127 and one line.
 "$TALLY" run -- "$T_TMP/nonexistent" >"$T_OUT" 2>"$T_ERR"
 t_rc $? 127 "missing command"
