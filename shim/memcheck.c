@@ -19,7 +19,10 @@
 static __attribute__((tls_model("initial-exec"))) __thread uintptr_t good_pages[GOOD_PAGES];
 static __attribute__((tls_model("initial-exec"))) __thread unsigned good_next;
 static __attribute__((tls_model("initial-exec"))) __thread unsigned good_epoch;
-static unsigned unmap_epoch;
+__attribute__((tls_model("initial-exec"))) __thread uintptr_t memcheck_last_page;
+__attribute__((tls_model("initial-exec"))) __thread unsigned memcheck_last_epoch;
+unsigned memcheck_unmap_epoch;
+#define unmap_epoch memcheck_unmap_epoch
 
 void memcheck_forget(void)
 {
@@ -40,14 +43,20 @@ int memcheck_word(uintptr_t addr)
 	}
 	if (page == last)
 		for (unsigned i = 0; i < GOOD_PAGES; i++)
-			if (good_pages[i] == page)
+			if (good_pages[i] == page) {
+				memcheck_last_page = page;
+				memcheck_last_epoch = epoch;
 				return 1;
+			}
 	int saved = errno;
 	long r = syscall(SYS_rt_sigprocmask, -1, (void *)addr, NULL, sizeof(uint64_t));
 	int ok = r < 0 && errno == EINVAL;
 	errno = saved;
-	if (ok && page == last)
+	if (ok && page == last) {
 		good_pages[good_next++ % GOOD_PAGES] = page;
+		memcheck_last_page = page;
+		memcheck_last_epoch = epoch;
+	}
 	return ok;
 }
 

@@ -13,6 +13,23 @@
  * was found readable recently by this thread. */
 int memcheck_word(uintptr_t addr);
 
+/* The page this thread found readable last, and the unmap epoch then:
+ * memcheck_word_fast's answer without a call (a hooked call's stack
+ * arguments crossing into the same page of its stack, call after call). */
+extern __attribute__((tls_model("initial-exec"))) __thread uintptr_t memcheck_last_page;
+extern __attribute__((tls_model("initial-exec"))) __thread unsigned memcheck_last_epoch;
+extern unsigned memcheck_unmap_epoch;
+
+static inline int memcheck_word_fast(uintptr_t addr)
+{
+	uintptr_t page = addr & ~(uintptr_t)4095;
+
+	if (page && page == ((addr + 7) & ~(uintptr_t)4095) && page == memcheck_last_page &&
+	    memcheck_last_epoch == __atomic_load_n(&memcheck_unmap_epoch, __ATOMIC_ACQUIRE))
+		return 1;
+	return memcheck_word(addr);
+}
+
 /* Forgets every page found readable, in every thread: memory was unmapped
  * (dlclose). */
 void memcheck_forget(void);
