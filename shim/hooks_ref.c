@@ -425,7 +425,8 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		uncounted = quiet;
 	}
 	/* Pushed even when recording is off, so that post pops its own. */
-	if (nactive < ACTIVE_MAX) {
+	int entered = nactive < ACTIVE_MAX;
+	if (entered) {
 		struct active_call *e = &active[nactive++];
 		e->sp = sp;
 		e->addr = addr;
@@ -483,9 +484,10 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 			released = record_ref(hook, addr, floating, call_seq, stack,
 			                      booked ? &res : NULL, raw);
 		}
-		if (released) {
+		if (released && entered) {
 			/* ref_hook_post tells the books when it returns; a
-			 * decrement's entry needs its call_seq no more. */
+			 * decrement's entry needs its call_seq no more.  (A call
+			 * too deep for an entry leaves its object marked.) */
 			active[nactive - 1].released = 1;
 			active[nactive - 1].call_seq = released;
 		}
