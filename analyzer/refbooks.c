@@ -485,6 +485,60 @@ struct cells {
 	int64_t owned[CELLS_MAX];
 };
 
+/* Whether module m of the log is the C library. */
+static bool module_is_libc(const struct logread *lr, int m)
+{
+	const char *path = lr->modules[m].path, *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return g_str_has_prefix(base, "libc.so") || g_str_has_prefix(base, "libc-");
+}
+
+/* Whether stack `id` is a thread's way out: the C library's frames only
+ * (its thread-local destructors, start_thread, clone), below at most the
+ * innermost frames of one other module (GLib's thread cleanup, which drops
+ * a GThread's own reference, often by a tail call that leaves no frame).
+ * A call from a program's thread or from main has frames of its own
+ * outside the C library further out. */
+static bool thread_exit_stack(const struct resolver *r, uint32_t id)
+{
+	const uint64_t *frames;
+	const struct tally_stack *st = logread_stack(r->lr, id, &frames);
+	bool libc = false;
+	int inner = -2;
+
+	for (unsigned i = 0; st && i < st->depth; i++) {
+		int m = modmatch_find(r->lr->modules, sizeof(*r->lr->modules), r->nmods,
+		                      st->generation, frames[i] - 1);
+		bool is_libc = m >= 0 && module_is_libc(r->lr, m);
+		if (!libc && !is_libc && (i == 0 || m == inner)) {
+			inner = m;   /* the innermost module's frames */
+			continue;
+		}
+		if (!is_libc)
+			return false;
+		libc = true;
+	}
+	return libc;
+}
+
+/* Whether some decrement of object o came from a thread's way out (its
+ * own reference, dropped as it ended). */
+static bool dropped_at_thread_exit(const struct resolver *r, const struct tally_object *o,
+                                   const GArray *spilled)
+{
+	unsigned ncells = TALLY_OBJ_CELLS + (spilled ? spilled->len : 0);
+
+	for (unsigned i = 0; i < ncells; i++) {
+		uint64_t cell = i < TALLY_OBJ_CELLS ? o->cells[i]
+		                                    : g_array_index(spilled, uint64_t, i - TALLY_OBJ_CELLS);
+		if (TALLY_CELL_STACK(cell) && TALLY_CELL_NET(cell) < 0 &&
+		    thread_exit_stack(r, TALLY_CELL_STACK(cell)))
+			return true;
+	}
+	return false;
+}
+
 /* Whether no reference of object o was ever given back: no cell (nor its
  * unstacked references) below 0. */
 static bool never_given_back(const struct tally_object *o, const GArray *spilled)
@@ -514,10 +568,18 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 	 * thread drops its own when it ends, a join the creator's, so it was
 	 * still running at exit, and holds the object, as a global would
 	 * (GLib's worker thread, which GLib never joins). */
-	c->running = !b->discount_owner && !c->global && (o->flags & TALLY_OBJF_CREATED) && t &&
-	             t->start_refs >= 2 && never_given_back(o, spilled);
+	bool shared_birth = !b->discount_owner && !c->global && (o->flags & TALLY_OBJF_CREATED) &&
+	                    t && t->start_refs >= 2;
+	c->running = shared_birth && never_given_back(o, spilled);
 	int64_t discount = (b->discount_owner || c->global || c->running) &&
 	                   (o->flags & TALLY_OBJF_CREATED) && t ? t->start_refs : 0;
+	/* Some given back, but none on a thread's way out: the thread still
+	 * ran, and holds its own (the creator's drop of the detach idiom,
+	 * g_thread_unref(g_thread_new(...)), is no thread's end). */
+	if (shared_birth && !c->running && !dropped_at_thread_exit(r, o, spilled)) {
+		c->running = true;
+		discount = t->start_refs - 1;
+	}
 
 	c->n = 0;
 	c->nowned = 0;

@@ -60,5 +60,14 @@ t_run_ok "$T_TMP/forever.log" --check --rules glib -- "$PROG" --forever </dev/nu
 t_report "$T_TMP/forever.log" forever
 t_eq "$T_JSON" '[.objects.types[] | select(.type == "GThread") | [.live, .leaked, (.groups | map(.running) | add)]][0]' \
 	'[1,0,1]' "forever: GThread [live, leaked, running at exit]"
+# The detach idiom, g_thread_unref(g_thread_new(...)), with the thread
+# running at exit: the creator's reference is given back, the thread's own
+# is not dropped on a thread's way out (GLib drops it there as the thread
+# ends), so the running thread holds it.  The forgotten thread above, whose
+# own reference its end dropped, is still a leak.
+t_run_ok "$T_TMP/detached.log" --check --rules glib -- "$PROG" --detached </dev/null
+t_report "$T_TMP/detached.log" detached
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "GThread") | [.live, .leaked, (.groups | map(.running) | add)]][0]' \
+	'[1,0,1]' "detached: GThread [live, leaked, running at exit]"
 
 t_done

@@ -8,7 +8,7 @@
  *   quick      ends at once and is joined
  *   forgotten  ends at once; forget_a_thread() never joins or unrefs it:
  *              the creator's reference is leaked
- * --churn N and --forever: see below.
+ * --churn N, --forever and --detached: see below.
  * Prints "ready PID" once all three exist and quick/forgotten have ended,
  * waits for a line on stdin, stops and joins the worker, exits 0.
  */
@@ -106,6 +106,13 @@ int main(int argc, char **argv)
 		return churn(atoi(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "--forever") == 0) {
 		g_thread_new("forever", block, NULL);
+		printf("started\n");
+		return 0;
+	}
+	/* --detached: the detach idiom, the creator's reference dropped at
+	 * once; the thread runs until the process exits and holds its own. */
+	if (argc == 2 && strcmp(argv[1], "--detached") == 0) {
+		g_thread_unref(g_thread_new("detached", block, NULL));
 		printf("started\n");
 		return 0;
 	}
