@@ -331,33 +331,67 @@ static bool lifetime_names(const struct tally_rule *ru, const char *function)
  * for its type (a library's table kept for the life of the process, found
  * from a global only through other heap memory).  `cache`: creation stack
  * and type -> answer. */
-static bool created_for_life(const struct books *b, struct symbolizer *sym,
-                             const struct tally_object *o, GHashTable *cache)
+/* Whether stack `stack` passes through a function a lifetime rule names
+ * for `type` (SOCKETS: the every-type rules alone).  `cache`: stack and
+ * type -> answer. */
+#define SOCKETS 0xffffu
+static bool stack_for_life(const struct books *b, struct symbolizer *sym, uint32_t stack,
+                           uint16_t type, GHashTable *cache)
 {
 	const struct logread *lr = b->a->lr;
 	bool any = false;
 
-	for (guint k = 0; k < b->rules->len && !any; k++)
-		any = lifetime_rule_of(&g_array_index(b->rules, struct tally_rule, k), o->type);
-	if (!any || !o->create_stack)
+	for (guint k = 0; k < b->rules->len && !any; k++) {
+		const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
+		any = type == SOCKETS ? ru->role == TALLY_ROLE_LIFETIME && (ru->flags & TALLY_RULEF_ANY_TYPE)
+		                      : lifetime_rule_of(ru, type);
+	}
+	if (!any || !stack)
 		return false;
-	gpointer key = GSIZE_TO_POINTER(((gsize)o->type << 32) | o->create_stack), hit;
+	gpointer key = GSIZE_TO_POINTER(((gsize)type << 32) | stack), hit;
 	if (g_hash_table_lookup_extended(cache, key, NULL, &hit))
 		return GPOINTER_TO_INT(hit);
 	const uint64_t *frames;
-	const struct tally_stack *st = logread_stack(lr, o->create_stack, &frames);
+	const struct tally_stack *st = logread_stack(lr, stack, &frames);
 	bool found = false;
 	for (unsigned i = 0; st && i < st->depth && !found; i++) {
 		struct tally_frame_info fi;
 		symbolizer_lookup(sym, st->generation, frames[i], true, &fi);
 		for (guint k = 0; fi.function && k < b->rules->len && !found; k++) {
 			const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
-			found = lifetime_rule_of(ru, o->type) && lifetime_names(ru, fi.function);
+			found = (type == SOCKETS ? ru->role == TALLY_ROLE_LIFETIME &&
+			                                   (ru->flags & TALLY_RULEF_ANY_TYPE)
+			                         : lifetime_rule_of(ru, type)) &&
+			        lifetime_names(ru, fi.function);
 		}
 		symbolizer_frame_clear(&fi);
 	}
 	g_hash_table_insert(cache, key, GINT_TO_POINTER(found));
 	return found;
+}
+
+/* Whether object o was created under a function a `lifetime` rule names
+ * for its type (a library's table kept for the life of the process, found
+ * from a global only through other heap memory). */
+static bool created_for_life(const struct books *b, struct symbolizer *sym,
+                             const struct tally_object *o, GHashTable *cache)
+{
+	return stack_for_life(b, sym, o->create_stack, o->type, cache);
+}
+
+/* Sockets open at the end, made under a function an every-type lifetime
+ * rule names ("*: g_network_monitor_get_default"): kept for the life of
+ * the process by the library, no leak.  Only after a normal exit. */
+static void count_kept_sockets(struct books *b, struct symbolizer *sym)
+{
+	GHashTable *cache = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+	for (guint i = 0; !b->discount_owner && i < b->a->groups->len; i++) {
+		const struct site *s = b->a->groups->pdata[i];
+		if (s->open > s->inherited && stack_for_life(b, sym, s->stack_id, SOCKETS, cache))
+			b->kept_sockets += s->open - s->inherited;
+	}
+	g_hash_table_destroy(cache);
 }
 
 /* Groups every live object; `copies` receives, per group, the object
@@ -1203,6 +1237,7 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 	b->kept_stacks = g_array_new(FALSE, FALSE, sizeof(struct book_owned));
 	b->spilled = spill_index(a->lr);
 	collect_objects(b, sym, copies);
+	count_kept_sockets(b, sym);
 	collect_owners(b, &r);
 	for (guint i = 0; i < b->types->len; i++) {
 		struct book_type *t = b->types->pdata[i];

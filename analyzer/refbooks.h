@@ -180,6 +180,9 @@ struct books {
 	unsigned live;                 /* live objects in the books, kept ones
 	                                * not included */
 	unsigned kept;                 /* alive at exit, kept on purpose */
+	uint64_t kept_sockets;         /* open at a normal exit, of the process's
+	                                * own, made under an every-type lifetime
+	                                * rule's function: kept, not leaked */
 	unsigned inherited;            /* alive, inherited from the parent at fork */
 	unsigned leaked;               /* of those, leaked (struct book_object) */
 	uint64_t certain_violations;   /* of those, certain */

@@ -495,11 +495,12 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	json_string_n(out, h->parent_log, sizeof(h->parent_log));
 	fputs("}", out);
 
+	uint64_t kept = a->books ? a->books->kept_sockets : 0;
 	fprintf(out, ",\"sockets\":{\"created\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"open\":%" PRIu64
-	        ",\"inherited\":%" PRIu64 ",\"inherited_open\":%" PRIu64 ",\"leaked\":%" PRIu64
-	        ",\"untracked\":%" PRIu64 ",\"groups\":[", a->created, a->closed, a->open,
-	        a->inherited, a->inherited_open,
-	        a->open - a->inherited_open, h->dropped[TALLY_DROP_STATE_FULL]);
+	        ",\"inherited\":%" PRIu64 ",\"inherited_open\":%" PRIu64 ",\"kept\":%" PRIu64
+	        ",\"leaked\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"groups\":[", a->created,
+	        a->closed, a->open, a->inherited, a->inherited_open, kept,
+	        a->open - a->inherited_open - kept, h->dropped[TALLY_DROP_STATE_FULL]);
 	for (guint i = 0; i < a->groups->len; i++) {
 		fputs(i ? "," : "", out);
 		json_site(out, a, sym, a->groups->pdata[i]);

@@ -864,13 +864,18 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 		fprintf(out, " with status %d", h->exit_status & 0xff);
 	fprintf(out, "; started %s\n", started);
 	const char *verdict = "";
-	uint64_t own = a->open - a->inherited_open;
+	uint64_t kept = a->books ? a->books->kept_sockets : 0;
+	uint64_t own = a->open - a->inherited_open - kept;
 	if (own)
 		verdict = h->exit_state == TALLY_EXECED
 		          ? " when it exec'd (kept by the new program unless close-on-exec)"
 		          : a->running ? " (process still running)" : " at the end: LEAKED";
-	fprintf(out, "sockets: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " open%s\n",
-	        a->created, a->closed, own, verdict);
+	fprintf(out, "sockets: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " open%s", a->created,
+	        a->closed, own, verdict);
+	if (kept)
+		fprintf(out, " (and %" PRIu64 " kept open for the life of the process: made under "
+		        "a lifetime rule's function)", kept);
+	fputc('\n', out);
 	if (a->inherited_open)
 		fprintf(out, "  and %" PRIu64 " open that it inherited (at start or from its parent): "
 		        "not its leaks\n", a->inherited_open);
