@@ -545,13 +545,12 @@ int cmd_run(const struct cli *c)
 		/* A child that exited on an error (a test's subprocess that
 		 * fails on purpose) stopped as if killed: what it held or left
 		 * open at its end is no leak for --check. */
-		if (tally_exited_failing(&f->hdr)) {
+		int failing = tally_exited_failing(&f->hdr);
+		if (failing)
 			fprintf(stderr, "tally: pid %d (%.*s) exited with status %d: what it still held "
 			        "is not counted\n", f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
 			        f->hdr.exit_status & 0xff);
-			continue;
-		}
-		uint64_t open = left_open(logs, i);
+		uint64_t open = failing ? 0 : left_open(logs, i);
 		/* Its books too: a wrapper script's child that leaks objects
 		 * fails --check as the main process would (and sockets its
 		 * libraries keep for its life, by lifetime rules, are none of
@@ -562,10 +561,12 @@ int cmd_run(const struct cli *c)
 		if (books && cmd_report_counts(f->path, &quiet, NULL, &cc) != 0) {
 			unreadable++;   /* its one line is out: --check cannot vouch */
 			books = 0;
-		} else if (books) {
+		} else if (books && !failing) {
 			uint64_t own = open_in_log(f->path);
 			open -= own > cc.open_sockets ? own - cc.open_sockets : 0;
 		}
+		if (failing)
+			cc.leaked_objects = 0;   /* its certain violations still count */
 		if (open)
 			fprintf(stderr, "tally: pid %d (%.*s) left %llu socket%s open: tally report %s\n",
 			        f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,

@@ -603,7 +603,7 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 	 * still running at exit, and holds the object, as a global would
 	 * (GLib's worker thread, which GLib never joins). */
 	bool shared_birth = !b->discount_owner && !c->global && (o->flags & TALLY_OBJF_CREATED) &&
-	                    t && t->start_refs >= 2;
+	                    t && (t->t.flags & TALLY_TYPEF_THREAD) && t->start_refs >= 2;
 	c->running = shared_birth && never_given_back(o, spilled);
 	int64_t discount = (b->discount_owner || c->global || c->running) &&
 	                   (o->flags & TALLY_OBJF_CREATED) && t ? t->start_refs : 0;

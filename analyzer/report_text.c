@@ -607,10 +607,10 @@ static void text_group(FILE *out, const struct books *b, const struct book_group
 	if (g->global)
 		fprintf(out, "    %u of them still reachable at exit (a global variable holds it): "
 		        "their starting references presumed held there\n", g->global);
-	if (g->running)
-		fprintf(out, "    %u of them still running at exit (no reference given back, not "
-		        "even the thread's own): their starting references presumed held by the "
-		        "running thread\n", g->running);
+	else if (g->running)
+		fprintf(out, "    %u of them still running at exit (the thread's own reference not "
+		        "dropped as a thread ends): presumed held by the running thread\n",
+		        g->running);
 	else if (g->owner_discounted)
 		fprintf(out, "    the starting references of %u of them discounted: presumed held by "
 		        "their owners\n", g->owner_discounted);

@@ -598,13 +598,23 @@ void books_creation_begins(uint16_t type, int shared)
 		__atomic_fetch_add(&creating_shared[type], 1, A_SEQ_CST);
 }
 
+/* One less, never below 0: a forked child starts its counts at 0 while
+ * a creation its forking thread began goes on and ends in it. */
+static void count_down(int *n)
+{
+	int v = __atomic_load_n(n, A_RELAXED);
+
+	while (v > 0 && !__atomic_compare_exchange_n(n, &v, v - 1, 1, A_SEQ_CST, A_RELAXED))
+		;
+}
+
 void books_creation_ends(uint16_t type, int shared)
 {
 	if (type >= TALLY_MAX_TYPES)
 		return;
 	if (shared)
-		__atomic_fetch_sub(&creating_shared[type], 1, A_SEQ_CST);
-	__atomic_fetch_sub(&creating[type], 1, A_RELAXED);
+		count_down(&creating_shared[type]);
+	count_down(&creating[type]);
 }
 
 static int books_live_at(const struct tally_log *log, uint64_t addr)
@@ -654,6 +664,18 @@ static void violation(const struct tally_log *log, struct book_result *res, uint
 	count(kind == TALLY_VIOL_UNDERFLOW ? &t->underflow : &t->after_release);
 }
 
+/* Whether a call of op's type at released object o (of another type) is
+ * for a new object of op's type made where no rule saw it: only when op's
+ * type is unseen_new (GLib's pools make GThreads at released GHashTables'
+ * addresses).  Otherwise types share objects by design (the gst preset
+ * creates a GstEvent and references it as a GstMiniObject), and a call
+ * there is the released object's reference after release. */
+static int reused_unseen(const struct tally_log *log, const struct tally_object *o,
+                         const struct book_op *op)
+{
+	return o->type != op->type && (type_of(log, op->type)->flags & TALLY_TYPEF_UNSEEN_NEW);
+}
+
 static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op *op, int s,
                            struct book_result *res)
 {
@@ -668,7 +690,7 @@ static SHIM_HOT void book_increment(struct tally_log *log, const struct book_op 
 		return;
 	}
 	struct tally_object *o = &log->objects[s];
-	if (o->state == TALLY_OBJ_RELEASED && o->type != op->type) {
+	if (o->state == TALLY_OBJ_RELEASED && reused_unseen(log, o, op)) {
 		/* The address was another type's object's: this one of op's
 		 * type was made where no rule saw it, not referenced after
 		 * that one's release. */
@@ -751,7 +773,7 @@ static SHIM_HOT void book_decrement(struct tally_log *log, const struct book_op 
 		return;
 	}
 	struct tally_object *o = &log->objects[s];
-	if (o->state == TALLY_OBJ_RELEASED && o->type != op->type) {
+	if (o->state == TALLY_OBJ_RELEASED && reused_unseen(log, o, op)) {
 		/* another type's released object's address: see book_increment */
 		count(&type_of(log, op->type)->dec_unknown);
 		res->detail = TALLY_OBJD_UNKNOWN;
@@ -841,9 +863,9 @@ SHIM_HOT void books_apply(struct tally_log *log, const struct book_op *op, struc
 		}
 		res->type = log->objects[s].type;
 		if (log->objects[s].state == TALLY_OBJ_RELEASED) {
-			/* another type's address, or one made unseen: a blind spot */
-			if ((type_of(log, op->type)->flags & TALLY_TYPEF_UNSEEN_NEW) ||
-			    log->objects[s].type != op->type) {
+			/* one made unseen, at its type's or another's address: a
+			 * blind spot */
+			if (type_of(log, op->type)->flags & TALLY_TYPEF_UNSEEN_NEW) {
 				count(&type_of(log, op->type)->dec_unknown);
 				res->detail = TALLY_OBJD_UNKNOWN;
 			} else {

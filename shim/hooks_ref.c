@@ -386,6 +386,8 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 	uint64_t call_seq = 0;
 
 	drop_stale(sp);
+	if (overflow_sp && overflow_sp <= sp)
+		overflow_sp = 0, overflow_addr = 0;   /* that call returned */
 	/* A call nested in one for the same object is that call's own work
 	 * (gst_object_ref -> g_object_ref): not booked.  Except in a
 	 * decrement: there GObject's dispose may take a reference (to
@@ -516,6 +518,8 @@ SHIM_HOT void ref_hook_post(struct ref_hook *hook, uint64_t ret, const uint64_t 
 	}
 	if (nactive > 0 && active[nactive - 1].sp == sp)
 		me = active[--nactive];
+	if (overflow_sp && overflow_sp <= sp)
+		overflow_sp = 0, overflow_addr = 0;   /* the call too deep returns */
 	if (hook->role == TALLY_ROLE_NEW && ret && !me.skip && rec_on())
 		record_ref(hook, ret, 0, me.call_seq, 0, NULL, raw);
 	entry_gone(&me);

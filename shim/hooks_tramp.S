@@ -237,11 +237,11 @@ tally_ref_trampoline:
 	addl $15, %eax
 	andl $-16, %eax
 	subq %rax, %rsp
-8:	movq STACK_ARGS(%rbp,%rcx,8), %rax
-	movq %rax, (%rsp,%rcx,8)
-	incl %ecx
-	cmpl %r12d, %ecx
-	jb 8b
+	leaq STACK_ARGS(%rbp), %rsi      /* rsi, rdi, rcx: put back below */
+	movq %rsp, %rdi
+	movl %r12d, %ecx
+	cld
+	rep movsq
 	RESTORE_REGS FROM_RBP, %rbp
 	movq 8(%rbp), %r11               /* the caller's */
 	call *(%rbx)                     /* hook->target */

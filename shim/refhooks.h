@@ -39,7 +39,8 @@ struct ref_hook {
 };
 
 #define REF_STACK_WORDS 32u      /* hooks_tramp.S: TRAMP_STACK_ARGS */
-#define REF_VARARGS_WORDS 1024u  /* 8 KiB: 511 name/value pairs */
+#define REF_VARARGS_WORDS 256u   /* 2 KiB below the caller's frame: 127
+                                  * name/value pairs past the registers */
 
 /* Reads the rules (TALLY_RULES, TALLY_RULES_FILE) into the log's tables,
  * warning once per bad rule on stderr.  Returns the number of rules. */

@@ -183,6 +183,7 @@ static const char preset_glib[] =
 	 * (an internal constructor), g_thread_self() for a thread GLib did not
 	 * start. */
 	"GThread: unseen_new\n"
+	"GThread: thread\n"
 	"GThread: g_thread_new = new(2)\n"
 	"GThread: g_thread_try_new = new(2)\n"
 	"GThread: g_thread_ref = inc\n"
@@ -511,16 +512,16 @@ static const char *parse_item(struct rule_tables *t, const char *p, const char *
 		if (!q)
 			return "expected a function name after the type";
 		q = skip_blank(q, end);
-		int resurrects = strcmp(function, "resurrects") == 0,
-		    unseen_new = strcmp(function, "unseen_new") == 0;
-		if (strcmp(type, "*") == 0 &&
-		    (resurrects || unseen_new || strcmp(function, "kept_if") == 0))
+		uint32_t flag = strcmp(function, "resurrects") == 0 ? TALLY_TYPEF_RESURRECTS
+		                : strcmp(function, "unseen_new") == 0 ? TALLY_TYPEF_UNSEEN_NEW
+		                : strcmp(function, "thread") == 0 ? TALLY_TYPEF_THREAD : 0;
+		if (strcmp(type, "*") == 0 && (flag || strcmp(function, "kept_if") == 0))
 			return "'*' (every type) is for lifetime rules only";
-		if (q == end && (resurrects || unseen_new)) {
+		if (q == end && flag) {
 			int ti = type_index(t, type);
 			if (ti < 0)
 				return "too many types";
-			t->types[ti].flags |= resurrects ? TALLY_TYPEF_RESURRECTS : TALLY_TYPEF_UNSEEN_NEW;
+			t->types[ti].flags |= flag;
 			return NULL;
 		}
 		if (strcmp(function, "kept_if") == 0)

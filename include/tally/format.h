@@ -290,7 +290,7 @@ enum tally_rule_flags {
 	TALLY_RULEF_VARARGS = 1u << 5,    /* "varargs": the function may take
 	                                   * more than 32 words of stack
 	                                   * arguments (g_object_new): up to
-	                                   * 1024 are passed on */
+	                                   * 256 are passed on */
 };
 
 /* One rule, written at start-up.  The analyzer and `tally run` read the
@@ -316,6 +316,11 @@ enum tally_type_flags {
 	TALLY_TYPEF_GOT_ONLY = 1u << 1,   /* a rule of the type is hooked
 	                                   * through GOT entries only: a
 	                                   * library's own calls are not seen */
+	TALLY_TYPEF_THREAD = 1u << 3,     /* its objects are threads (GThread):
+	                                   * one starting reference is the
+	                                   * running thread's own, dropped as it
+	                                   * ends (the report's "still running
+	                                   * at exit") */
 	TALLY_TYPEF_UNSEEN_NEW = 1u << 2, /* objects may be made by functions
 	                                   * no rule names (out-parameters,
 	                                   * internal constructors): a reference

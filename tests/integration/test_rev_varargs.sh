@@ -1,6 +1,6 @@
 #!/bin/bash
 # A varargs function hooked with a `varargs` rule (g_object_new is one in
-# the gobject preset) gets all its stack arguments, up to 1024 words: the
+# the gobject preset) gets all its stack arguments, up to 256 words: the
 # trampoline (shim/hooks_tramp.S) copied 32, and GLib's properties test,
 # 18 property pairs to g_object_new, read garbage beyond them and crashed.
 # rv_new_sum takes 96 words on the stack, from main's stack and from a

@@ -26,4 +26,13 @@ t_eq "$T_JSON" '[.process.state, .process.exit_status]' '["exited",0]' "all: the
 
 t_run "$T_TMP/failing.log" --check -- "$T_BIN" failing
 t_rc "$T_RC" 0 "failing: --check passes when only failing children left sockets open"
+
+# A failing child's certain violation still fails --check (a review: it
+# was dropped with its leaks).
+t_prog rev_failchild
+t_run "$T_TMP/viol.log" --check --rules 't: rv_new = new; t: rv_ref = dec' -- "$T_BIN"
+t_same "$(cat "$T_OUT" | grep '^child')" "child: 1" "violation: the child exited with 1"
+t_rc "$T_RC" 1 "violation: --check fails"
+grep -q '^tally: check failed: 1 certain violation (1 by child processes)$' "$T_ERR" && t_pass ||
+	t_fail "violation: the check line: $(grep 'check failed' "$T_ERR")"
 t_done

@@ -953,8 +953,20 @@ static void unseen_new_types_take_a_released_address_as_a_new_object(void **stat
  * correct GIO test programs), it is a blind spot of the GThread type. */
 static void a_released_address_reused_by_another_type_is_no_violation(void **state)
 {
-	const uint64_t a = 0xbc00;
+	const uint64_t a = 0xbc00, g = 0xbe00;
 
+	/* Without unseen_new, types share objects by design (the gst preset
+	 * creates a GstEvent and unrefs it as a GstMiniObject): a call there
+	 * is the released object's reference after release. */
+	NEW(g, 1);
+	DEC(g, 2);
+	struct book_result shared = call(TALLY_ROLE_DEC, g, 3, T_OTHER);
+	assert_int_equal(shared.violation, TALLY_VIOL_AFTER_RELEASE);
+	assert_int_equal(mem.types[T_PLAIN].after_release, 1);
+	mem.types[T_PLAIN].after_release = 0;
+	mem.hdr->violations = 0;
+
+	mem.types[T_OTHER].flags = TALLY_TYPEF_UNSEEN_NEW;   /* GThread's, in the glib preset */
 	NEW(a, 1);
 	DEC(a, 2);                                       /* T_PLAIN released */
 	struct book_result r = call(TALLY_ROLE_DEC, a, 3, T_OTHER);
@@ -974,11 +986,6 @@ static void a_released_address_reused_by_another_type_is_no_violation(void **sta
 	assert_int_equal(mem.types[T_OTHER].first_seen_inc, 1);
 	assert_int_equal(mem.types[T_PLAIN].after_release, 0);
 	assert_int_equal(mem.hdr->violations, 0);
-	/* a reference after release of the same type still is one */
-	call(TALLY_ROLE_NEW, 0xbd00, 6, T_OTHER);
-	call(TALLY_ROLE_DEC, 0xbd00, 7, T_OTHER);
-	assert_int_equal(call(TALLY_ROLE_INC, 0xbd00, 8, T_OTHER).violation,
-	                 TALLY_VIOL_AFTER_RELEASE);
 }
 
 static void resurrecting_types_do_not_violate(void **state)

@@ -281,6 +281,10 @@ static void unseen_new_marks_the_type_and_adds_no_rule(void **state)
 	assert_int_equal(parse("glib"), 0);
 	assert_true(type_named("GVariant")->flags & TALLY_TYPEF_UNSEEN_NEW);
 	assert_true(type_named("GThread")->flags & TALLY_TYPEF_UNSEEN_NEW);
+	assert_true(type_named("GThread")->flags & TALLY_TYPEF_THREAD);
+	assert_false(type_named("GVariant")->flags & TALLY_TYPEF_THREAD);
+	assert_int_equal(parse("W: thread"), 0);
+	assert_int_equal(type_named("W")->flags, TALLY_TYPEF_THREAD);
 	assert_false(type_named("GHashTable")->flags & TALLY_TYPEF_UNSEEN_NEW);
 }
 
@@ -529,6 +533,7 @@ static void each_error_is_one_line_and_the_rest_applies(void **state)
 	one_bad_item("T: * = lifetime", "needs a suffix");
 	one_bad_item("*: resurrects", "lifetime rules only");
 	one_bad_item("*: unseen_new", "lifetime rules only");
+	one_bad_item("*: thread", "lifetime rules only");
 	one_bad_item("*: kept_if(16, 4)", "lifetime rules only");
 	one_bad_item("T*: x_new = lifetime", "expected '='");
 	one_bad_item("x_ref = inc, y_ref = inc", "unexpected text");
