@@ -331,6 +331,8 @@ static void work_left_by_longjmp(uintptr_t target)
 void ref_calls_longjmp(uintptr_t target)
 {
 	work_left_by_longjmp(target);
+	if (overflow_sp && target >= overflow_sp)
+		overflow_sp = 0, overflow_addr = 0;   /* the jump leaves that call */
 	if (nactive == 0 || target == 0)
 		return;
 	work_begins((uintptr_t)__builtin_frame_address(0));
@@ -386,8 +388,6 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 	uint64_t call_seq = 0;
 
 	drop_stale(sp);
-	if (overflow_sp && overflow_sp <= sp)
-		overflow_sp = 0, overflow_addr = 0;   /* that call returned */
 	/* A call nested in one for the same object is that call's own work
 	 * (gst_object_ref -> g_object_ref): not booked.  Except in a
 	 * decrement: there GObject's dispose may take a reference (to
@@ -448,7 +448,10 @@ SHIM_HOT unsigned ref_hook_pre(struct ref_hook *hook, const uint64_t *regs, cons
 		}
 	} else if (!skip && addr && addr == overflow_addr && overflow_sp > sp &&
 	           overflow_sp - sp < SAME_STACK) {
-		skip = 1;   /* nested in the last call too deep for an entry, same object */
+		/* nested in the last call too deep for an entry, same object
+		 * (its post, or a call from its level, ends the record: only
+		 * looked at this deep, off the usual path) */
+		skip = 1;
 	} else if (!skip) {
 		/* Deeper than the calls under way can be followed (GVariant's
 		 * free recursing over its children, a chain of disposes): booked
