@@ -537,9 +537,25 @@ int cmd_run(const struct cli *c)
 	/* Every other process of the run, by the last image it ran: its
 	 * sockets left open count for --check too. */
 	uint64_t elsewhere = 0;
-	unsigned objects_elsewhere = 0, violations_elsewhere = 0, unreadable = 0;
+	unsigned objects_elsewhere = 0, violations_elsewhere = 0, violations_before_exec = 0;
+	unsigned unreadable = 0;
 	for (guint i = 0; i < logs->len; i++) {
 		struct found_log *f = logs->pdata[i];
+		if (f != main_log && !is_last_image(logs, i) && !removable[i] && f->hdr.rules_used) {
+			/* An image before an exec (COMMAND's or a child's): what it
+			 * held went with it, but its certain violations stand. */
+			struct report_counts vc = { 0, 0, 0 };
+			struct report_request quiet = { false, false, 0, 0, 0, false };
+			if (cmd_report_counts(f->path, &quiet, NULL, &vc) != 0) {
+				unreadable++;
+			} else if (vc.violations) {
+				fprintf(stderr, "tally: pid %d (%.*s, before exec) made %u certain "
+				        "violation%s: tally report %s\n", f->hdr.pid,
+				        (int)sizeof(f->hdr.exe), f->hdr.exe, vc.violations,
+				        vc.violations == 1 ? "" : "s", f->path);
+				violations_before_exec += vc.violations;
+			}
+		}
 		if (f == main_log || f->hdr.pid == pid || !is_last_image(logs, i))
 			continue;
 		/* A child that exited on an error (a test's subprocess that
@@ -600,7 +616,7 @@ int cmd_run(const struct cli *c)
 		return code;
 	uint64_t total = open_sockets + elsewhere;
 	unsigned objects = counts.leaked_objects + objects_elsewhere;
-	unsigned violations = counts.violations + violations_elsewhere;
+	unsigned violations = counts.violations + violations_elsewhere + violations_before_exec;
 	if (!total && !objects && !violations && !untracked && !unreadable)
 		return 0;
 	GString *why = g_string_new(NULL);
@@ -621,6 +637,8 @@ int cmd_run(const struct cli *c)
 		                       violations, violations == 1 ? "" : "s");
 	if (violations_elsewhere)
 		g_string_append_printf(why, " (%u by child processes)", violations_elsewhere);
+	if (violations_before_exec)
+		g_string_append_printf(why, " (%u by images before an exec)", violations_before_exec);
 	if (untracked)
 		g_string_append_printf(why, "%s%llu socket fd%s above TALLY_MAX_FDS=%u not tracked "
 		                       "(raise it)", why->len ? ", " : "", (unsigned long long)untracked,

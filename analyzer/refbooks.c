@@ -519,6 +519,12 @@ struct cells {
 	int64_t owned[CELLS_MAX];
 };
 
+/* Whether module m of the log is the program's executable. */
+static bool module_is_program(const struct logread *lr, int m)
+{
+	return strncmp(lr->modules[m].path, lr->hdr.exe, sizeof(lr->hdr.exe)) == 0;
+}
+
 /* Whether module m of the log is the C library. */
 static bool module_is_libc(const struct logread *lr, int m)
 {
@@ -541,12 +547,21 @@ static bool thread_exit_stack(const struct resolver *r, uint32_t id)
 	bool libc = false;
 	int inner = -2;
 
-	for (unsigned i = 0; st && i < st->depth; i++) {
+	/* A stack cut at the capture depth may lack the program's frames
+	 * further out (main's, cut to libc's start frames). */
+	if (!st || st->depth >= r->lr->hdr.depth)
+		return false;
+	for (unsigned i = 0; i < st->depth; i++) {
 		int m = modmatch_find(r->lr->modules, sizeof(*r->lr->modules), r->nmods,
 		                      st->generation, frames[i] - 1);
 		bool is_libc = m >= 0 && module_is_libc(r->lr, m);
 		if (!libc && !is_libc && (i == 0 || m == inner)) {
-			inner = m;   /* the innermost module's frames */
+			/* the innermost frames of one library; never the
+			 * program's own (a pthread's start routine that drops a
+			 * GThread's reference, then returns into libc) */
+			if (m < 0 || module_is_program(r->lr, m))
+				return false;
+			inner = m;
 			continue;
 		}
 		if (!is_libc)

@@ -500,7 +500,8 @@ void report_json(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	        ",\"inherited\":%" PRIu64 ",\"inherited_open\":%" PRIu64 ",\"kept\":%" PRIu64
 	        ",\"leaked\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"groups\":[", a->created,
 	        a->closed, a->open, a->inherited, a->inherited_open, kept,
-	        a->open - a->inherited_open - kept, h->dropped[TALLY_DROP_STATE_FULL]);
+	        tally_exited_failing(h) ? 0 : a->open - a->inherited_open - kept,
+	        h->dropped[TALLY_DROP_STATE_FULL]);
 	for (guint i = 0; i < a->groups->len; i++) {
 		fputs(i ? "," : "", out);
 		json_site(out, a, sym, a->groups->pdata[i]);

@@ -869,7 +869,10 @@ void report_text(FILE *out, const struct analysis *a, struct symbolizer *sym,
 	if (own)
 		verdict = h->exit_state == TALLY_EXECED
 		          ? " when it exec'd (kept by the new program unless close-on-exec)"
-		          : a->running ? " (process still running)" : " at the end: LEAKED";
+		          : a->running ? " (process still running)"
+		          : tally_exited_failing(h) ? " at the end (it exited on an error: not "
+		                                      "counted as leaked)"
+		          : " at the end: LEAKED";
 	fprintf(out, "sockets: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " open%s", a->created,
 	        a->closed, own, verdict);
 	if (kept)

@@ -69,5 +69,12 @@ t_run_ok "$T_TMP/detached.log" --check --rules glib -- "$PROG" --detached </dev/
 t_report "$T_TMP/detached.log" detached
 t_eq "$T_JSON" '[.objects.types[] | select(.type == "GThread") | [.live, .leaked, (.groups | map(.running) | add)]][0]' \
 	'[1,0,1]' "detached: GThread [live, leaked, running at exit]"
+# ... also when a plain pthread drops the creator's reference (its start
+# routine's frame is the program's: no thread's own drop at its end), and
+# when stacks are cut short (--depth 3: main's drop reaches no further than
+# libc's start frames, which is no thread's end either).  A review found
+# both read as an ended thread's: a leak.
+t_run_ok "$T_TMP/pdetached.log" --check --rules glib -- "$PROG" --pthread-detached </dev/null
+t_run_ok "$T_TMP/ddetached.log" --check --depth 3 --rules glib -- "$PROG" --detached </dev/null
 
 t_done

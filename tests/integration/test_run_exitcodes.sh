@@ -21,6 +21,11 @@ for status in 0 2 3; do
 	done | head -n 1)
 	[ -n "$log" ] && t_pass || t_fail "all: no child log with exit_status $status"
 done
+for f in "$T_TMP"/all.log*; do
+	"$TALLY" report --json "$f" | jq -e 'select(.process.exit_status == 2) | .sockets.leaked == 0' >/dev/null &&
+		{ t_pass; "$TALLY" report "$f" | grep -q '^sockets: .* open at the end (it exited on an error: not counted as leaked)$' &&
+			t_pass || t_fail "all: the exit-2 child's sockets line: $("$TALLY" report "$f" | grep '^sockets')"; }
+done
 t_report "$T_TMP/all.log" main
 t_eq "$T_JSON" '[.process.state, .process.exit_status]' '["exited",0]' "all: the parent exited with 0"
 
@@ -35,4 +40,10 @@ t_same "$(cat "$T_OUT" | grep '^child')" "child: 1" "violation: the child exited
 t_rc "$T_RC" 1 "violation: --check fails"
 grep -q '^tally: check failed: 1 certain violation (1 by child processes)$' "$T_ERR" && t_pass ||
 	t_fail "violation: the check line: $(grep 'check failed' "$T_ERR")"
+# A certain violation made before an exec stands (the images before an
+# exec were left out of --check; a review found it).
+t_run "$T_TMP/exec.log" --check --rules 't: rv_new = new; t: rv_ref = dec' -- "$T_BIN" exec
+t_rc "$T_RC" 1 "before exec: --check fails"
+grep -q '^tally: check failed: 1 certain violation (1 by images before an exec)$' "$T_ERR" && t_pass ||
+	t_fail "before exec: the check line: $(grep 'check failed' "$T_ERR")"
 t_done

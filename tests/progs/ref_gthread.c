@@ -13,6 +13,7 @@
  * waits for a line on stdin, stops and joins the worker, exits 0.
  */
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +101,29 @@ static gpointer block(gpointer data)
 	return NULL;
 }
 
+static void *drop_in_a_pthread(void *thread)
+{
+	g_thread_unref(thread);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--churn") == 0)
 		return churn(atoi(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "--forever") == 0) {
 		g_thread_new("forever", block, NULL);
+		printf("started\n");
+		return 0;
+	}
+	/* --pthread-detached: the same, the creator's reference dropped by a
+	 * plain pthread that then ends (its drop is not a thread's own at its
+	 * end: the program's start routine made it). */
+	if (argc == 2 && strcmp(argv[1], "--pthread-detached") == 0) {
+		pthread_t p;
+		GThread *t = g_thread_new("detached", block, NULL);
+		if (pthread_create(&p, NULL, drop_in_a_pthread, t) != 0 || pthread_join(p, NULL) != 0)
+			return 1;
 		printf("started\n");
 		return 0;
 	}

@@ -5,6 +5,7 @@
  * (tests/integration/test_run_exitcodes.sh).  Run with rules that book
  * rv_ref as a decrement, so that its second call is a reference after
  * release while the real counts stay right.  Prints "child: 1", exits 0.
+ * With an argument: makes the same violation itself, then execs true.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,16 @@
 
 #include "revlib/revlib.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argv;
+	if (argc > 1) {   /* "exec": the same violation, then an exec */
+		struct rv_obj *o = rv_new();
+		rv_ref(o);
+		rv_ref(o);
+		execl("/bin/true", "true", (char *)NULL);
+		return 99;
+	}
 	pid_t pid = fork();
 
 	if (pid < 0)
