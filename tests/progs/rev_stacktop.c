@@ -6,14 +6,10 @@
  * its own stack; prints "ok count N" and exits 0.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
+#include "progutil.h"
 #include "revlib/revlib.h"
 
-static ucontext_t main_ctx, co_ctx;
 static struct rv_obj *obj;
 
 static void coroutine(void)
@@ -24,22 +20,9 @@ static void coroutine(void)
 
 int main(void)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), size = 16 * page;
-	char *mem = mmap(NULL, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED || mprotect(mem + size, page, PROT_NONE) != 0) {
-		perror("mmap");
-		return 2;
-	}
 	obj = rv_new();
-	getcontext(&co_ctx);
-	co_ctx.uc_stack.ss_sp = mem;
-	co_ctx.uc_stack.ss_size = size;
-	co_ctx.uc_link = &main_ctx;
-	makecontext(&co_ctx, coroutine, 0);
-	if (swapcontext(&main_ctx, &co_ctx) != 0) {
-		perror("swapcontext");
+	if (run_on_guarded_stack(coroutine, 16) != 0)
 		return 2;
-	}
 	printf("ok count %d\n", rv_count(obj));
 	rv_unref(obj);
 	rv_unref(obj);

@@ -6,11 +6,8 @@
  * end.  Prints each sum, "ok", and exits 0.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
+#include "progutil.h"
 #include "revlib/revlib.h"
 
 /* 1 + 2 + ... + 100, then 0: 101 words, 96 of them on the stack. */
@@ -23,7 +20,6 @@
 	78L, 79L, 80L, 81L, 82L, 83L, 84L, 85L, 86L, 87L, 88L, 89L, 90L, 91L, 92L,     \
 	93L, 94L, 95L, 96L, 97L, 98L, 99L, 100L, 0L
 
-static ucontext_t main_ctx, co_ctx;
 static long co_sum;
 
 static void one_call(long *sum)
@@ -43,25 +39,8 @@ int main(void)
 
 	one_call(&sum);
 	printf("main stack: %ld\n", sum);
-
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), size = 4 * page;
-	char *mem = mmap(NULL, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED || mprotect(mem + size, page, PROT_NONE) != 0) {
-		perror("mmap");
+	if (run_on_guarded_stack(coroutine, 4) != 0)
 		return 1;
-	}
-	if (getcontext(&co_ctx) != 0) {
-		perror("getcontext");
-		return 1;
-	}
-	co_ctx.uc_stack.ss_sp = mem;
-	co_ctx.uc_stack.ss_size = size;
-	co_ctx.uc_link = &main_ctx;
-	makecontext(&co_ctx, coroutine, 0);
-	if (swapcontext(&main_ctx, &co_ctx) != 0) {
-		perror("swapcontext");
-		return 1;
-	}
 	printf("coroutine stack: %ld\n", co_sum);
 	printf("ok\n");
 	return sum == 5050 && co_sum == 5050 ? 0 : 1;
