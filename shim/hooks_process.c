@@ -222,6 +222,15 @@ EXPORT void _Exit(int status)
 	__builtin_unreachable();
 }
 
+/* quick_exit ends in glibc's own _exit, which the wrapper above never
+ * sees: its at_quick_exit handlers still run after the mark. */
+EXPORT void quick_exit(int status)
+{
+	mark_exit(status);
+	REAL(quick_exit)(status);
+	__builtin_unreachable();
+}
+
 /* munmap: memory found readable before may be gone now.  memcheck caches
  * pages it found readable (per thread), and the shim reads stack words
  * above a hooked call (the trampoline copies its stack arguments) after

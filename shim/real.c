@@ -33,6 +33,7 @@ void real_resolve(void)
 	RESOLVE(fcntl64);
 	RESOLVE(fork);
 	RESOLVE(_exit);
+	RESOLVE(quick_exit);
 	RESOLVE(execve);
 	RESOLVE(execv);
 	RESOLVE(execvp);

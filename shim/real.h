@@ -29,6 +29,7 @@ struct real_fns {
 	int (*fcntl64)(int, int, ...);
 	pid_t (*fork)(void);
 	void (*_exit)(int) __attribute__((noreturn));
+	void (*quick_exit)(int) __attribute__((noreturn));
 	int (*execve)(const char *, char *const[], char *const[]);
 	int (*execv)(const char *, char *const[]);
 	int (*execvp)(const char *, char *const[]);

@@ -9,12 +9,12 @@
 t_prog run_exitcodes
 t_run "$T_TMP/all.log" --check -- "$T_BIN"
 t_rc "$T_RC" 1 "all: --check fails on the child that exited 0 with a socket open"
-t_same "$(grep -c '^child' "$T_OUT")" 3 "all: three children ran"
+t_same "$(grep -c '^child' "$T_OUT")" 4 "all: four children ran"
 grep -q '^tally: check failed: 1 socket left open (1 by child processes)$' "$T_ERR" && t_pass ||
 	t_fail "all: the check line: $(grep 'check failed' "$T_ERR")"
-t_same "$(grep -c 'exited with status [23]: what it still held is not counted' "$T_ERR")" 2 \
-	"all: the two failing children are left out, each said once"
-for status in 0 2 3; do
+t_same "$(grep -c 'exited with status [234]: what it still held is not counted' "$T_ERR")" 3 \
+	"all: the three failing children (_exit, exit, quick_exit) are left out, each said once"
+for status in 0 2 3 4; do
 	log=$(for f in "$T_TMP"/all.log*; do
 		"$TALLY" report --json "$f" | jq -r --argjson s "$status" \
 			'select(.process.exit_status == $s and (.process.cmdline | length) == 2) | .log'

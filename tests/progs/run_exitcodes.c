@@ -1,6 +1,6 @@
 /*
  * run_exitcodes — children that each open a socket and leave it open, then
- * end: with _exit(3), with exit(2), or (unless "failing") with exit(0).
+ * end: with _exit(3), exit(2), quick_exit(4), or (unless "failing") exit(0).
  * A child that exits on an error (a test's subprocess that fails on
  * purpose) is no leak for tally run --check; one that exits with 0 is
  * (tests/integration/test_run_exitcodes.sh).
@@ -21,9 +21,11 @@ int main(int argc, char **argv)
 			return 98;
 		if (argv[1][0] == 'u')
 			_exit(3);
+		if (argv[1][0] == 'q')
+			quick_exit(4);
 		exit(argv[1][0] == 'e' ? 2 : 0);
 	}
-	const char *modes = argc > 1 && strcmp(argv[1], "failing") == 0 ? "ue" : "ue0";
+	const char *modes = argc > 1 && strcmp(argv[1], "failing") == 0 ? "ueq" : "ueq0";
 	for (const char *m = modes; *m; m++) {
 		char arg[2] = { *m, 0 };
 		int status;
