@@ -335,17 +335,20 @@ static bool lifetime_names(const struct tally_rule *ru, const char *function)
  * for `type` (SOCKETS: the every-type rules alone).  `cache`: stack and
  * type -> answer. */
 #define SOCKETS 0xffffu
+static bool lifetime_rule_for(const struct tally_rule *ru, uint16_t type)
+{
+	return type == SOCKETS ? ru->role == TALLY_ROLE_LIFETIME && (ru->flags & TALLY_RULEF_ANY_TYPE)
+	                       : lifetime_rule_of(ru, type);
+}
+
 static bool stack_for_life(const struct books *b, struct symbolizer *sym, uint32_t stack,
                            uint16_t type, GHashTable *cache)
 {
 	const struct logread *lr = b->a->lr;
 	bool any = false;
 
-	for (guint k = 0; k < b->rules->len && !any; k++) {
-		const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
-		any = type == SOCKETS ? ru->role == TALLY_ROLE_LIFETIME && (ru->flags & TALLY_RULEF_ANY_TYPE)
-		                      : lifetime_rule_of(ru, type);
-	}
+	for (guint k = 0; k < b->rules->len && !any; k++)
+		any = lifetime_rule_for(&g_array_index(b->rules, struct tally_rule, k), type);
 	if (!any || !stack)
 		return false;
 	gpointer key = GSIZE_TO_POINTER(((gsize)type << 32) | stack), hit;
@@ -359,10 +362,7 @@ static bool stack_for_life(const struct books *b, struct symbolizer *sym, uint32
 		symbolizer_lookup(sym, st->generation, frames[i], true, &fi);
 		for (guint k = 0; fi.function && k < b->rules->len && !found; k++) {
 			const struct tally_rule *ru = &g_array_index(b->rules, struct tally_rule, k);
-			found = (type == SOCKETS ? ru->role == TALLY_ROLE_LIFETIME &&
-			                                   (ru->flags & TALLY_RULEF_ANY_TYPE)
-			                         : lifetime_rule_of(ru, type)) &&
-			        lifetime_names(ru, fi.function);
+			found = lifetime_rule_for(ru, type) && lifetime_names(ru, fi.function);
 		}
 		symbolizer_frame_clear(&fi);
 	}
