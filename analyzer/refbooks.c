@@ -386,12 +386,23 @@ static void count_kept_sockets(struct books *b, struct symbolizer *sym)
 {
 	GHashTable *cache = g_hash_table_new(g_direct_hash, g_direct_equal);
 
+	b->kept_sites = g_hash_table_new(g_direct_hash, g_direct_equal);
 	for (guint i = 0; !b->discount_owner && i < b->a->groups->len; i++) {
 		const struct site *s = b->a->groups->pdata[i];
-		if (s->open > s->inherited && stack_for_life(b, sym, s->stack_id, SOCKETS, cache))
+		if (s->open > s->inherited && stack_for_life(b, sym, s->stack_id, SOCKETS, cache)) {
 			b->kept_sockets += s->open - s->inherited;
+			g_hash_table_insert(b->kept_sites, GUINT_TO_POINTER(s->stack_id),
+			                    GUINT_TO_POINTER(s->open - s->inherited));
+		}
 	}
 	g_hash_table_destroy(cache);
+}
+
+unsigned books_kept_sockets_at(const struct books *b, uint32_t stack_id)
+{
+	return b && b->kept_sites
+	       ? GPOINTER_TO_UINT(g_hash_table_lookup(b->kept_sites, GUINT_TO_POINTER(stack_id)))
+	       : 0;
 }
 
 /* Groups every live object; `copies` receives, per group, the object
@@ -1297,6 +1308,8 @@ void books_free(struct books *b)
 	g_ptr_array_free(b->types, TRUE);
 	g_ptr_array_free(b->violations, TRUE);
 	g_array_free(b->rules, TRUE);
+	if (b->kept_sites)
+		g_hash_table_destroy(b->kept_sites);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -183,6 +183,8 @@ struct books {
 	uint64_t kept_sockets;         /* open at a normal exit, of the process's
 	                                * own, made under an every-type lifetime
 	                                * rule's function: kept, not leaked */
+	GHashTable *kept_sites;        /* stack id -> how many of those its
+	                                * socket group holds */
 	unsigned inherited;            /* alive, inherited from the parent at fork */
 	unsigned leaked;               /* of those, leaked (struct book_object) */
 	uint64_t certain_violations;   /* of those, certain */
@@ -239,5 +241,9 @@ const char *books_node_missing(const struct logread *lr, const struct bal_node *
  * clear with symbolizer_frame_clear. */
 void books_node_frame(struct symbolizer *sym, const struct bal_node *n,
                       struct tally_frame_info *out);
+
+/* How many open sockets of the group made at `stack_id` are kept for the
+ * life of the process (lifetime rules), 0 when none or no books. */
+unsigned books_kept_sockets_at(const struct books *b, uint32_t stack_id);
 
 #endif

@@ -132,8 +132,8 @@ static void json_ints(FILE *out, const GArray *ints)
 static void json_site(FILE *out, const struct analysis *a, struct symbolizer *sym,
                       const struct site *s)
 {
-	fprintf(out, "{\"open\":%u,\"created\":%" PRIu64 ",\"closed\":%" PRIu64, s->open,
-	        s->created, s->closed);
+	fprintf(out, "{\"open\":%u,\"created\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"kept\":%u",
+	        s->open, s->created, s->closed, books_kept_sockets_at(a->books, s->stack_id));
 	if (s->open) {
 		/* "mixed" when one stack made sockets of several kinds. */
 		fputs(",\"family\":", out);

@@ -184,6 +184,10 @@ static void text_groups(FILE *out, const struct analysis *a, struct symbolizer *
 			        s->closed);
 		text_ports(out, s->ports);
 		text_kinds(out, s);
+		unsigned kept = books_kept_sockets_at(a->books, s->stack_id);
+		if (kept)
+			fprintf(out, "; %u of them kept for the life of the process (made under a "
+			        "lifetime rule's function): no leak", kept);
 		fprintf(out, "\n  created %s .. %s", first, last);
 		double rate = analysis_per_hour(s->open, s->first_ns, a->end_ns);
 		if (rate > 0) {

@@ -15,6 +15,11 @@ grep -q '^tally: check failed: 1 socket left open$' "$T_ERR" && t_pass ||
 	t_fail "kept: the check line: $(grep 'check failed' "$T_ERR")"
 t_report "$T_TMP/k.log" k
 t_eq "$T_JSON" '.sockets | [.open, .kept, .leaked]' '[2,1,1]' "kept: sockets [open, kept, leaked]"
+t_eq "$T_JSON" '[.sockets.groups[] | [.open, .kept, (.stack | map(.function) | index("open_for_life") != null)]] | sort' \
+	'[[1,0,false],[1,1,true]]' "kept: the groups: the one made under open_for_life is kept"
+"$TALLY" report "$T_TMP/k.log" | grep -q '1 of them kept for the life of the process (made under a lifetime rule.s function): no leak$' &&
+	t_pass || t_fail "kept: the text report's group line"
+
 "$TALLY" report "$T_TMP/k.log" | grep -q '^sockets: 2 created, 0 closed, 1 open at the end: LEAKED (and 1 kept open for the life of the process' &&
 	t_pass || t_fail "kept: the text report's sockets line: $("$TALLY" report "$T_TMP/k.log" | grep '^sockets')"
 
