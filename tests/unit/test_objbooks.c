@@ -781,9 +781,11 @@ static void a_drop_before_a_shared_creation_is_booked_waits_for_it(void **state)
 	books_creation_begins(T_PLAIN, 1);
 	assert_int_equal(books_await_birth(&mem, a, T_PLAIN, 1), 0);
 
-	/* Another thread's: waits until its object is booked. */
+	/* Another thread's: waits until its object is booked (or finds it
+	 * booked already, when this thread was descheduled for 5 ms: the
+	 * return value depends on the host's load, the books do not). */
 	assert_int_equal(pthread_create(&creator, NULL, shared_creator, &a), 0);
-	assert_int_equal(books_await_birth(&mem, a, T_PLAIN, 0), 1);
+	books_await_birth(&mem, a, T_PLAIN, 0);
 	assert_int_equal(obj(a)->state, TALLY_OBJ_LIVE);
 	pthread_join(creator, NULL);
 	struct book_result r = DEC(a, 3);              /* the thread's own */
