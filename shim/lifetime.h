@@ -4,8 +4,8 @@
  * (rules.h; GStreamer's MAY_BE_LEAKED flag in the gst preset) names a flag
  * word in its objects: each live object of the type whose flag is set is
  * marked TALLY_OBJF_KEPT in the books and counted in its type's `kept`,
- * and the report does not call it a leak.  An object a global variable
- * points to is marked too: still reachable, like a leak checker says.
+ * and the report does not call it a leak.  (Objects still reachable from
+ * a global variable: reach.h.)
  */
 #ifndef TALLY_LIFETIME_H
 #define TALLY_LIFETIME_H
@@ -18,13 +18,5 @@
  * read of the program's memory against a fault (an object freed behind
  * the books' back is skipped, not dereferenced blindly). */
 void lifetime_mark_kept(struct tally_log *log);
-
-/* Marks TALLY_OBJF_GLOBAL every live object whose address a global
- * variable holds at exit: a word of a writable segment of a loaded module
- * (the shim's own excepted).  Such an object is still reachable, as a leak
- * checker says: its starting references are presumed held by the program's
- * global state, references beyond them still count.  Reads only mapped
- * module segments; no syscall but dl_iterate_phdr's. */
-void lifetime_mark_global(struct tally_log *log);
 
 #endif

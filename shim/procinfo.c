@@ -36,41 +36,43 @@ void procinfo_exe(char *out, size_t size)
 	out[n > 0 ? n : 0] = 0;
 }
 
-/* One line of /proc/self/maps: whether it maps `addr`, and its path. */
-static int maps_line_has(const char *line, uintptr_t addr, char *out, size_t size)
+/* Parses one line of /proc/self/maps ("lo-hi perms offset dev inode
+ * name"); 0 when it is not one. */
+static int parse_maps_line(const char *line, struct procinfo_mapping *m)
 {
+	const char *eol = line + strcspn(line, "\n");
 	char *end;
-	unsigned long lo = strtoul(line, &end, 16);
 
+	m->lo = strtoul(line, &end, 16);
 	if (*end != '-')
 		return 0;
-	unsigned long hi = strtoul(end + 1, &end, 16);
-	if (addr < lo || addr >= hi)
+	m->hi = strtoul(end + 1, &end, 16);
+	if (*end != ' ' || eol - end < 5)
 		return 0;
-	const char *path = strchr(end, '/');
-	if (!path)
-		return 0;
-	size_t n = strcspn(path, "\n");
-	static const char deleted[] = " (deleted)";   /* gone or replaced since */
-	if (n > sizeof(deleted) - 1 && memcmp(path + n - (sizeof(deleted) - 1), deleted,
-	                                      sizeof(deleted) - 1) == 0)
-		n -= sizeof(deleted) - 1;
-	if (n >= size)
-		return 0;
-	memcpy(out, path, n);
-	out[n] = 0;
+	memcpy(m->perms, end + 1, 4);
+	m->perms[4] = 0;
+	/* Skip perms, offset, dev and inode; the name, if any, follows the
+	 * spaces after the inode (an anonymous mapping's line may end there). */
+	const char *p = end + 1;
+	for (int field = 0; field < 4 && p < eol; field++) {
+		const char *space = memchr(p, ' ', (size_t)(eol - p));
+		p = space ? space + strspn(space, " ") : eol;
+	}
+	if (p > eol)
+		p = eol;
+	m->name = p;
+	m->name_len = (size_t)(eol - p);
 	return 1;
 }
 
-int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
+int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg)
 {
 	/* Read in pieces (a program's maps run to hundreds of KiB), each
 	 * piece's last, partial line carried over to the next. */
 	char buf[4096 + 1];
 	size_t have = 0;
-	int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0), found = 0, skipping = 0;
+	int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0), stop = 0, skipping = 0;
 
-	out[0] = 0;
 	if (fd < 0)
 		return -1;
 	for (;;) {
@@ -80,13 +82,14 @@ int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
 		have += (size_t)n;
 		buf[have] = 0;
 		char *line = buf, *nl;
-		while ((nl = strchr(line, '\n')) && !found) {
-			if (!skipping)
-				found = maps_line_has(line, addr, out, size);
+		while ((nl = strchr(line, '\n')) && !stop) {
+			struct procinfo_mapping m;
+			if (!skipping && parse_maps_line(line, &m))
+				stop = fn(&m, arg);
 			skipping = 0;
 			line = nl + 1;
 		}
-		if (found)
+		if (stop)
 			break;
 		have = strlen(line);
 		if (have == sizeof(buf) - 1) {
@@ -98,7 +101,41 @@ int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
 		memmove(buf, line, have);
 	}
 	real_close(fd);
-	return found ? 0 : -1;
+	return stop;
+}
+
+struct mapped_path {
+	uintptr_t addr;
+	char *out;
+	size_t size;
+};
+
+static int mapping_path_of(const struct procinfo_mapping *m, void *arg)
+{
+	struct mapped_path *q = arg;
+	size_t n = m->name_len;
+
+	if (q->addr < m->lo || q->addr >= m->hi)
+		return 0;
+	if (m->name[0] != '/')
+		return -1;   /* no file: stop, not found */
+	static const char deleted[] = " (deleted)";   /* gone or replaced since */
+	if (n > sizeof(deleted) - 1 && memcmp(m->name + n - (sizeof(deleted) - 1), deleted,
+	                                      sizeof(deleted) - 1) == 0)
+		n -= sizeof(deleted) - 1;
+	if (n >= q->size)
+		return -1;
+	memcpy(q->out, m->name, n);
+	q->out[n] = 0;
+	return 1;
+}
+
+int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
+{
+	struct mapped_path q = { addr, out, size };
+
+	out[0] = 0;
+	return procinfo_each_mapping(mapping_path_of, &q) == 1 ? 0 : -1;
 }
 
 uint32_t procinfo_cmdline(char *out, size_t size)

@@ -16,6 +16,18 @@ void procinfo_exe(char *out, size_t size);
  * into out; 0, or -1 when none is (out then ""). */
 int procinfo_mapped_path(uintptr_t addr, char *out, size_t size);
 
+/* One line of /proc/self/maps. */
+struct procinfo_mapping {
+	uintptr_t lo, hi;
+	char perms[5];        /* "rw-p" */
+	const char *name;     /* what follows the inode: a path, "[heap]", or "" */
+	size_t name_len;
+};
+
+/* Calls fn for each mapping of this process, lowest first, until it
+ * returns non-zero (which is returned); -1 when the maps cannot be read. */
+int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg);
+
 /* /proc/self/cmdline into out (NUL-separated); returns bytes stored. */
 uint32_t procinfo_cmdline(char *out, size_t size);
 

@@ -18,6 +18,10 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(UNIT_SHIM
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_SHIM_OBJ) $(UNIT_ANALYZER_OBJ) $(UNIT_LIBS)
 
+# The fault guard's test asks GLib's type system about real GObjects.
+$(BUILD)/unit/test_guard: UNIT_CFLAGS += $(call PKG,gobject-2.0)
+$(BUILD)/unit/test_guard: UNIT_LIBS += $(call PKGLIBS,gobject-2.0)
+
 -include tests/unit/symbolize.mk
 -include tests/unit/entryhook.mk
 -include tests/unit/refhooks.mk

@@ -79,3 +79,9 @@ $(BUILD)/progs/ref_many_stacks: tests/progs/ref_many_stacks.c $(REFLIB_DIR)/refl
 	@mkdir -p $(@D)
 	$(CC) $(REFPROG_CFLAGS) -Itests/progs -o $@ $< -L$(BUILD)/progs -lreflib \
 		-Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/progs/ref_reach: tests/progs/ref_reach.c $(REFLIB_DIR)/reflib.h \
+		$(BUILD)/progs/libreflib.so | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -Itests/progs $(shell pkg-config --cflags gobject-2.0) -o $@ $< \
+		-L$(BUILD)/progs -lreflib -Wl,-rpath,'$$ORIGIN' $(shell pkg-config --libs gobject-2.0)

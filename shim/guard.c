@@ -1,0 +1,79 @@
+/*
+ * guard — a SIGSEGV/SIGBUS handler that only the arming thread's faults
+ * trip (guard.h).
+ */
+#include "guard.h"
+#include "real.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+sigjmp_buf guard_env;
+static volatile pid_t guard_tid;
+static volatile int guard_taken;   /* another thread's fault disarmed it */
+static struct sigaction saved_segv, saved_bus;
+static sigset_t saved_mask;   /* the arming thread's, before it unblocked them */
+
+static void guard_handler(int sig, siginfo_t *si, void *ctx)
+{
+	(void)si, (void)ctx;
+	if (guard_tid && (pid_t)syscall(SYS_gettid) == guard_tid)
+		real.siglongjmp(guard_env, 1);
+	/* Not ours: the program's own handler takes the fault when the
+	 * instruction runs again. */
+	sigaction(sig, sig == SIGSEGV ? &saved_segv : &saved_bus, NULL);
+	guard_taken = 1;
+}
+
+int guard_arm(void)
+{
+	struct sigaction sa;
+
+	if (guard_tid)
+		guard_disarm();   /* armed again after it was lost */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = guard_handler;
+	/* SA_ONSTACK: another thread's stack overflow in this window still
+	 * reaches the program's handler on its alternate stack. */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	guard_tid = (pid_t)syscall(SYS_gettid);
+	guard_taken = 0;
+	if (sigaction(SIGSEGV, &sa, &saved_segv) != 0) {
+		guard_tid = 0;
+		return -1;
+	}
+	if (sigaction(SIGBUS, &sa, &saved_bus) != 0) {
+		sigaction(SIGSEGV, &saved_segv, NULL);
+		guard_tid = 0;
+		return -1;
+	}
+	/* A fault while its signal is blocked kills the process whatever the
+	 * handler: unblocked for the arming thread while armed. */
+	sigset_t faults;
+	sigemptyset(&faults);
+	sigaddset(&faults, SIGSEGV);
+	sigaddset(&faults, SIGBUS);
+	pthread_sigmask(SIG_UNBLOCK, &faults, &saved_mask);
+	return 0;
+}
+
+void guard_disarm(void)
+{
+	if (!guard_tid)
+		return;   /* not armed: the saved handlers are not the program's */
+	/* Both, even after another thread's fault put one of them back. */
+	sigaction(SIGSEGV, &saved_segv, NULL);
+	sigaction(SIGBUS, &saved_bus, NULL);
+	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+	guard_tid = 0;
+}
+
+int guard_lost(void)
+{
+	return guard_taken;
+}

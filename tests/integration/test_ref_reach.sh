@@ -1,0 +1,45 @@
+#!/bin/bash
+# Still reachable through the heap: an object alive at a normal exit that a
+# global variable reaches through malloc'd memory, a GObject's private part
+# or the far end of a large GObject instance is not a leak (its creation
+# reference is presumed held there); a reference beyond it is.  An object
+# reached only from a cycle no global reaches, from a local, or through a
+# pointer into the middle of a block still is a leak.
+# tests/progs/ref_reach.c says which object is which.
+. "$(dirname "$0")/lib.sh"
+
+t_prog ref_reach
+SRC="$TOP/tests/progs/ref_reach.c"
+# The line of the rl_new call marked /* X */ in the program.
+line_of() { grep -n "/\* $1 \*/" "$SRC" | cut -d: -f1; }
+L_A=$(line_of A) L_B=$(line_of B) L_C=$(line_of C) L_D=$(line_of D) L_F=$(line_of F)
+L_G=$(line_of G) L_H=$(line_of H) L_J=$(line_of J)
+L_EXTRA=$(grep -n 'never dropped' "$SRC" | cut -d: -f1)
+RULES='rl: rl_new = new; rl: rl_ref = inc; rl: rl_unref = dec; gobject'
+
+"$T_BIN" >"$T_TMP/bare.out" 2>&1
+t_rc $? 0 "ref_reach without tally"
+for mode in entry got; do
+	t_run "$T_TMP/$mode.log" --hook "$mode" --rules "$RULES" -- "$T_BIN"
+	t_rc "$T_RC" 0 "$mode: tally run (the program's status)"
+	t_same "$(head -n 1 "$T_OUT")" ok "$mode: the program's output"
+	grep -qi 'segmentation\|signal\|ERROR\|CRITICAL' "$T_ERR" &&
+		t_fail "$mode: an error: $(grep -i 'segmentation\|signal\|ERROR\|CRITICAL' "$T_ERR")" || t_pass
+	t_report "$T_TMP/$mode.log" "$mode"
+	J=$T_JSON
+	t_eq "$J" '[.objects.types[] | select(.type == "rl") | [.created, .live, .leaked]][0]' \
+		'[8,8,4]' "$mode: rl: C, D, F and G leaked"
+	t_eq "$J" '[.objects.types[] | select(.type == "rl") | .groups[] | select(.global > 0) |
+	           .stack[0].line] | sort' "[$L_A,$L_B,$L_C,$L_H,$L_J]" \
+		"$mode: rl: A, B, C, H (an mmapped chunk) and J (100000 blocks down) reachable"
+	t_eq "$J" '[.verdicts[] | select(.type == "rl") | [.function, .line, .net]] | sort' \
+		"[[\"extra_ref\",$L_EXTRA,1],[\"main\",$L_D,1],[\"main\",$L_F,1],[\"main\",$L_G,1]]" \
+		"$mode: rl: C's extra reference, and D, F and G's creation ones, blamed"
+	t_eq "$J" '[.objects.types[] | select(.type == "GObject") | [.created, .live, .leaked]][0]' \
+		'[4,4,0]' "$mode: GObject: the box, E in its private part, I far in it and the subclass reachable"
+	t_eq "$J" '[.objects.types[] | select(.type == "GObject") | .groups[].global] | add' 4 \
+		"$mode: GObject: all four marked reachable"
+	t_run "$T_TMP/$mode.check.log" --check --hook "$mode" --rules "$RULES" -- "$T_BIN"
+	t_rc "$T_RC" 1 "$mode: tally run --check fails: 4 leaked"
+done
+t_done
