@@ -137,12 +137,15 @@ struct resolver {
 	uint32_t nmods;
 	uint32_t *canon;               /* module index -> canonical id + 1 */
 	GHashTable *paths;             /* stack id -> struct path * */
+	struct symbolizer *sym;        /* for stacks under lifetime rules */
+	GHashTable *for_life;          /* stack_for_life's cache */
 };
 
 static void resolver_init(struct resolver *r, const struct logread *lr)
 {
 	GHashTable *by_path = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
+	memset(r, 0, sizeof(*r));
 	r->lr = lr;
 	r->nmods = lr->hdr.modules_used < lr->hdr.max_modules ? lr->hdr.modules_used
 	                                                      : lr->hdr.max_modules;
@@ -166,6 +169,8 @@ static void resolver_free(struct resolver *r)
 {
 	g_free(r->canon);
 	g_hash_table_destroy(r->paths);
+	if (r->for_life)
+		g_hash_table_destroy(r->for_life);
 }
 
 static const struct path *path_of(struct resolver *r, uint32_t id)
@@ -528,6 +533,8 @@ struct cells {
 	unsigned nowned;               /* cells held by live owners: */
 	const struct owner_site *owner[CELLS_MAX];
 	int64_t owned[CELLS_MAX];
+	int64_t for_life;              /* references taken under a lifetime
+	                                * rule's function */
 };
 
 /* Whether module m of the log is the program's executable. */
@@ -620,7 +627,7 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 	const struct book_type *t = o->type < b->types->len ? b->types->pdata[o->type] : NULL;
 	GArray *spilled = (o->flags & TALLY_OBJF_SPILLED) && b->spilled
 	                  ? g_hash_table_lookup(b->spilled, &o->serial) : NULL;
-	/* Still reachable at exit (a global variable holds it): its owner is
+	/* Still reachable at exit (a global variable reaches it, shim/reach.h): its owner is
 	 * the program's global state, as while a process runs. */
 	c->global = !b->discount_owner && (o->flags & TALLY_OBJF_GLOBAL);
 	/* An object born with references for others (a GThread: its running
@@ -643,6 +650,7 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 
 	c->n = 0;
 	c->nowned = 0;
+	c->for_life = 0;
 	c->discounted = false;
 	unsigned ncells = TALLY_OBJ_CELLS + (spilled ? spilled->len : 0);
 	int64_t unstacked = o->unstacked;
@@ -665,6 +673,14 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 			net -= take;
 			discount -= take;
 			c->discounted = true;
+		}
+		/* Taken under a function a lifetime rule names for the type:
+		 * held by what the library keeps for the life of the process
+		 * (the default network monitor's reference to the default
+		 * GMainContext, made before it). */
+		if (net > 0 && r->sym && stack_for_life(b, r->sym, stack, o->type, r->for_life)) {
+			c->for_life += net;
+			continue;
 		}
 		/* Taken inside the creation of a live object: that object's. */
 		if (net > 0 && b->owners) {
@@ -914,6 +930,7 @@ static void group_balance(struct books *b, struct book_group *g, GArray *copies,
 		g->running += c.running;
 		for (unsigned k = 0; k < c.nowned; k++)
 			note_owned(g, c.owner[k], c.owned[k]);
+		g->for_life += c.for_life;
 		bo->leaked = bo->net > 0;
 	}
 	if (g->tree) {
@@ -1229,6 +1246,8 @@ void books_build(struct books *b, const struct analysis *a, struct symbolizer *s
 	b->handovers = g_ptr_array_new_with_free_func(verdict_free);
 	b->violations = g_ptr_array_new_with_free_func(violation_free);
 	resolver_init(&r, a->lr);
+	r.sym = sym;
+	r.for_life = g_hash_table_new(g_direct_hash, g_direct_equal);
 
 	g_array_append_vals(b->rules, a->lr->rules, nrules);
 	for (uint32_t i = 0; i < ntypes; i++) {

@@ -76,6 +76,12 @@ struct book_group {
 	                                * inside their creation: owners.h), not
 	                                * counted */
 	GArray *owned_by;              /* struct book_owned: by which owners */
+	int64_t for_life;              /* references taken under a function a
+	                                * lifetime rule names for the type
+	                                * (g_network_monitor_get_default
+	                                * referencing the default GMainContext):
+	                                * held for the life of the process, not
+	                                * counted */
 	int64_t first_ns, last_ns;     /* creation of the oldest / newest live */
 	int64_t unstacked;             /* references of the live objects booked
 	                                * without their stack (more stacks than

@@ -243,8 +243,9 @@ static void json_group(FILE *out, const struct books *b, const struct book_group
 	const struct logread *lr = b->a->lr;
 
 	fprintf(out, "{\"live\":%u,\"created\":%" PRIu64 ",\"freed\":%" PRIu64 ",\"leaked\":%u,"
-	        "\"owner_discounted\":%u,\"global\":%u,\"running\":%u,\"first\":", g->live,
-	        g->created, g->freed, g->leaked, g->owner_discounted, g->global, g->running);
+	        "\"owner_discounted\":%u,\"global\":%u,\"running\":%u,\"for_life\":%" PRId64
+	        ",\"first\":", g->live, g->created, g->freed, g->leaked, g->owner_discounted,
+	        g->global, g->running, g->for_life);
 	json_time(out, lr, g->first_ns);
 	fputs(",\"last\":", out);
 	json_time(out, lr, g->last_ns);

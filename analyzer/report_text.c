@@ -609,8 +609,9 @@ static void text_group(FILE *out, const struct books *b, const struct book_group
 	fprintf(out, "\n  %u alive (created here %" PRIu64 ", freed %" PRIu64 "), %u leaked; "
 	        "created %s .. %s\n", g->live, g->created, g->freed, g->leaked, first, last);
 	if (g->global)
-		fprintf(out, "    %u of them still reachable at exit (a global variable holds it): "
-		        "their starting references presumed held there\n", g->global);
+		fprintf(out, "    %u of them still reachable at exit (from a global variable, directly "
+		        "or through heap memory): their starting references presumed held there\n",
+		        g->global);
 	else if (g->running)
 		fprintf(out, "    %u of them still running at exit (the thread's own reference not "
 		        "dropped as a thread ends): presumed held by the running thread\n",
@@ -628,8 +629,11 @@ static void text_group(FILE *out, const struct books *b, const struct book_group
 		report_text_stack_line(out, sym, lr, w->stack_id, 3);
 		fputc('\n', out);
 	}
+	if (g->for_life)
+		fprintf(out, "    %+" PRId64 " taken under a function a lifetime rule names, not "
+		        "counted: held for the life of the process\n", g->for_life);
 	if (!g->leaked) {
-		fputs(g->owned_by->len ? "    nothing else held; created at "
+		fputs(g->owned_by->len || g->for_life ? "    nothing else held; created at "
 		                       : "    references balanced; created at ", out);
 		report_text_stack_line(out, sym, lr, g->stack_id, 3);
 		fputc('\n', out);

@@ -9,6 +9,9 @@
  * program's leak: the presets' lifetime rules say so.  And it makes
  * GVariants where no rule sees them, at released ones' addresses.
  *
+ * GIO's default network monitor, kept too, references the default
+ * GMainContext made before it.
+ *
  *   (no option)  uses all of the above and frees what it made: no leak
  *   --leak       also loses one GFile, in leak_one_file()
  * Then runs itself as a child that writes nothing (--silent-child) and
@@ -206,6 +209,19 @@ static void spawn_a_silent_child(const char *self)
 	g_free(err);
 }
 
+/* GIO's default network monitor, kept for the life of the process (the
+ * preset's lifetime rule), references the default GMainContext, which a
+ * GMainLoop on it made first: that reference is the monitor's, held for
+ * good, no leak of the context ("held for the life of the process"). */
+static void monitor_the_network(void)
+{
+	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+
+	printf("network available: %d\n",
+	       g_network_monitor_get_network_available(g_network_monitor_get_default()) ? 1 : 0);
+	g_main_loop_unref(loop);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--silent-child") == 0)
@@ -220,6 +236,7 @@ int main(int argc, char **argv)
 	lock_a_queue();
 	many_properties();
 	deep_calls();
+	monitor_the_network();
 	if (leak) {
 		volatile GFile *lost = leak_one_file();
 		lost = NULL;
