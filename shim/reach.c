@@ -90,6 +90,15 @@ static int seen_insert(struct reach *r, uintptr_t addr)
 	return 1;
 }
 
+/* 1 when the table is full: the rest are not followed into. */
+static int add_map(struct reach *r, uintptr_t lo, uintptr_t hi)
+{
+	if (r->nmaps == REACH_MAX_MAPS)
+		return 1;
+	r->maps[r->nmaps++] = (struct span){ lo, hi };
+	return 0;
+}
+
 static int collect_map(const struct procinfo_mapping *m, void *arg)
 {
 	struct reach *r = arg;
@@ -98,12 +107,15 @@ static int collect_map(const struct procinfo_mapping *m, void *arg)
 
 	if (strcmp(m->perms, "rw-p") != 0 || !anonymous || m->lo >= m->hi)
 		return 0;
-	if (m->lo < r->work_hi && m->hi > r->work_lo)
-		return 0;   /* the walk's own work space */
-	if (r->nmaps == REACH_MAX_MAPS)
-		return 1;   /* the rest are not followed into */
-	r->maps[r->nmaps++] = (struct span){ m->lo, m->hi };
-	return 0;
+	/* The walk's own work space is left out; the kernel may have merged
+	 * it with a neighbouring anonymous mapping (a thread's arena), whose
+	 * part stays in. */
+	if (m->lo < r->work_hi && m->hi > r->work_lo) {
+		if (m->lo < r->work_lo && add_map(r, m->lo, r->work_lo))
+			return 1;
+		return r->work_hi < m->hi && add_map(r, r->work_hi, m->hi);
+	}
+	return add_map(r, m->lo, m->hi);
 }
 
 static const struct span *map_of(const struct reach *r, uintptr_t addr)
@@ -151,8 +163,9 @@ static int chunk_extent(const struct span *m, uintptr_t mem, uintptr_t *end)
 		return 0;   /* no room for the next chunk's header */
 	uint64_t next = *(const volatile uint64_t *)(chunk + size + 8);
 	uint64_t next_size = next & ~(uint64_t)7;
-	if (!(next & 1) || (next & 2) || ((next ^ head) & 4) || next_size < 16 ||
-	    next_size > m->hi - (chunk + size))
+	/* (NON_MAIN_ARENA is not compared: glibc leaves it off a thread
+	 * arena's top chunk and free chunks.) */
+	if (!(next & 1) || (next & 2) || next_size < 16 || next_size > m->hi - (chunk + size))
 		return 0;
 	*end = chunk + size + 8;   /* the next chunk's first word is this one's */
 	return 1;

@@ -13,7 +13,7 @@ SRC="$TOP/tests/progs/ref_reach.c"
 # The line of the rl_new call marked /* X */ in the program.
 line_of() { grep -n "/\* $1 \*/" "$SRC" | cut -d: -f1; }
 L_A=$(line_of A) L_B=$(line_of B) L_C=$(line_of C) L_D=$(line_of D) L_F=$(line_of F)
-L_G=$(line_of G) L_H=$(line_of H) L_J=$(line_of J)
+L_G=$(line_of G) L_H=$(line_of H) L_J=$(line_of J) L_K=$(line_of K)
 L_EXTRA=$(grep -n 'never dropped' "$SRC" | cut -d: -f1)
 RULES='rl: rl_new = new; rl: rl_ref = inc; rl: rl_unref = dec; gobject'
 
@@ -28,10 +28,10 @@ for mode in entry got; do
 	t_report "$T_TMP/$mode.log" "$mode"
 	J=$T_JSON
 	t_eq "$J" '[.objects.types[] | select(.type == "rl") | [.created, .live, .leaked]][0]' \
-		'[8,8,4]' "$mode: rl: C, D, F and G leaked"
+		'[9,9,4]' "$mode: rl: C, D, F and G leaked"
 	t_eq "$J" '[.objects.types[] | select(.type == "rl") | .groups[] | select(.global > 0) |
-	           .stack[0].line] | sort' "[$L_A,$L_B,$L_C,$L_H,$L_J]" \
-		"$mode: rl: A, B, C, H (an mmapped chunk) and J (100000 blocks down) reachable"
+	           .stack[0].line] | sort' "$(printf '%s\n' $L_A $L_B $L_C $L_H $L_J $L_K | sort -n | paste -sd, | sed 's/.*/[&]/')" \
+		"$mode: rl: A, B, C, H (an mmapped chunk), J (100000 blocks down) and K (a thread's arena) reachable"
 	t_eq "$J" '[.verdicts[] | select(.type == "rl") | [.function, .line, .net]] | sort' \
 		"[[\"extra_ref\",$L_EXTRA,1],[\"main\",$L_D,1],[\"main\",$L_F,1],[\"main\",$L_G,1]]" \
 		"$mode: rl: C's extra reference, and D, F and G's creation ones, blamed"

@@ -15,6 +15,10 @@
  *   rl G   in a local only                               leaked
  *   rl H   global -> a 256 KiB (mmapped) array -> H      still reachable
  *   rl J   global -> a list of 100000 holders -> J       still reachable
+ *   rl K   global -> a holder a thread allocated (in     still reachable
+ *          its own arena, next to the arena's top
+ *          chunk, whose header glibc keeps without
+ *          the NON_MAIN_ARENA bit) -> K
  *   GObject box   global -> box                          still reachable
  *   GObject E     box's private part -> E                still reachable
  *                 (GLib puts it before the instance)
@@ -27,6 +31,7 @@
  * Exits 0; prints "ok".
  */
 #include <glib-object.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -90,6 +95,7 @@ void **global_table;
 char *global_interior;
 struct rl_obj **global_big;
 struct holder *global_list;
+struct holder *global_from_thread;
 RrBox *global_box;
 RrSub *global_sub;
 
@@ -106,6 +112,13 @@ static struct holder *holder_of(struct rl_obj *o)
 		exit(1);
 	h->obj = o;
 	return h;
+}
+
+static void *hold_one(void *arg)
+{
+	(void)arg;
+	global_from_thread = holder_of(rl_new(9));               /* K */
+	return NULL;
 }
 
 int main(void)
@@ -143,6 +156,10 @@ int main(void)
 		last = h;
 	}
 	global_list = last;
+
+	pthread_t t;
+	if (pthread_create(&t, NULL, hold_one, NULL) != 0 || pthread_join(t, NULL) != 0)
+		return 1;
 
 	global_box = g_object_new(rr_box_get_type(), NULL);
 	RrBoxPrivate *priv = rr_box_get_instance_private(global_box);
