@@ -775,6 +775,14 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
 	          "creation reference is presumed held by its owner and discounted"
 	        : "the process did not exit normally: each live object's creation reference is "
 	          "presumed held by its owner and discounted");
+	const struct tally_header *h = &b->a->lr->hdr;
+	if (!b->discount_owner && (h->reach_flags & TALLY_REACHF_ROOTS_ONLY))
+		fputs("  (still reachable: only objects a global variable points at directly were "
+		      "found; the walk through heap memory could not run)\n", out);
+	else if (!b->discount_owner && (h->reach_flags & TALLY_REACHF_CUT))
+		fprintf(out, "  (still reachable: the walk from the globals stopped at its limits after "
+		        "%" PRIu64 " heap blocks; objects reachable only beyond them count as "
+		        "leaked)\n", h->reach_blocks);
 	if (b->verdicts->len)
 		fputs(running ? "\nreferences held now beyond their owners', largest first (the "
 		                "process runs: not a leak until they outlive their use):\n"

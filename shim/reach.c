@@ -45,6 +45,7 @@ struct reach {
 	size_t bytes_left;
 	long blocks_read;
 	int follow;                  /* 0: mark what the roots point at, only */
+	int cut;                     /* a block was not followed: limits */
 	struct gtype_api gtype;
 	uintptr_t self_lo, self_hi;  /* the shim's own module */
 	uintptr_t work_lo, work_hi;  /* the work space */
@@ -77,8 +78,10 @@ static int work_map(struct reach *r)
 /* Inserts a block's start; 0 when it was seen already or the set is full. */
 static int seen_insert(struct reach *r, uintptr_t addr)
 {
-	if (r->nseen >= REACH_MAX_BLOCKS)
+	if (r->nseen >= REACH_MAX_BLOCKS) {
+		r->cut = 1;
 		return 0;
+	}
 	size_t i = (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ull) & (SEEN_SLOTS - 1);
 	while (r->seen[i]) {
 		if (r->seen[i] == addr)
@@ -173,8 +176,12 @@ static int chunk_extent(const struct span *m, uintptr_t mem, uintptr_t *end)
 
 static void push(struct reach *r, uintptr_t lo, uintptr_t hi)
 {
-	if (hi <= lo || hi - lo > r->bytes_left || r->ntodo == REACH_MAX_BLOCKS)
+	if (hi <= lo)
 		return;
+	if (hi - lo > r->bytes_left || r->ntodo == REACH_MAX_BLOCKS) {
+		r->cut = 1;
+		return;
+	}
 	r->bytes_left -= hi - lo;
 	r->todo[r->ntodo++] = (struct span){ lo, hi };
 }
@@ -249,6 +256,7 @@ static void drain(struct reach *r)
 	while (r->ntodo) {
 		if (guard_lost() && guard_arm() != 0) {
 			r->follow = 0;   /* no guard: nothing more is read */
+			r->cut = 1;
 			r->ntodo = 0;
 			return;
 		}
@@ -320,5 +328,8 @@ long reach_mark_global(struct tally_log *log)
 		guard_disarm();
 	if (mapped)
 		munmap(r.seen, work_size());
+	log->hdr->reach_blocks = (uint64_t)r.blocks_read;
+	log->hdr->reach_flags = TALLY_REACHF_RAN | (r.cut ? TALLY_REACHF_CUT : 0) |
+	                        (r.follow ? 0 : TALLY_REACHF_ROOTS_ONLY);
 	return r.follow ? r.blocks_read : -1;
 }

@@ -151,7 +151,23 @@ struct tally_header {
 	uint64_t spill_off;
 	uint32_t max_spill;          /* power of two */
 	uint32_t pad3;
-	uint64_t reserved[12];       /* zero */
+
+	/* the exit-time walk from the globals (shim/reach.h); zero when it
+	 * did not run (no normal exit, no live object, an older shim) */
+	uint64_t reach_blocks;       /* heap blocks it read */
+	uint32_t reach_flags;        /* enum tally_reach_flags */
+	uint32_t pad4;
+	uint64_t reserved[10];       /* zero */
+};
+
+enum tally_reach_flags {
+	TALLY_REACHF_RAN = 1u << 0,      /* the walk ran */
+	TALLY_REACHF_CUT = 1u << 1,      /* it stopped at its limits: objects
+	                                  * reachable beyond them count as
+	                                  * leaked */
+	TALLY_REACHF_ROOTS_ONLY = 1u << 2, /* no work space or no fault guard:
+	                                    * only objects a global points at
+	                                    * directly were marked */
 };
 
 /* ---- modules ----------------------------------------------------------- */

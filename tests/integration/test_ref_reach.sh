@@ -39,7 +39,21 @@ for mode in entry got; do
 		'[4,4,0]' "$mode: GObject: the box, E in its private part, I far in it and the subclass reachable"
 	t_eq "$J" '[.objects.types[] | select(.type == "GObject") | .groups[].global] | add' 4 \
 		"$mode: GObject: all four marked reachable"
+	t_eq "$J" '.objects.reach | [.ran, .cut_short, .roots_only, .blocks > 100000]' \
+		'[true,false,false,true]' "$mode: the walk ran whole, through the list's blocks"
 	t_run "$T_TMP/$mode.check.log" --check --hook "$mode" --rules "$RULES" -- "$T_BIN"
 	t_rc "$T_RC" 1 "$mode: tally run --check fails: 4 leaked"
 done
+
+# Past the walk's limits: what is reachable only beyond them is a leak, and
+# the report says the walk was cut short.
+t_run "$T_TMP/many.log" --rules "$RULES" -- "$T_BIN" --many
+t_rc "$T_RC" 0 "--many: tally run (the program's status)"
+t_report "$T_TMP/many.log" many
+t_eq "$T_JSON" '.objects.reach | [.ran, .cut_short, .roots_only]' '[true,true,false]' \
+	"--many: the walk stopped at its limits"
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "rl") | [.created, .leaked]][0]' '[1,1]' \
+	"--many: L, beyond them, counts as leaked"
+grep -q 'the walk from the globals stopped at its limits after [0-9]* heap blocks' "$T_OUT" &&
+	t_pass || t_fail "--many: the text report says the walk stopped: $(grep -i reachable "$T_OUT")"
 t_done

@@ -28,12 +28,17 @@
  *                 adds no private part (GLib's
  *                 g_type_class_get_instance_private_offset
  *                 would g_error() on it, killing the program)
+ * With --many, only this:
+ *   rl L   global -> a list of 1100000 links -> L       leaked: past the
+ *                                                        walk's 2^20 blocks
+ *          (the report says the walk was cut short)
  * Exits 0; prints "ok".
  */
 #include <glib-object.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reflib/reflib.h"
 
@@ -121,8 +126,36 @@ static void *hold_one(void *arg)
 	return NULL;
 }
 
-int main(void)
+/* A list longer than the walk follows; L at its far end. */
+struct link {
+	struct link *next;
+	struct rl_obj *obj;
+};
+struct link *global_long_list;
+
+static int many(void)
 {
+	struct link *last = calloc(1, sizeof(*last));
+	if (!last)
+		return 1;
+	last->obj = rl_new(10);                                   /* L */
+	for (int i = 0; i < 1100000; i++) {
+		struct link *l = calloc(1, sizeof(*l));
+		if (!l)
+			return 1;
+		l->next = last;
+		last = l;
+	}
+	global_long_list = last;
+	printf("ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--many") == 0)
+		return many();
+
 	global_holder = holder_of(rl_new(1));                    /* A */
 
 	global_table = calloc(4, sizeof(void *));
