@@ -559,13 +559,22 @@ int cmd_run(const struct cli *c)
 		if (f == main_log || f->hdr.pid == pid || !is_last_image(logs, i))
 			continue;
 		/* A child that exited on an error (a test's subprocess that
-		 * fails on purpose) stopped as if killed: what it held or left
-		 * open at its end is no leak for --check. */
+		 * fails on purpose), or that did not exit at all (killed, as a
+		 * test's server or private dbus-daemon is at teardown; crashed;
+		 * still running past COMMAND), stopped with whatever it held:
+		 * no leak for --check, as for COMMAND killed.  Its certain
+		 * violations still count. */
 		int failing = tally_exited_failing(&f->hdr);
+		int not_exited = f->hdr.exit_state != TALLY_EXITED;
 		if (failing)
 			fprintf(stderr, "tally: pid %d (%.*s) exited with status %d: what it still held "
 			        "is not counted\n", f->hdr.pid, (int)sizeof(f->hdr.exe), f->hdr.exe,
 			        f->hdr.exit_status & 0xff);
+		else if (not_exited)
+			fprintf(stderr, "tally: pid %d (%.*s) did not exit (killed, crashed or still "
+			        "running): what it still held is not counted\n", f->hdr.pid,
+			        (int)sizeof(f->hdr.exe), f->hdr.exe);
+		failing = failing || not_exited;
 		uint64_t open = failing ? 0 : left_open(logs, i);
 		/* Its books too: a wrapper script's child that leaks objects
 		 * fails --check as the main process would (and sockets its

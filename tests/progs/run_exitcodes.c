@@ -1,12 +1,16 @@
 /*
  * run_exitcodes — children that each open a socket and leave it open, then
- * end: with _exit(3), exit(2), quick_exit(4), or (unless "failing") exit(0).
- * A child that exits on an error (a test's subprocess that fails on
- * purpose) is no leak for tally run --check; one that exits with 0 is
+ * end: with _exit(3), exit(2), quick_exit(4), killed by SIGTERM (as a
+ * test's server is at teardown), or (unless "failing") exit(0).  A child
+ * that exits on an error (a test's subprocess that fails on purpose) or is
+ * killed is no leak for tally run --check; one that exits with 0 is
  * (tests/integration/test_run_exitcodes.sh).
  *
- *   run_exitcodes [failing]   prints "child M: STATUS" per child, exits 0
+ *   run_exitcodes [failing]   prints "child M: STATUS" per child (the
+ *                             signal's number, negative, for the killed
+ *                             one), exits 0
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -23,9 +27,13 @@ int main(int argc, char **argv)
 			_exit(3);
 		if (argv[1][0] == 'q')
 			quick_exit(4);
+		if (argv[1][0] == 'k') {
+			kill(getpid(), SIGTERM);
+			pause();
+		}
 		exit(argv[1][0] == 'e' ? 2 : 0);
 	}
-	const char *modes = argc > 1 && strcmp(argv[1], "failing") == 0 ? "ueq" : "ueq0";
+	const char *modes = argc > 1 && strcmp(argv[1], "failing") == 0 ? "ueqk" : "ueqk0";
 	for (const char *m = modes; *m; m++) {
 		char arg[2] = { *m, 0 };
 		int status;
@@ -38,7 +46,8 @@ int main(int argc, char **argv)
 		}
 		if (waitpid(pid, &status, 0) != pid)
 			return 1;
-		printf("child %c: %d\n", *m, WEXITSTATUS(status));
+		printf("child %c: %d\n", *m,
+		       WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status));
 	}
 	return 0;
 }
