@@ -295,9 +295,10 @@ static void json_types(FILE *out, const struct books *b, struct symbolizer *sym)
 	        b->inherited, b->leaked, b->trees_skipped, b->cells_dropped, b->cut_cells);
 	const struct tally_header *h = &b->a->lr->hdr;
 	fprintf(out, "\"reach\":{\"ran\":%s,\"blocks\":%" PRIu64 ",\"cut_short\":%s,"
-	        "\"roots_only\":%s},", h->reach_flags & TALLY_REACHF_RAN ? "true" : "false",
+	        "\"roots_only\":%s,\"off\":%s},", h->reach_flags & TALLY_REACHF_RAN ? "true" : "false",
 	        h->reach_blocks, h->reach_flags & TALLY_REACHF_CUT ? "true" : "false",
-	        h->reach_flags & TALLY_REACHF_ROOTS_ONLY ? "true" : "false");
+	        h->reach_flags & TALLY_REACHF_ROOTS_ONLY ? "true" : "false",
+	        h->reach_flags & TALLY_REACHF_OFF ? "true" : "false");
 	fputs("\"types\":[", out);
 	for (guint i = 0; i < b->types->len; i++) {
 		const struct book_type *t = b->types->pdata[i];

@@ -776,7 +776,10 @@ static void text_objects(FILE *out, const struct books *b, struct symbolizer *sy
 	        : "the process did not exit normally: each live object's creation reference is "
 	          "presumed held by its owner and discounted");
 	const struct tally_header *h = &b->a->lr->hdr;
-	if (!b->discount_owner && (h->reach_flags & TALLY_REACHF_ROOTS_ONLY))
+	if (!b->discount_owner && (h->reach_flags & TALLY_REACHF_OFF))
+		fputs("  (still reachable: only objects a global variable points at directly were "
+		      "found; the walk through heap memory was off: TALLY_REACH_MAX=0)\n", out);
+	else if (!b->discount_owner && (h->reach_flags & TALLY_REACHF_ROOTS_ONLY))
 		fputs("  (still reachable: only objects a global variable points at directly were "
 		      "found; the walk through heap memory could not run)\n", out);
 	else if (!b->discount_owner && (h->reach_flags & TALLY_REACHF_CUT))

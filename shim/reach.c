@@ -309,7 +309,7 @@ static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-long reach_mark_global(struct tally_log *log)
+long reach_mark_global(struct tally_log *log, uint64_t max_bytes)
 {
 	struct reach r;
 
@@ -317,10 +317,10 @@ long reach_mark_global(struct tally_log *log)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	r.log = log;
-	r.bytes_left = REACH_MAX_BYTES;
+	r.bytes_left = max_bytes;
 	unwind_self_range(&r.self_lo, &r.self_hi);
 	memcheck_forget();   /* threads may have unmapped memory since */
-	int mapped = work_map(&r) == 0;
+	int mapped = max_bytes && work_map(&r) == 0;
 	if (mapped && procinfo_each_mapping(collect_map, &r) >= 0 && r.nmaps)
 		r.follow = guard_arm() == 0;
 	dl_iterate_phdr(scan_module, &r);
@@ -330,6 +330,7 @@ long reach_mark_global(struct tally_log *log)
 		munmap(r.seen, work_size());
 	log->hdr->reach_blocks = (uint64_t)r.blocks_read;
 	log->hdr->reach_flags = TALLY_REACHF_RAN | (r.cut ? TALLY_REACHF_CUT : 0) |
-	                        (r.follow ? 0 : TALLY_REACHF_ROOTS_ONLY);
+	                        (r.follow ? 0 : TALLY_REACHF_ROOTS_ONLY) |
+	                        (max_bytes ? 0 : TALLY_REACHF_OFF);
 	return r.follow ? r.blocks_read : -1;
 }

@@ -23,18 +23,20 @@
  * may reach more than the program does: reachability errs on the side of
  * "reachable", and only for starting references.
  *
- * Bounded: at most REACH_MAX_BLOCKS blocks and REACH_MAX_BYTES of heap are
- * read; beyond them objects are still marked when a root or a block
- * already read points at them, but nothing more is followed.
+ * Bounded: at most REACH_MAX_BLOCKS blocks and max_bytes of heap
+ * (TALLY_REACH_MAX, 256 MiB by default) are read; beyond them objects are
+ * still marked when a root or a block already read points at them, but
+ * nothing more is followed.
  */
 #ifndef TALLY_REACH_H
 #define TALLY_REACH_H
+
+#include <stdint.h>
 
 #include "logfile.h"
 
 #define REACH_OBJECT_WINDOW 128u
 #define REACH_MAX_BLOCKS (1u << 20)
-#define REACH_MAX_BYTES (256ul << 20)
 
 /* Marks TALLY_OBJF_GLOBAL every live object reachable from a global.
  * Runs in the shim's destructor, never on the recording path: it reads
@@ -42,7 +44,7 @@
  * GObject, and reads the program's memory under the fault guard (a block
  * another thread unmaps meanwhile is skipped).  Returns the number of
  * heap blocks read (for the tests), -1 when it could not run beyond the
- * roots. */
-long reach_mark_global(struct tally_log *log);
+ * roots.  max_bytes 0: the roots only, on purpose. */
+long reach_mark_global(struct tally_log *log, uint64_t max_bytes);
 
 #endif

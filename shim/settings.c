@@ -136,6 +136,8 @@ int settings_read(struct tally_settings *out, const char *(*get)(const char *),
 	read_uint(get, warn, &count, "TALLY_DEPTH", 1, 64, &out->depth, TALLY_DEFAULT_DEPTH);
 	read_uint(get, warn, &count, "TALLY_RUN_SPAN", 0, 600000, &out->run_span_ms,
 	          TALLY_DEFAULT_RUN_SPAN_MS);
+	read_uint(get, warn, &count, "TALLY_REACH_MAX", 0, 65536, &out->reach_max_mb,
+	          TALLY_DEFAULT_REACH_MAX_MB);
 	read_uint(get, warn, &count, "TALLY_MAX_FDS", 64, 1u << 24, &out->max_fds,
 	          TALLY_DEFAULT_MAX_FDS);
 	read_uint(get, warn, &count, "TALLY_MAX_STACKS", 64, 1u << 22, &out->max_stacks,

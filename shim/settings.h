@@ -18,6 +18,7 @@
 #define TALLY_DEFAULT_MAX_MODULES 512u
 #define TALLY_DEFAULT_MAX_OBJECTS 65536u
 #define TALLY_DEFAULT_RUN_SPAN_MS 1000u
+#define TALLY_DEFAULT_REACH_MAX_MB 256u
 #define TALLY_MAX_RULES 256u
 #define TALLY_MAX_TYPES 64u
 /* Distinct (kind, errno, stack) of failed calls and anomalies: 128 KiB. */
@@ -46,6 +47,9 @@ struct tally_settings {
 	int no_replay;             /* TALLY_REPLAY=0: walk every stack (replay.h) */
 	uint32_t run_span_ms;      /* TALLY_RUN_SPAN: ms a run of reference calls
 	                            * may last (runs.h); 0: a record per call */
+	uint32_t reach_max_mb;     /* TALLY_REACH_MAX: MiB of heap the exit-time
+	                            * walk may read (reach.h); 0: only what a
+	                            * global points at directly */
 };
 
 /* Reads the settings through `get` (getenv in the shim, a table in tests).

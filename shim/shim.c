@@ -190,7 +190,7 @@ __attribute__((destructor(101))) static void tally_stop(void)
 	batch_flush(&g_shim.log);
 	runs_end_all();
 	lifetime_mark_kept(&g_shim.log);
-	(void)reach_mark_global(&g_shim.log);
+	(void)reach_mark_global(&g_shim.log, (uint64_t)g_shim.settings.reach_max_mb << 20);
 	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
 	int saved = errno;

@@ -168,6 +168,8 @@ enum tally_reach_flags {
 	TALLY_REACHF_ROOTS_ONLY = 1u << 2, /* no work space or no fault guard:
 	                                    * only objects a global points at
 	                                    * directly were marked */
+	TALLY_REACHF_OFF = 1u << 3,      /* roots only on purpose:
+	                                  * TALLY_REACH_MAX=0 */
 };
 
 /* ---- modules ----------------------------------------------------------- */

@@ -45,6 +45,24 @@ for mode in entry got; do
 	t_rc "$T_RC" 1 "$mode: tally run --check fails: 4 leaked"
 done
 
+# TALLY_REACH_MAX bounds the walk: at 1 MiB the list of 100000 holders (8
+# MB) is cut and J counts as leaked; at 0 only what a global points at
+# directly counts (none of the rl objects here).
+TALLY_REACH_MAX=1 t_run "$T_TMP/small.log" --rules "$RULES" -- "$T_BIN"
+t_report "$T_TMP/small.log" small
+t_eq "$T_JSON" '.objects.reach | [.ran, .cut_short, .roots_only, .off]' '[true,true,false,false]' \
+	"TALLY_REACH_MAX=1: the walk stopped at 1 MiB"
+t_true "$T_JSON" "[.objects.types[] | select(.type == \"rl\") | .groups[] | select(.stack[0].line == $L_J) | .leaked][0] == 1" \
+	"TALLY_REACH_MAX=1: J, at the list's far end, counts as leaked"
+TALLY_REACH_MAX=0 t_run "$T_TMP/off.log" --rules "$RULES" -- "$T_BIN"
+t_report "$T_TMP/off.log" off
+t_eq "$T_JSON" '.objects.reach | [.ran, .roots_only, .off, .blocks]' '[true,true,true,0]' \
+	"TALLY_REACH_MAX=0: roots only, on purpose"
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "rl") | .leaked][0]' 9 \
+	"TALLY_REACH_MAX=0: every rl object is behind heap memory: all 9 leaked"
+grep -q 'the walk through heap memory was off: TALLY_REACH_MAX=0' "$T_OUT" && t_pass ||
+	t_fail "TALLY_REACH_MAX=0: the text report says the walk was off"
+
 # Past the walk's limits: what is reachable only beyond them is a leak, and
 # the report says the walk was cut short.
 t_run "$T_TMP/many.log" --rules "$RULES" -- "$T_BIN" --many

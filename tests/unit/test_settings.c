@@ -69,6 +69,8 @@ static void assert_defaults_except(const struct tally_settings *s, const char *e
 		assert_int_equal(s->max_modules, 512);
 	if (strcmp(except, "TALLY_DISABLE") != 0)
 		assert_int_equal(s->disabled, 0);
+	if (strcmp(except, "TALLY_REACH_MAX") != 0)
+		assert_int_equal(s->reach_max_mb, 256);
 }
 
 /* ---- defaults ------------------------------------------------------------ */
@@ -149,6 +151,16 @@ static void tally_max_stacks_and_modules_are_read(void **state)
 }
 
 static void assert_rejected(const char *name, const char *value);
+
+static void tally_reach_max_accepts_0_to_65536_mib(void **state)
+{
+	assert_int_equal(read_one("TALLY_REACH_MAX", "0").reach_max_mb, 0);
+	assert_int_equal(read_one("TALLY_REACH_MAX", "1").reach_max_mb, 1);
+	assert_int_equal(read_one("TALLY_REACH_MAX", "65536").reach_max_mb, 65536);
+	assert_rejected("TALLY_REACH_MAX", "65537");
+	assert_rejected("TALLY_REACH_MAX", "-1");
+	assert_rejected("TALLY_REACH_MAX", "1M");
+}
 
 static void tally_disable_is_on_only_for_1(void **state)
 {
@@ -368,6 +380,7 @@ int main(void)
 		cmocka_unit_test(tally_log_size_accepts_suffixes_from_1M_to_64G),
 		cmocka_unit_test(tally_max_fds_accepts_64_to_16M),
 		cmocka_unit_test(tally_max_stacks_and_modules_are_read),
+		cmocka_unit_test(tally_reach_max_accepts_0_to_65536_mib),
 		cmocka_unit_test(tally_disable_is_on_only_for_1),
 		cmocka_unit_test(bad_switches_warn_once),
 		cmocka_unit_test(unknown_log_pattern_escapes_warn_once),
