@@ -654,6 +654,20 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 	c->discounted = false;
 	unsigned ncells = TALLY_OBJ_CELLS + (spilled ? spilled->len : 0);
 	int64_t unstacked = o->unstacked;
+	/* What lifetime rules' functions took and did not give back, over all
+	 * their cells: a temporary they took and dropped again (+1 and -1 at
+	 * two stacks under them) is no reference held for life, and leaving
+	 * out only its +1 would cancel a real leak of the object.  The
+	 * creation cell is left to the discount below. */
+	int64_t life_net = 0;
+	for (unsigned i = 0; i < ncells && i < CELLS_MAX; i++) {
+		uint64_t cell = i < TALLY_OBJ_CELLS ? o->cells[i]
+		                                    : g_array_index(spilled, uint64_t, i - TALLY_OBJ_CELLS);
+		uint32_t stack = TALLY_CELL_STACK(cell);
+		if (stack && stack != o->create_stack && r->sym &&
+		    stack_for_life(b, r->sym, stack, o->type, r->for_life))
+			life_net += TALLY_CELL_NET(cell);
+	}
 	for (unsigned i = 0; i < ncells; i++) {
 		uint64_t cell = i < TALLY_OBJ_CELLS ? o->cells[i]
 		                                    : g_array_index(spilled, uint64_t, i - TALLY_OBJ_CELLS);
@@ -678,7 +692,11 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 		 * held by what the library keeps for the life of the process
 		 * (the default network monitor's reference to the default
 		 * GMainContext, made before it). */
-		if (net > 0 && r->sym && stack_for_life(b, r->sym, stack, o->type, r->for_life)) {
+		if (stack != o->create_stack && life_net > 0 && r->sym &&
+		    stack_for_life(b, r->sym, stack, o->type, r->for_life))
+			continue;   /* all of them: life_net is counted below */
+		if (stack == o->create_stack && net > 0 && r->sym &&
+		    stack_for_life(b, r->sym, stack, o->type, r->for_life)) {
 			c->for_life += net;
 			continue;
 		}
@@ -698,6 +716,8 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 			c->net[c->n++] = net;
 		}
 	}
+	if (life_net > 0)
+		c->for_life += life_net;
 	if (discount && unstacked > 0) {
 		/* the creation cell found no room: its references are among these */
 		unstacked -= unstacked < discount ? unstacked : discount;

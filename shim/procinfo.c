@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Reads up to size-1 bytes of a file; returns the count, -1 on error. */
@@ -65,13 +66,48 @@ static int parse_maps_line(const char *line, struct procinfo_mapping *m)
 	return 1;
 }
 
-int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg)
+/* /proc/self/smaps: a mapping's header line, then fields, the last of
+ * which is "VmFlags: rd wr mr ..."; the mapping is handed on with them. */
+struct smaps_state {
+	struct procinfo_mapping m;
+	char name[64];
+	int pending;
+};
+
+static int smaps_line(struct smaps_state *st, const char *line,
+                      int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg)
+{
+	struct procinfo_mapping m;
+
+	if (strncmp(line, "VmFlags:", 8) == 0) {
+		if (!st->pending)
+			return 0;
+		st->pending = 0;
+		st->m.vmflags = line + 8;
+		st->m.vmflags_len = strcspn(line + 8, "\n");
+		return fn(&st->m, arg);
+	}
+	if (!parse_maps_line(line, &m))
+		return 0;   /* another field */
+	size_t n = m.name_len < sizeof(st->name) - 1 ? m.name_len : sizeof(st->name) - 1;
+	memcpy(st->name, m.name, n);
+	st->name[n] = 0;
+	st->m = m;
+	st->m.name = st->name;
+	st->m.name_len = m.name_len;   /* a longer name is no "[heap]" or "" */
+	st->pending = 1;
+	return 0;
+}
+
+static int each_mapping(const char *path, int smaps,
+                        int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg)
 {
 	/* Read in pieces (a program's maps run to hundreds of KiB), each
 	 * piece's last, partial line carried over to the next. */
 	char buf[4096 + 1];
 	size_t have = 0;
-	int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0), stop = 0, skipping = 0;
+	struct smaps_state st = { .pending = 0 };
+	int fd = real_open(path, O_RDONLY | O_CLOEXEC, 0), stop = 0, skipping = 0;
 
 	if (fd < 0)
 		return -1;
@@ -84,8 +120,13 @@ int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg)
 		char *line = buf, *nl;
 		while ((nl = strchr(line, '\n')) && !stop) {
 			struct procinfo_mapping m;
-			if (!skipping && parse_maps_line(line, &m))
+			if (!skipping && smaps)
+				stop = smaps_line(&st, line, fn, arg);
+			else if (!skipping && parse_maps_line(line, &m)) {
+				m.vmflags = "";
+				m.vmflags_len = 0;
 				stop = fn(&m, arg);
+			}
 			skipping = 0;
 			line = nl + 1;
 		}
@@ -102,6 +143,16 @@ int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg)
 	}
 	real_close(fd);
 	return stop;
+}
+
+int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg)
+{
+	return each_mapping("/proc/self/maps", 0, fn, arg);
+}
+
+int procinfo_each_mapping_flags(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg)
+{
+	return each_mapping("/proc/self/smaps", 1, fn, arg);
 }
 
 struct mapped_path {
@@ -136,6 +187,43 @@ int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
 
 	out[0] = 0;
 	return procinfo_each_mapping(mapping_path_of, &q) == 1 ? 0 : -1;
+}
+
+int procinfo_has_userfaultfd(void)
+{
+	/* getdents64 on /proc/self/fd: no allocation (opendir would). */
+	char buf[4096], path[64], target[64];
+	int dir = real_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), found = 0;
+
+	if (dir < 0)
+		return 0;
+	for (;;) {
+		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n && !found;) {
+			const struct linux_dirent64 {
+				uint64_t d_ino;
+				int64_t d_off;
+				unsigned short d_reclen;
+				unsigned char d_type;
+				char d_name[];
+			} *d = (const void *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+			ssize_t len = readlink(path, target, sizeof(target) - 1);
+			if (len > 0) {
+				target[len] = 0;
+				found = strstr(target, "userfaultfd") != NULL;
+			}
+		}
+		if (found)
+			break;
+	}
+	real_close(dir);
+	return found;
 }
 
 uint32_t procinfo_cmdline(char *out, size_t size)

@@ -22,11 +22,21 @@ struct procinfo_mapping {
 	char perms[5];        /* "rw-p" */
 	const char *name;     /* what follows the inode: a path, "[heap]", or "" */
 	size_t name_len;
+	const char *vmflags;  /* smaps' VmFlags (" rd wr mr ... um"), or "" */
+	size_t vmflags_len;
 };
 
 /* Calls fn for each mapping of this process, lowest first, until it
  * returns non-zero (which is returned); -1 when the maps cannot be read. */
 int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg);
+
+/* The same from /proc/self/smaps, with each mapping's VmFlags (slower: the
+ * kernel counts each mapping's pages). */
+int procinfo_each_mapping_flags(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg);
+
+/* True when one of this process's fds is a userfaultfd (its regions look
+ * like any anonymous mapping in /proc/self/maps; smaps' VmFlags tell). */
+int procinfo_has_userfaultfd(void);
 
 /* /proc/self/cmdline into out (NUL-separated); returns bytes stored. */
 uint32_t procinfo_cmdline(char *out, size_t size);

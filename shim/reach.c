@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 /* Anonymous writable mappings (heap arenas, mmapped chunks, thread
  * stacks) the walk may follow a pointer into. */
@@ -29,6 +30,10 @@
 /* A malloc chunk larger than this is no chunk: a size field read from
  * memory that only looked like a header. */
 #define REACH_CHUNK_MAX (1ul << 36)
+/* Root segments remembered under dl_iterate_phdr, read after it returned. */
+#define REACH_MAX_ROOTS 8192u
+/* The walk's time budget: beyond it, nothing more is followed (cut). */
+#define REACH_MAX_NS (1000000000ll)
 
 struct span {
 	uintptr_t lo, hi;
@@ -49,6 +54,10 @@ struct reach {
 	struct gtype_api gtype;
 	uintptr_t self_lo, self_hi;  /* the shim's own module */
 	uintptr_t work_lo, work_hi;  /* the work space */
+	struct span *roots;          /* writable segments, REACH_MAX_ROOTS */
+	unsigned nroots;
+	long long deadline_ns;
+	int out_of_time;             /* nothing more is pushed */
 };
 
 #define SEEN_SLOTS (2u * REACH_MAX_BLOCKS)
@@ -58,7 +67,7 @@ struct reach {
 static size_t work_size(void)
 {
 	return SEEN_SLOTS * sizeof(uintptr_t) + REACH_MAX_BLOCKS * sizeof(struct span) +
-	       REACH_MAX_MAPS * sizeof(struct span);
+	       REACH_MAX_MAPS * sizeof(struct span) + REACH_MAX_ROOTS * sizeof(struct span);
 }
 
 static int work_map(struct reach *r)
@@ -70,6 +79,7 @@ static int work_map(struct reach *r)
 	r->seen = p;
 	r->todo = (struct span *)(r->seen + SEEN_SLOTS);
 	r->maps = r->todo + REACH_MAX_BLOCKS;
+	r->roots = r->maps + REACH_MAX_MAPS;
 	r->work_lo = (uintptr_t)p;
 	r->work_hi = r->work_lo + work_size();
 	return 0;
@@ -96,8 +106,10 @@ static int seen_insert(struct reach *r, uintptr_t addr)
 /* 1 when the table is full: the rest are not followed into. */
 static int add_map(struct reach *r, uintptr_t lo, uintptr_t hi)
 {
-	if (r->nmaps == REACH_MAX_MAPS)
+	if (r->nmaps == REACH_MAX_MAPS) {
+		r->cut = 1;
 		return 1;
+	}
 	r->maps[r->nmaps++] = (struct span){ lo, hi };
 	return 0;
 }
@@ -110,6 +122,12 @@ static int collect_map(const struct procinfo_mapping *m, void *arg)
 
 	if (strcmp(m->perms, "rw-p") != 0 || !anonymous || m->lo >= m->hi)
 		return 0;
+	/* Registered with userfaultfd (missing, write-protect or minor
+	 * faults): a read may wait for a handler that never answers. */
+	for (size_t i = 0; i + 3 <= m->vmflags_len; i += 3)
+		if (m->vmflags[i + 1] == 'u' &&
+		    (m->vmflags[i + 2] == 'm' || m->vmflags[i + 2] == 'w' || m->vmflags[i + 2] == 'i'))
+			return 0;
 	/* The walk's own work space is left out; the kernel may have merged
 	 * it with a neighbouring anonymous mapping (a thread's arena), whose
 	 * part stays in. */
@@ -178,7 +196,7 @@ static void push(struct reach *r, uintptr_t lo, uintptr_t hi)
 {
 	if (hi <= lo)
 		return;
-	if (hi - lo > r->bytes_left || r->ntodo == REACH_MAX_BLOCKS) {
+	if (hi - lo > r->bytes_left || r->ntodo == REACH_MAX_BLOCKS || r->out_of_time) {
 		r->cut = 1;
 		return;
 	}
@@ -206,6 +224,13 @@ static void follow_object(struct reach *r, uintptr_t addr)
 		return;
 	}
 	hi = m->hi - addr > REACH_OBJECT_WINDOW ? addr + REACH_OBJECT_WINDOW : m->hi;
+	/* The window stops at the next object of the books: a slab packs
+	 * objects of one size, and a neighbour's pointers are not this one's. */
+	for (uintptr_t next = addr + 8; next < hi; next += 8)
+		if (books_find(r->log, next) >= 0) {
+			hi = next;
+			break;
+		}
 	push(r, addr, hi);
 }
 
@@ -251,9 +276,23 @@ static void read_block(struct reach *r, uintptr_t lo, uintptr_t hi)
 	memcpy(guard_env, outer, sizeof(outer));
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
 static void drain(struct reach *r)
 {
 	while (r->ntodo) {
+		if ((r->blocks_read & 1023) == 0 && now_ns() > r->deadline_ns) {
+			r->out_of_time = 1;   /* what is left is not followed */
+			r->cut = 1;
+			r->ntodo = 0;
+			return;
+		}
 		if (guard_lost() && guard_arm() != 0) {
 			r->follow = 0;   /* no guard: nothing more is read */
 			r->cut = 1;
@@ -280,6 +319,10 @@ static void read_root(struct reach *r, uintptr_t lo, uintptr_t hi)
 		 * unmapped or protected part of its own data. */
 		if (a == lo || (a & 4095) == 0) {
 			uintptr_t page_end = (a | 4095) + 1;
+			if (r->follow && guard_lost() && guard_arm() != 0) {
+				r->follow = 0;   /* the program's handlers are back */
+				r->cut = 1;
+			}
 			if (!memcheck_word(a)) {
 				a = page_end - 8;
 				continue;
@@ -304,7 +347,16 @@ static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
 		uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(uintptr_t)7;
 		if (lo >= r->self_lo && lo < r->self_hi)
 			return 0;   /* the shim's own data */
-		read_root(r, lo, hi);
+		/* Read after dl_iterate_phdr returns: its callback runs under
+		 * the loader's dl_load_write_lock, and the walk may call dlsym
+		 * and GLib (dl_load_lock, GLib's type lock): a thread in
+		 * dlopen holds dl_load_lock and waits for the write lock. */
+		if (r->roots && r->nroots < REACH_MAX_ROOTS)
+			r->roots[r->nroots++] = (struct span){ lo, hi };
+		else if (!r->roots)
+			read_root(r, lo, hi);   /* no work space: roots only, no dlsym */
+		else
+			r->cut = 1;
 	}
 	return 0;
 }
@@ -321,9 +373,20 @@ long reach_mark_global(struct tally_log *log, uint64_t max_bytes)
 	unwind_self_range(&r.self_lo, &r.self_hi);
 	memcheck_forget();   /* threads may have unmapped memory since */
 	int mapped = max_bytes && work_map(&r) == 0;
-	if (mapped && procinfo_each_mapping(collect_map, &r) >= 0 && r.nmaps)
+	/* smaps (slow on a large process: the kernel counts every mapping's
+	 * pages) only when userfaultfd is in use, for its VmFlags. */
+	if (mapped && (procinfo_has_userfaultfd() ? procinfo_each_mapping_flags(collect_map, &r)
+	                                          : procinfo_each_mapping(collect_map, &r)) >= 0 &&
+	    r.nmaps) {
+		gtype_api_lookup(&r.gtype);   /* dlsym: not under the loader's lock */
 		r.follow = guard_arm() == 0;
+	}
+	r.deadline_ns = now_ns() + REACH_MAX_NS;
 	dl_iterate_phdr(scan_module, &r);
+	/* A module unloaded since its segment was noted: memcheck and the
+	 * guard skip its pages. */
+	for (unsigned i = 0; i < r.nroots; i++)
+		read_root(&r, r.roots[i].lo, r.roots[i].hi);
 	if (r.follow)
 		guard_disarm();
 	if (mapped)

@@ -23,10 +23,16 @@
  * may reach more than the program does: reachability errs on the side of
  * "reachable", and only for starting references.
  *
+ * A window stops at the next object of the books (a slab's neighbour is
+ * not this object).  Memory registered with userfaultfd is not read (a read
+ * may wait for ever).  The roots are noted under dl_iterate_phdr and read
+ * after it returns: the walk may call dlsym and GLib, which take the
+ * loader's other lock, held by a thread in dlopen waiting for this one.
+ *
  * Bounded: at most REACH_MAX_BLOCKS blocks and max_bytes of heap
- * (TALLY_REACH_MAX, 256 MiB by default) are read; beyond them objects are
- * still marked when a root or a block already read points at them, but
- * nothing more is followed.
+ * (TALLY_REACH_MAX, 256 MiB by default) are read, for at most about a
+ * second; beyond them objects are still marked when a root or a block
+ * already read points at them, but nothing more is followed.
  */
 #ifndef TALLY_REACH_H
 #define TALLY_REACH_H

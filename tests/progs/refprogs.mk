@@ -85,3 +85,15 @@ $(BUILD)/progs/ref_reach: tests/progs/ref_reach.c $(REFLIB_DIR)/reflib.h \
 	@mkdir -p $(@D)
 	$(CC) $(REFPROG_CFLAGS) -Itests/progs $(shell pkg-config --cflags gobject-2.0) -o $@ $< \
 		-L$(BUILD)/progs -lreflib -Wl,-rpath,'$$ORIGIN' $(shell pkg-config --libs gobject-2.0)
+
+$(BUILD)/progs/libreachlib.so: tests/progs/reachlib/reachlib.c tests/progs/reachlib/reachlib.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -fPIC -shared -Wl,-soname,libreachlib.so -o $@ $<
+
+$(BUILD)/progs/reach_hazards: tests/progs/reach_hazards.c tests/progs/reachlib/reachlib.h \
+		$(BUILD)/progs/libreachlib.so | deps
+	@mkdir -p $(@D)
+	$(CC) $(REFPROG_CFLAGS) -Itests/progs -o $@ $< -L$(BUILD)/progs -lreachlib \
+		-Wl,-rpath,'$$ORIGIN' -ldl
+
+PROG_BINS += $(BUILD)/progs/libreachlib.so

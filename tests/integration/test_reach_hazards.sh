@@ -1,0 +1,48 @@
+#!/bin/bash
+# What broke the exit-time walk from the globals (shim/reach.c) in a review
+# (tests/progs/reach_hazards.c says how each program is built):
+#   - a thread in dlopen while the walk called dlsym under the loader lock
+#     dl_iterate_phdr holds: the process hung at exit;
+#   - a global pointing into userfaultfd memory nobody serves: the read
+#     waited for ever;
+#   - the 128-byte window of an object that starts no malloc chunk ran over
+#     its neighbour, which held the only pointer to a leaked object;
+#   - a temporary reference under a lifetime rule's function cancelled a
+#     real leak.
+. "$(dirname "$0")/lib.sh"
+
+t_prog reach_hazards
+RULES='ob: ob_new = new; ob: ob_new_at = new; ob: ob_ref = inc; ob: ob_unref = dec'
+LIB=$TOP/build/progs/libreflib.so
+
+# Hung 5 of 5 before (through libc's own dlopen, as here).
+for round in 1 2 3; do
+	t_run_limited "$T_TMP/dl$round.log" --rules "$RULES" -- "$T_BIN" dlrace "$LIB"
+	t_rc "$T_RC" 0 "dlrace $round: the program exits while a thread loads and unloads a library"
+done
+t_report "$T_TMP/dl1.log" dlrace
+t_eq "$T_JSON" '[.objects.reach.ran, (.objects.types[] | select(.type == "ob") | .leaked)]' \
+	'[true,0]' "dlrace: the walk ran and found the object the library's global holds"
+
+t_run_limited "$T_TMP/uffd.log" --rules "$RULES" -- "$T_BIN" uffd
+t_rc "$T_RC" 0 "uffd: the program exits (a read of unserved userfaultfd memory waits for ever)"
+if [ "$(head -n 1 "$T_OUT")" = skip ]; then
+	t_log "uffd: userfaultfd refused here (vm.unprivileged_userfaultfd=0 and not root): not proven"
+else
+	t_same "$(head -n 1 "$T_OUT")" ok "uffd: the program's output"
+fi
+
+t_run_limited "$T_TMP/window.log" --rules "$RULES" -- "$T_BIN" window
+t_rc "$T_RC" 0 "window: tally run"
+t_report "$T_TMP/window.log" window
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "ob") | [.live, .leaked]][0]' '[3,2]' \
+	"window: B and C leaked (A's window stops at B, its neighbour in the books)"
+
+t_run_limited "$T_TMP/forlife.log" --rules "$RULES; ob: lib_setup = lifetime" -- "$T_BIN" forlife
+t_rc "$T_RC" 0 "forlife: tally run"
+t_report "$T_TMP/forlife.log" forlife
+t_eq "$T_JSON" '[.verdicts[] | select(.type == "ob" and .function == "leak_one") | .net]' '[1]' \
+	"forlife: leak_one's reference is a leak; lib_setup's temporary cancels nothing"
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "ob") | [.leaked, (.groups | map(.for_life) | add)]][0]' \
+	'[1,0]' "forlife: nothing held for life (lib_setup gave its reference back)"
+t_done
