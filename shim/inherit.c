@@ -3,23 +3,13 @@
  */
 #include "inherit.h"
 #include "fdstate.h"
+#include "procinfo.h"
 #include "real.h"
 #include "track.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
 
 /* Records fd as a socket open since before the program started. */
 static int note_inherited(int fd)
@@ -70,29 +60,17 @@ static int note_inherited(int fd)
 	return 1;
 }
 
+static int count_inherited(int fd, void *arg)
+{
+	*(unsigned *)arg += note_inherited(fd);
+	return 0;
+}
+
 unsigned inherit_scan(void)
 {
-	char buf[4096];
 	unsigned found = 0;
-	int dir = real_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 
-	if (dir < 0)
-		return 0;
-	for (;;) {
-		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
-				continue;
-			int fd = atoi(d->d_name);
-			if (fd != dir)
-				found += note_inherited(fd);
-		}
-	}
-	real_close(dir);
+	procinfo_each_fd(count_inherited, &found);
 	__atomic_fetch_add(&g_shim.log.hdr->sockets_inherited, found, __ATOMIC_RELAXED);
 	return found;
 }

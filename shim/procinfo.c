@@ -189,41 +189,57 @@ int procinfo_mapped_path(uintptr_t addr, char *out, size_t size)
 	return procinfo_each_mapping(mapping_path_of, &q) == 1 ? 0 : -1;
 }
 
-int procinfo_has_userfaultfd(void)
+/* getdents64's record (glibc declares none). */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+int procinfo_each_fd(int (*fn)(int fd, void *arg), void *arg)
 {
 	/* getdents64 on /proc/self/fd: no allocation (opendir would). */
-	char buf[4096], path[64], target[64];
-	int dir = real_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), found = 0;
+	char buf[4096];
+	int dir = real_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), stop = 0;
 
 	if (dir < 0)
-		return 0;
-	for (;;) {
+		return -1;
+	while (!stop) {
 		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
 		if (n <= 0)
 			break;
-		for (long off = 0; off < n && !found;) {
-			const struct linux_dirent64 {
-				uint64_t d_ino;
-				int64_t d_off;
-				unsigned short d_reclen;
-				unsigned char d_type;
-				char d_name[];
-			} *d = (const void *)(buf + off);
+		for (long off = 0; off < n && !stop;) {
+			const struct linux_dirent64 *d = (const void *)(buf + off);
 			off += d->d_reclen;
-			if (d->d_name[0] == '.')
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
 				continue;
-			snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
-			ssize_t len = readlink(path, target, sizeof(target) - 1);
-			if (len > 0) {
-				target[len] = 0;
-				found = strstr(target, "userfaultfd") != NULL;
-			}
+			int fd = atoi(d->d_name);
+			if (fd != dir)
+				stop = fn(fd, arg);
 		}
-		if (found)
-			break;
 	}
 	real_close(dir);
-	return found;
+	return stop;
+}
+
+static int is_userfaultfd(int fd, void *arg)
+{
+	char path[64], target[64];
+
+	(void)arg;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t len = readlink(path, target, sizeof(target) - 1);
+	if (len <= 0)
+		return 0;
+	target[len] = 0;
+	return strstr(target, "userfaultfd") != NULL;
+}
+
+int procinfo_has_userfaultfd(void)
+{
+	return procinfo_each_fd(is_userfaultfd, NULL) == 1;
 }
 
 uint32_t procinfo_cmdline(char *out, size_t size)

@@ -34,6 +34,11 @@ int procinfo_each_mapping(int (*fn)(const struct procinfo_mapping *m, void *arg)
  * kernel counts each mapping's pages). */
 int procinfo_each_mapping_flags(int (*fn)(const struct procinfo_mapping *m, void *arg), void *arg);
 
+/* Calls fn for each open fd of this process (from /proc/self/fd, without
+ * allocating) until it returns non-zero (which is returned); -1 when the
+ * directory cannot be read. */
+int procinfo_each_fd(int (*fn)(int fd, void *arg), void *arg);
+
 /* True when one of this process's fds is a userfaultfd (its regions look
  * like any anonymous mapping in /proc/self/maps; smaps' VmFlags tell). */
 int procinfo_has_userfaultfd(void);
