@@ -660,7 +660,14 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 	 * out only its +1 would cancel a real leak of the object.  The
 	 * creation cell is left to the discount below. */
 	int64_t life_net = 0;
-	for (unsigned i = 0; i < ncells && i < CELLS_MAX; i++) {
+	/* The walk ran whole and found no global reaching it: nothing keeps
+	 * it for life, whatever took its references (a temporary a lifetime
+	 * function took and something else gave back later cancels no leak). */
+	uint32_t rf = b->a->lr->hdr.reach_flags;
+	bool unreached = !b->discount_owner && !c->global && !c->running &&
+	                 (rf & (TALLY_REACHF_RAN | TALLY_REACHF_CUT | TALLY_REACHF_ROOTS_ONLY |
+	                        TALLY_REACHF_OFF)) == TALLY_REACHF_RAN;
+	for (unsigned i = 0; i < ncells && !unreached; i++) {
 		uint64_t cell = i < TALLY_OBJ_CELLS ? o->cells[i]
 		                                    : g_array_index(spilled, uint64_t, i - TALLY_OBJ_CELLS);
 		uint32_t stack = TALLY_CELL_STACK(cell);
@@ -675,6 +682,15 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 		int64_t net = TALLY_CELL_NET(cell);
 		if (!stack)
 			continue;
+		/* Under a function a lifetime rule names for the type, other than
+		 * the creation: held by what the library keeps for the life of
+		 * the process (the default network monitor's references to the
+		 * default GMainContext, made before it), all of them when their
+		 * sum is positive (life_net, counted below).  Before the bound
+		 * below, so that every such cell is left out alike. */
+		if (life_net > 0 && stack != o->create_stack && r->sym &&
+		    stack_for_life(b, r->sym, stack, o->type, r->for_life))
+			continue;
 		if (c->n == CELLS_MAX || c->nowned == CELLS_MAX) {
 			unstacked += net;   /* beyond what one object is given here */
 			continue;
@@ -688,14 +704,9 @@ static void object_cells(const struct books *b, struct resolver *r, const struct
 			discount -= take;
 			c->discounted = true;
 		}
-		/* Taken under a function a lifetime rule names for the type:
-		 * held by what the library keeps for the life of the process
-		 * (the default network monitor's reference to the default
-		 * GMainContext, made before it). */
-		if (stack != o->create_stack && life_net > 0 && r->sym &&
-		    stack_for_life(b, r->sym, stack, o->type, r->for_life))
-			continue;   /* all of them: life_net is counted below */
-		if (stack == o->create_stack && net > 0 && r->sym &&
+		/* The creation cell under such a function: what is left of it
+		 * after the owners' discount. */
+		if (stack == o->create_stack && net > 0 && !unreached && r->sym &&
 		    stack_for_life(b, r->sym, stack, o->type, r->for_life)) {
 			c->for_life += net;
 			continue;

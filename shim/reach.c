@@ -276,11 +276,14 @@ static void read_block(struct reach *r, uintptr_t lo, uintptr_t hi)
 	memcpy(guard_env, outer, sizeof(outer));
 }
 
+/* The walking thread's CPU time: a loaded machine does not cut the walk
+ * (and turn what it would reach into leaks) where an idle one does not. */
 static long long now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
@@ -322,6 +325,8 @@ static void read_root(struct reach *r, uintptr_t lo, uintptr_t hi)
 			if (r->follow && guard_lost() && guard_arm() != 0) {
 				r->follow = 0;   /* the program's handlers are back */
 				r->cut = 1;
+				if (r->roots && r->nroots)
+					return;   /* outside the loader lock: no unguarded read */
 			}
 			if (!memcheck_word(a)) {
 				a = page_end - 8;
@@ -351,10 +356,11 @@ static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
 		 * the loader's dl_load_write_lock, and the walk may call dlsym
 		 * and GLib (dl_load_lock, GLib's type lock): a thread in
 		 * dlopen holds dl_load_lock and waits for the write lock. */
-		if (r->roots && r->nroots < REACH_MAX_ROOTS)
+		if (!r->follow)
+			read_root(r, lo, hi);   /* roots only: no dlsym, no GLib, and
+			                         * no guard: the lock keeps it mapped */
+		else if (r->nroots < REACH_MAX_ROOTS)
 			r->roots[r->nroots++] = (struct span){ lo, hi };
-		else if (!r->roots)
-			read_root(r, lo, hi);   /* no work space: roots only, no dlsym */
 		else
 			r->cut = 1;
 	}
@@ -385,8 +391,13 @@ long reach_mark_global(struct tally_log *log, uint64_t max_bytes)
 	dl_iterate_phdr(scan_module, &r);
 	/* A module unloaded since its segment was noted: memcheck and the
 	 * guard skip its pages. */
-	for (unsigned i = 0; i < r.nroots; i++)
+	for (unsigned i = 0; i < r.nroots; i++) {
+		if (!r.follow) {
+			r.cut = 1;   /* the guard is gone: no unguarded read outside the lock */
+			break;
+		}
 		read_root(&r, r.roots[i].lo, r.roots[i].hi);
+	}
 	if (r.follow)
 		guard_disarm();
 	if (mapped)

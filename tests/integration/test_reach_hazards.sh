@@ -7,8 +7,8 @@
 #     waited for ever;
 #   - the 128-byte window of an object that starts no malloc chunk ran over
 #     its neighbour, which held the only pointer to a leaked object;
-#   - a temporary reference under a lifetime rule's function cancelled a
-#     real leak.
+#   - a temporary reference under a lifetime rule's function, given back
+#     in it or later outside it, cancelled a real leak.
 . "$(dirname "$0")/lib.sh"
 
 t_prog reach_hazards
@@ -45,4 +45,9 @@ t_eq "$T_JSON" '[.verdicts[] | select(.type == "ob" and .function == "leak_one")
 	"forlife: leak_one's reference is a leak; lib_setup's temporary cancels nothing"
 t_eq "$T_JSON" '[.objects.types[] | select(.type == "ob") | [.leaked, (.groups | map(.for_life) | add)]][0]' \
 	'[1,0]' "forlife: nothing held for life (lib_setup gave its reference back)"
+t_run_limited "$T_TMP/forlater.log" --check --rules "$RULES; ob: lib_setup_keep = lifetime" -- "$T_BIN" forlater
+t_rc "$T_RC" 1 "forlater: tally run --check fails: leak_one's reference is a leak"
+t_report "$T_TMP/forlater.log" forlater
+t_eq "$T_JSON" '[.objects.types[] | select(.type == "ob") | [.leaked, (.groups | map(.for_life) | add)]][0]' \
+	'[1,0]' "forlater: nothing held for life (the object is unreachable; lib_setup_keep's reference went back later)"
 t_done

@@ -22,6 +22,12 @@
  *               lifetime") takes a reference and gives it back, and
  *               leak_one() takes one never dropped: leaving out only the
  *               +1 under lib_setup cancelled the leak.  1 leaked.
+ *   forlater    as forlife, but lib_setup's reference is given back
+ *               later, outside it (as a GTask made there drops its
+ *               GMainContext from a later dispatch): the +1 under
+ *               lib_setup was held for life and the -1 cancelled the
+ *               leak.  The object is unreachable: nothing keeps it for
+ *               life.  1 leaked.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -128,6 +134,31 @@ __attribute__((noinline)) void leak_one(struct ob *o)
 	__asm__ volatile("" ::: "memory");
 }
 
+__attribute__((noinline)) void later(struct ob *o)
+{
+	ob_unref(o);   /* lib_setup's, given back outside it */
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void lib_setup_keep(struct ob *o)
+{
+	ob_ref(o);   /* given back by later() */
+	__asm__ volatile("" ::: "memory");
+}
+
+static int forlater(void)
+{
+	struct ob *o = ob_new(NULL);
+	if (!o)
+		return 2;
+	lib_setup_keep(o);
+	leak_one(o);
+	later(o);
+	ob_unref(o);   /* the creator's */
+	printf("ok\n");
+	return 0;
+}
+
 static int forlife(void)
 {
 	struct ob *o = ob_new(NULL);
@@ -150,6 +181,8 @@ int main(int argc, char **argv)
 		return window();
 	if (argc == 2 && strcmp(argv[1], "forlife") == 0)
 		return forlife();
-	fprintf(stderr, "usage: reach_hazards dlrace LIB | uffd | window | forlife\n");
+	if (argc == 2 && strcmp(argv[1], "forlater") == 0)
+		return forlater();
+	fprintf(stderr, "usage: reach_hazards dlrace LIB | uffd | window | forlife | forlater\n");
 	return 2;
 }
