@@ -6,7 +6,8 @@
  * (which would otherwise kill the process whatever the handler); the
  * program's own handler and mask are back after disarming; a GObject's
  * extent runs from its private part to the end of its instance, and a
- * fake instance whose class pointer leads to garbage is no GObject.
+ * fake instance whose class pointer leads to garbage is no GObject; smaps
+ * gives a mapping its VmFlags; the fd walker sees each open fd.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,6 +183,67 @@ static void the_map_reader_sees_anonymous_and_named_mappings(void **state)
 	munmap(p, (size_t)page);
 }
 
+struct flags_probe {
+	uintptr_t addr;
+	int seen;
+	char flags[256];
+};
+
+static int find_flags(const struct procinfo_mapping *m, void *arg)
+{
+	struct flags_probe *f = arg;
+
+	if (f->addr < m->lo || f->addr >= m->hi)
+		return 0;
+	size_t n = m->vmflags_len < sizeof(f->flags) - 1 ? m->vmflags_len : sizeof(f->flags) - 1;
+	memcpy(f->flags, m->vmflags, n);
+	f->flags[n] = 0;
+	f->seen = 1;
+	return 1;
+}
+
+static void smaps_gives_each_mapping_its_vmflags(void **state)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	               -1, 0);
+	struct flags_probe f = { (uintptr_t)p, 0, "" };
+
+	(void)state;
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(procinfo_each_mapping_flags(find_flags, &f), 1);
+	assert_true(f.seen);
+	assert_non_null(strstr(f.flags, " rd"));
+	assert_non_null(strstr(f.flags, " wr"));
+	assert_null(strstr(f.flags, " um"));
+	/* the plain maps reader has no flags */
+	f.seen = 0;
+	assert_int_equal(procinfo_each_mapping(find_flags, &f), 1);
+	assert_string_equal(f.flags, "");
+	munmap(p, (size_t)page);
+}
+
+static int count_fd(int fd, void *arg)
+{
+	(void)fd;
+	++*(int *)arg;
+	return 0;
+}
+
+static void the_fd_walker_sees_a_new_fd_and_no_userfaultfd(void **state)
+{
+	int before = 0, after = 0;
+
+	(void)state;
+	assert_int_equal(procinfo_each_fd(count_fd, &before), 0);
+	int fd = dup(2);
+	assert_true(fd >= 0);
+	assert_int_equal(procinfo_each_fd(count_fd, &after), 0);
+	assert_int_equal(after, before + 1);
+	close(fd);
+	assert_false(procinfo_has_userfaultfd());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +252,8 @@ int main(void)
 		cmocka_unit_test(disarming_unarmed_changes_no_handler),
 		cmocka_unit_test(a_gobjects_extent_covers_its_private_part_and_instance),
 		cmocka_unit_test(the_map_reader_sees_anonymous_and_named_mappings),
+		cmocka_unit_test(smaps_gives_each_mapping_its_vmflags),
+		cmocka_unit_test(the_fd_walker_sees_a_new_fd_and_no_userfaultfd),
 	};
 
 	real_resolve();
