@@ -20,13 +20,18 @@ static sigset_t saved_mask;   /* the arming thread's, before it unblocked them *
 
 static void guard_handler(int sig, siginfo_t *si, void *ctx)
 {
-	(void)si, (void)ctx;
-	if (guard_tid && (pid_t)syscall(SYS_gettid) == guard_tid)
+	(void)ctx;
+	/* A fault of the arming thread (si_code > 0: the kernel's, not one
+	 * sent with kill or raise) is the walk's. */
+	if (si->si_code > 0 && guard_tid && (pid_t)syscall(SYS_gettid) == guard_tid)
 		real.siglongjmp(guard_env, 1);
-	/* Not ours: the program's own handler takes the fault when the
-	 * instruction runs again. */
+	/* Not ours: the program's own handler takes it.  A fault happens
+	 * again when the instruction runs again; a signal someone sent is
+	 * consumed, so it is sent again, to this thread. */
 	sigaction(sig, sig == SIGSEGV ? &saved_segv : &saved_bus, NULL);
 	guard_taken = 1;
+	if (si->si_code <= 0)
+		syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
 }
 
 int guard_arm(void)
@@ -35,6 +40,13 @@ int guard_arm(void)
 
 	if (guard_tid)
 		guard_disarm();   /* armed again after it was lost */
+	/* A SIGSEGV or SIGBUS the program raised while blocking it stays
+	 * pending through its exit without tally: unblocking it would
+	 * deliver it.  No guard then (the walk reads the roots only). */
+	sigset_t pending;
+	if (sigpending(&pending) != 0 || sigismember(&pending, SIGSEGV) ||
+	    sigismember(&pending, SIGBUS))
+		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = guard_handler;
 	/* SA_ONSTACK: another thread's stack overflow in this window still

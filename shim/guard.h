@@ -23,8 +23,11 @@ extern sigjmp_buf guard_env;
 
 /* Arms the guard for this thread (and unblocks SIGSEGV and SIGBUS in its
  * mask until disarmed: a fault with its signal blocked kills whatever the
- * handler); 0, or -1 when the handlers could not be set (then nothing is
- * armed and nothing may be read unchecked). */
+ * handler); 0, or -1 when the handlers could not be set or one of those
+ * signals is pending (the program raised it while blocking it: unblocking
+ * would deliver it) — then nothing is armed and nothing may be read
+ * unchecked.  Only faults (si_code > 0) land at guard_env; a SIGSEGV sent
+ * with kill or raise goes to the program's handler, sent again. */
 int guard_arm(void);
 
 /* Puts the program's handlers and the thread's mask back. */

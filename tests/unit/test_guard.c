@@ -104,6 +104,54 @@ static void disarming_unarmed_changes_no_handler(void **state)
 	signal(SIGSEGV, SIG_DFL);
 }
 
+static volatile int programs_handler_ran;
+
+static void counting_handler(int sig)
+{
+	(void)sig;
+	programs_handler_ran++;
+}
+
+static void a_pending_sigsegv_keeps_the_guard_off(void **state)
+{
+	sigset_t block, pending;
+
+	(void)state;
+	sigemptyset(&block);
+	sigaddset(&block, SIGSEGV);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &block, NULL), 0);
+	raise(SIGSEGV);   /* pending: the program blocks it and never takes it */
+	assert_int_equal(guard_arm(), -1);   /* unblocking would deliver it */
+	assert_int_equal(sigpending(&pending), 0);
+	assert_true(sigismember(&pending, SIGSEGV));   /* still pending, still blocked */
+	/* discard it */
+	signal(SIGSEGV, SIG_IGN);
+	assert_int_equal(pthread_sigmask(SIG_UNBLOCK, &block, NULL), 0);
+	signal(SIGSEGV, SIG_DFL);
+}
+
+static void a_sigsegv_someone_sends_goes_to_the_programs_handler(void **state)
+{
+	struct sigaction mine;
+	volatile int landed = 0;
+
+	(void)state;
+	memset(&mine, 0, sizeof(mine));
+	mine.sa_handler = counting_handler;
+	assert_int_equal(sigaction(SIGSEGV, &mine, NULL), 0);
+	programs_handler_ran = 0;
+	assert_int_equal(guard_arm(), 0);
+	if (sigsetjmp(guard_env, 0))
+		landed = 1;
+	else
+		raise(SIGSEGV);   /* sent, not a fault: not the walk's */
+	assert_int_equal(landed, 0);
+	assert_int_equal(programs_handler_ran, 1);
+	assert_true(guard_lost());   /* the program's handler is back */
+	guard_disarm();
+	signal(SIGSEGV, SIG_DFL);
+}
+
 typedef struct {
 	GObject parent;
 	char pad[200];
@@ -250,6 +298,8 @@ int main(void)
 		cmocka_unit_test(a_fault_lands_back_and_the_programs_handler_returns),
 		cmocka_unit_test(a_fault_with_sigsegv_blocked_still_lands_back),
 		cmocka_unit_test(disarming_unarmed_changes_no_handler),
+		cmocka_unit_test(a_pending_sigsegv_keeps_the_guard_off),
+		cmocka_unit_test(a_sigsegv_someone_sends_goes_to_the_programs_handler),
 		cmocka_unit_test(a_gobjects_extent_covers_its_private_part_and_instance),
 		cmocka_unit_test(the_map_reader_sees_anonymous_and_named_mappings),
 		cmocka_unit_test(smaps_gives_each_mapping_its_vmflags),
