@@ -5,9 +5,12 @@
  * variable points to.  Another thread may unmap that memory meanwhile, or
  * the books may be wrong about an object freed behind their back.  While
  * the guard is armed, a SIGSEGV or SIGBUS of the arming thread jumps back
- * to guard_env; a fault of any other thread puts the program's own
- * handlers back, so it happens again as it would have without tally (and
- * guard_lost() says the guard must be armed again).
+ * to guard_env; a fault of any other thread (or a SIGSEGV sent with kill)
+ * goes to the program's own handler, called from the guard's as the
+ * kernel would have, the guard staying installed; when the program's
+ * disposition is the default, it is put back so that the fault happens
+ * again as it would have without tally (and guard_lost() says the guard
+ * must be armed again).
  *
  * Used only in the shim's destructor, never on the recording path.
  */

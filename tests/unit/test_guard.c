@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include <glib-object.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -147,9 +149,59 @@ static void a_sigsegv_someone_sends_goes_to_the_programs_handler(void **state)
 		raise(SIGSEGV);   /* sent, not a fault: not the walk's */
 	assert_int_equal(landed, 0);
 	assert_int_equal(programs_handler_ran, 1);
-	assert_true(guard_lost());   /* the program's handler is back */
+	assert_false(guard_lost());   /* called from the guard's, which stays */
 	guard_disarm();
 	signal(SIGSEGV, SIG_DFL);
+}
+
+/* The program's own fault recovery, per thread. */
+static __thread sigjmp_buf programs_env;
+static volatile const int *fault_page;
+
+static void recovering_handler(int sig)
+{
+	(void)sig;
+	siglongjmp(programs_env, 1);
+}
+
+static void *fault_and_recover(void *arg)
+{
+	volatile int recovered = 0;
+
+	(void)arg;
+	for (int i = 0; i < 100; i++) {
+		if (!sigsetjmp(programs_env, 1))
+			(void)*fault_page;
+		else
+			recovered++;
+	}
+	return (void *)(intptr_t)recovered;
+}
+
+static void another_threads_fault_recovery_leaves_the_guard_in_place(void **state)
+{
+	struct sigaction mine;
+	pthread_t t;
+	void *recovered;
+
+	(void)state;
+	fault_page = unmapped_page();
+	memset(&mine, 0, sizeof(mine));
+	mine.sa_handler = recovering_handler;
+	assert_int_equal(sigaction(SIGSEGV, &mine, NULL), 0);
+	assert_int_equal(guard_arm(), 0);
+	/* another thread faults on purpose and recovers with the program's
+	 * handler, called from the guard's */
+	assert_int_equal(pthread_create(&t, NULL, fault_and_recover, NULL), 0);
+	assert_int_equal(pthread_join(t, &recovered), 0);
+	assert_true((intptr_t)recovered > 0);   /* the program recovered, by its handler */
+	assert_false(guard_lost());
+	/* the walk's fault still lands at guard_env, not in the program's
+	 * handler (whose jump buffer this thread never set) */
+	assert_int_equal(read_faults(fault_page), 1);
+	guard_disarm();
+	signal(SIGSEGV, SIG_DFL);
+	munmap((void *)fault_page, (size_t)sysconf(_SC_PAGESIZE));
 }
 
 typedef struct {
@@ -300,6 +352,7 @@ int main(void)
 		cmocka_unit_test(disarming_unarmed_changes_no_handler),
 		cmocka_unit_test(a_pending_sigsegv_keeps_the_guard_off),
 		cmocka_unit_test(a_sigsegv_someone_sends_goes_to_the_programs_handler),
+		cmocka_unit_test(another_threads_fault_recovery_leaves_the_guard_in_place),
 		cmocka_unit_test(a_gobjects_extent_covers_its_private_part_and_instance),
 		cmocka_unit_test(the_map_reader_sees_anonymous_and_named_mappings),
 		cmocka_unit_test(smaps_gives_each_mapping_its_vmflags),
