@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-void lifetime_mark_kept(struct tally_log *log)
+void lifetime_mark_kept(struct tally_log *log, int ask_glib)
 {
 	struct tally_header *hdr = log->hdr;
 	uint32_t ntypes = hdr->types_used < hdr->max_types ? hdr->types_used : hdr->max_types;
@@ -28,7 +28,7 @@ void lifetime_mark_kept(struct tally_log *log)
 		if (!log->types[t].kept_mask)
 			continue;
 		any = 1;
-		if (log->types[t].kept_gtype[0]) {
+		if (log->types[t].kept_gtype[0] && ask_glib) {
 			char name[sizeof(log->types[t].kept_gtype) + 1];
 			memcpy(name, log->types[t].kept_gtype, sizeof(log->types[t].kept_gtype));
 			name[sizeof(name) - 1] = 0;

@@ -16,7 +16,10 @@
  * the kept ones.  Runs in the shim's destructor, never on the recording
  * path: it may call dlsym and the program's GType check, and guards every
  * read of the program's memory against a fault (an object freed behind
- * the books' back is skipped, not dereferenced blindly). */
-void lifetime_mark_kept(struct tally_log *log);
+ * the books' back is skipped, not dereferenced blindly).  ask_glib 0 (a
+ * fork child, where a lock GLib or the loader needs may be held for good):
+ * no dlsym, no GType check, so a type whose kept_if names a GType keeps
+ * nothing (its objects count as leaked). */
+void lifetime_mark_kept(struct tally_log *log, int ask_glib);
 
 #endif

@@ -367,7 +367,7 @@ static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-long reach_mark_global(struct tally_log *log, uint64_t max_bytes)
+long reach_mark_global(struct tally_log *log, uint64_t max_bytes, int ask_glib)
 {
 	struct reach r;
 
@@ -376,6 +376,7 @@ long reach_mark_global(struct tally_log *log, uint64_t max_bytes)
 	memset(&r, 0, sizeof(r));
 	r.log = log;
 	r.bytes_left = max_bytes;
+	r.gtype.looked_up = !ask_glib;   /* looked up as "none": no dlsym, no GLib */
 	unwind_self_range(&r.self_lo, &r.self_hi);
 	memcheck_forget();   /* threads may have unmapped memory since */
 	int mapped = max_bytes && work_map(&r) == 0;

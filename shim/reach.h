@@ -50,7 +50,8 @@
  * GObject, and reads the program's memory under the fault guard (a block
  * another thread unmaps meanwhile is skipped).  Returns the number of
  * heap blocks read (for the tests), -1 when it could not run beyond the
- * roots.  max_bytes 0: the roots only, on purpose. */
-long reach_mark_global(struct tally_log *log, uint64_t max_bytes);
+ * roots.  max_bytes 0: the roots only, on purpose.  ask_glib 0 (a fork
+ * child): GObjects are read as other objects are, without asking GLib. */
+long reach_mark_global(struct tally_log *log, uint64_t max_bytes, int ask_glib);
 
 #endif

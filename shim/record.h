@@ -46,6 +46,10 @@ struct shim {
 	struct tally_settings settings;
 	int active;                    /* recording */
 	int started;                   /* start-up attempted (once) */
+	int forked;                    /* a fork child (no exec since): the
+	                                * parent's other threads may have held
+	                                * GLib's or the loader's locks, for
+	                                * good in this process */
 };
 extern struct shim g_shim;
 

@@ -92,6 +92,7 @@ static void atfork_child(void)
 	runs_forget();
 	refhooks_dlopen_fork_child();
 	rec_tid = 0;
+	g_shim.forked = 1;
 	if (g_shim.active) {
 		g_shim.active = 0;
 		/* On failure the child runs unobserved, silently: its fd 2 may
@@ -189,8 +190,11 @@ __attribute__((destructor(101))) static void tally_stop(void)
 		return;
 	batch_flush(&g_shim.log);
 	runs_end_all();
-	lifetime_mark_kept(&g_shim.log);
-	(void)reach_mark_global(&g_shim.log, (uint64_t)g_shim.settings.reach_max_mb << 20);
+	/* In a fork child, GLib and dlsym may wait for ever on a lock one of
+	 * the parent's threads held at the fork: not asked there. */
+	lifetime_mark_kept(&g_shim.log, !g_shim.forked);
+	(void)reach_mark_global(&g_shim.log, (uint64_t)g_shim.settings.reach_max_mb << 20,
+	                        !g_shim.forked);
 	hdr->exit_mono_ns = rec_mono_ns();
 	__atomic_store_n(&hdr->exit_state, TALLY_EXITED, __ATOMIC_RELEASE);
 	int saved = errno;

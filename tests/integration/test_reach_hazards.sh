@@ -45,6 +45,20 @@ t_eq "$T_JSON" '[.verdicts[] | select(.type == "ob" and .function == "leak_one")
 	"forlife: leak_one's reference is a leak; lib_setup's temporary cancels nothing"
 t_eq "$T_JSON" '[.objects.types[] | select(.type == "ob") | [.leaked, (.groups | map(.for_life) | add)]][0]' \
 	'[1,0]' "forlife: nothing held for life (lib_setup gave its reference back)"
+# A fork child asks GLib nothing at exit (one of the parent's threads may
+# have held GLib's type lock at the fork): the GObject only the box's
+# private part holds counts as leaked there; not in a process that did
+# not fork.
+t_run_limited "$T_TMP/fork.log" --rules "$RULES; gobject" -- "$T_BIN" forkchild
+t_rc "$T_RC" 0 "forkchild: tally run"
+child=$(for f in "$T_TMP"/fork.log*; do
+	"$TALLY" report --json "$f" | jq -r 'select(.process.pid != null) | select([.objects.types[] | select(.type == "GObject") | .created][0] == 2) | .log'
+done | head -n 1)
+[ -n "$child" ] && t_pass || t_fail "forkchild: no log of the child with its 2 GObjects"
+[ -n "$child" ] && t_report "$child" forkchild
+[ -n "$child" ] && t_eq "$T_JSON" '[.objects.types[] | select(.type == "GObject") | [.live, .leaked]][0]' '[2,1]' \
+	"forkchild: the box reachable, the GObject in its private part leaked (GLib not asked)"
+
 t_run_limited "$T_TMP/forlater.log" --check --rules "$RULES; ob: lib_setup_keep = lifetime" -- "$T_BIN" forlater
 t_rc "$T_RC" 1 "forlater: tally run --check fails: leak_one's reference is a leak"
 t_report "$T_TMP/forlater.log" forlater

@@ -22,6 +22,13 @@
  *               lifetime") takes a reference and gives it back, and
  *               leak_one() takes one never dropped: leaving out only the
  *               +1 under lib_setup cancelled the leak.  1 leaked.
+ *   forkchild   a fork child (no exec) that exits with a GObject a
+ *               global reaches only through another GObject's private
+ *               part: in a fork child the walk asks GLib nothing (a
+ *               thread of the parent may have held GLib's type lock at
+ *               the fork, for good: the child hung at exit in a helper's
+ *               stress), so the inner GObject counts as leaked there.
+ *               The parent waits for it and exits 0.
  *   forlater    as forlife, but lib_setup's reference is given back
  *               later, outside it (as a GTask made there drops its
  *               GMainContext from a later dispatch): the +1 under
@@ -32,6 +39,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <glib-object.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -40,6 +48,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "reachlib/reachlib.h"
@@ -134,6 +143,46 @@ __attribute__((noinline)) void leak_one(struct ob *o)
 	__asm__ volatile("" ::: "memory");
 }
 
+typedef struct {
+	GObject parent;
+} RhBox;
+typedef struct {
+	GObjectClass parent;
+} RhBoxClass;
+typedef struct {
+	GObject *held;
+} RhBoxPrivate;
+G_DEFINE_TYPE_WITH_PRIVATE(RhBox, rh_box, G_TYPE_OBJECT)
+static void rh_box_class_init(RhBoxClass *k)
+{
+	(void)k;
+}
+static void rh_box_init(RhBox *b)
+{
+	(void)b;
+}
+
+RhBox *global_box;
+
+static int forkchild(void)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 2;
+	if (pid == 0) {
+		global_box = g_object_new(rh_box_get_type(), NULL);
+		RhBoxPrivate *priv = rh_box_get_instance_private(global_box);
+		priv->held = g_object_new(G_TYPE_OBJECT, NULL);
+		exit(0);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 3;
+	printf("ok\n");
+	return 0;
+}
+
 __attribute__((noinline)) void later(struct ob *o)
 {
 	ob_unref(o);   /* lib_setup's, given back outside it */
@@ -183,6 +232,8 @@ int main(int argc, char **argv)
 		return forlife();
 	if (argc == 2 && strcmp(argv[1], "forlater") == 0)
 		return forlater();
-	fprintf(stderr, "usage: reach_hazards dlrace LIB | uffd | window | forlife | forlater\n");
+	if (argc == 2 && strcmp(argv[1], "forkchild") == 0)
+		return forkchild();
+	fprintf(stderr, "usage: reach_hazards dlrace LIB | uffd | window | forlife | forlater | forkchild\n");
 	return 2;
 }

@@ -93,7 +93,8 @@ $(BUILD)/progs/libreachlib.so: tests/progs/reachlib/reachlib.c tests/progs/reach
 $(BUILD)/progs/reach_hazards: tests/progs/reach_hazards.c tests/progs/reachlib/reachlib.h \
 		$(BUILD)/progs/libreachlib.so | deps
 	@mkdir -p $(@D)
-	$(CC) $(REFPROG_CFLAGS) -Itests/progs -o $@ $< -L$(BUILD)/progs -lreachlib \
-		-Wl,-rpath,'$$ORIGIN' -ldl
+	$(CC) $(REFPROG_CFLAGS) -Itests/progs $(shell pkg-config --cflags gobject-2.0) -o $@ $< \
+		-L$(BUILD)/progs -lreachlib -Wl,-rpath,'$$ORIGIN' -ldl \
+		$(shell pkg-config --libs gobject-2.0)
 
 PROG_BINS += $(BUILD)/progs/libreachlib.so
